@@ -1,0 +1,55 @@
+#!/usr/bin/env bash
+# Shared by every script: where the machine-level cache lives, the project's settings, and small helpers.
+set -euo pipefail
+
+ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
+CACHE="${CTICLOUD_CACHE:-$HOME/.cache/cticloud}"
+BIN="$CACHE/bin"
+STATE="${CTICLOUD_STATE:-$CACHE/state}"
+LOGS="$STATE/logs"
+RUN="$STATE/run"
+ASTERISK_ROOT="${ASTERISK_ROOT:-$CACHE/asterisk-root}"
+TEMPORAL_CLI_VERSION="1.5.1"
+mkdir -p "$BIN" "$LOGS" "$RUN"
+export PATH="$BIN:$ROOT/node_modules/.bin:$PATH"
+
+log() { printf '\033[1;34m[cticloud]\033[0m %s\n' "$*" >&2; }
+die() { printf '\033[1;31m[cticloud] error:\033[0m %s\n' "$*" >&2; exit 1; }
+
+# .env is created from .env.example once; the environment always wins over the file.
+load_env() {
+  [ -f "$ROOT/.env" ] || cp "$ROOT/.env.example" "$ROOT/.env"
+  local line key
+  while IFS= read -r line || [ -n "$line" ]; do
+    case "$line" in ''|'#'*) continue ;; esac
+    key="${line%%=*}"
+    [ -n "${!key:-}" ] || export "$line"
+  done < "$ROOT/.env"
+}
+
+port_open() { (exec 3<>"/dev/tcp/$1/$2") 2>/dev/null; }
+
+wait_port() { # host port seconds what
+  local i
+  for ((i = 0; i < $3 * 10; i++)); do port_open "$1" "$2" && return 0; sleep 0.1; done
+  die "$4 did not open $1:$2 within $3 s (see $LOGS)"
+}
+
+pid_alive() { [ -f "$RUN/$1.pid" ] && kill -0 "$(cat "$RUN/$1.pid")" 2>/dev/null; }
+
+# Start a long-running process detached from this shell, remembering its pid.
+spawn() { # name command...
+  local name="$1"; shift
+  setsid "$@" >>"$LOGS/$name.log" 2>&1 < /dev/null &
+  echo $! > "$RUN/$name.pid"
+}
+
+stop_pid() { # name
+  if pid_alive "$1"; then
+    local pid; pid="$(cat "$RUN/$1.pid")"
+    kill -TERM -- "-$pid" 2>/dev/null || kill -TERM "$pid" 2>/dev/null || true
+    for _ in $(seq 50); do kill -0 "$pid" 2>/dev/null || break; sleep 0.1; done
+    kill -KILL -- "-$pid" 2>/dev/null || true
+  fi
+  rm -f "$RUN/$1.pid"
+}

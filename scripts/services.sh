@@ -1,0 +1,91 @@
+#!/usr/bin/env bash
+# Starts (or stops) the infrastructure: PostgreSQL, NATS JetStream, Temporal, Asterisk. Each start is a no-op
+# when the service already answers, so `npm start`, `npm test` and CI can all call it.
+source "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
+load_env
+
+db_host_port() { # prints "host port" of DATABASE_URL
+  local rest="${DATABASE_URL#*@}"; rest="${rest%%/*}"
+  echo "${rest%%:*} ${rest##*:}"
+}
+
+start_postgres() {
+  read -r host port < <(db_host_port)
+  if ! port_open "$host" "$port"; then
+    log "starting PostgreSQL"
+    local cluster; cluster=$(pg_lsclusters --no-header | awk 'NR==1 {print $1" "$2}')
+    [ -n "$cluster" ] || die "no PostgreSQL cluster found (pg_lsclusters)"
+    # shellcheck disable=SC2086
+    pg_ctlcluster $cluster start >>"$LOGS/postgres.log" 2>&1 || die "pg_ctlcluster $cluster start failed"
+    wait_port "$host" "$port" 30 PostgreSQL
+  fi
+  # The project's role and databases; the schema itself comes from migrations/.
+  local user pass db
+  user=$(sed -E 's#^[a-z]+://([^:]+):.*#\1#' <<<"$DATABASE_URL")
+  pass=$(sed -E 's#^[a-z]+://[^:]+:([^@]+)@.*#\1#' <<<"$DATABASE_URL")
+  db="${DATABASE_URL##*/}"; db="${db%%\?*}"
+  local psql=(runuser -u postgres -- psql -qAtX -v ON_ERROR_STOP=1)
+  if [ "$("${psql[@]}" -c "select 1 from pg_roles where rolname='$user'")" != 1 ]; then
+    "${psql[@]}" -c "create role \"$user\" login password '$pass' createdb" >/dev/null
+  fi
+  for d in "$db" "${db}_test"; do
+    if [ "$("${psql[@]}" -c "select 1 from pg_database where datname='$d'")" != 1 ]; then
+      "${psql[@]}" -c "create database \"$d\" owner \"$user\"" >/dev/null
+    fi
+  done
+}
+
+start_nats() {
+  local port="${NATS_URL##*:}"
+  port_open 127.0.0.1 "$port" && return 0
+  log "starting NATS with JetStream"
+  mkdir -p "$STATE/nats"
+  spawn nats nats-server -js -sd "$STATE/nats" -a 127.0.0.1 -p "$port" -m "$NATS_MONITOR_PORT"
+  wait_port 127.0.0.1 "$port" 20 nats-server
+}
+
+start_temporal() {
+  local port="${TEMPORAL_ADDRESS##*:}"
+  port_open 127.0.0.1 "$port" && return 0
+  log "starting Temporal (dev server, state in $STATE/temporal.db)"
+  spawn temporal temporal server start-dev --db-filename "$STATE/temporal.db" --ip 127.0.0.1 \
+    --port "$port" --ui-port "$TEMPORAL_UI_PORT" --log-level warn \
+    --namespace "$TEMPORAL_NAMESPACE" --namespace "${TEMPORAL_NAMESPACE}-test" \
+    --search-attribute CallState=Keyword --search-attribute CallerNumber=Keyword \
+    --search-attribute DialedNumber=Keyword --search-attribute TenantId=Keyword \
+    --dynamic-config-value system.enableEagerWorkflowStart=true
+  wait_port 127.0.0.1 "$port" 60 Temporal
+  for _ in $(seq 100); do
+    temporal operator namespace describe -n "$TEMPORAL_NAMESPACE" --address "$TEMPORAL_ADDRESS" >/dev/null 2>&1 && return 0
+    sleep 0.2
+  done
+  die "Temporal did not register namespace $TEMPORAL_NAMESPACE (see $LOGS/temporal.log)"
+}
+
+start_asterisk() {
+  if [ -n "${ARI_URL:-}" ] && [ "${ARI_URL}" != "http://127.0.0.1:8088" ]; then return 0; fi
+  port_open 127.0.0.1 8088 && return 0
+  [ -f "$ASTERISK_ROOT/.cticloud-ready" ] || die "no Asterisk chroot; run scripts/provision.sh"
+  log "starting Asterisk 22 (chroot $ASTERISK_ROOT)"
+  local etc="$ASTERISK_ROOT/etc/cticloud-asterisk"
+  rm -rf "$etc" && mkdir -p "$etc" "$ASTERISK_ROOT/var/run/asterisk" "$ASTERISK_ROOT/var/spool/asterisk/recording"
+  cp "$ROOT"/asterisk/conf/*.conf "$etc/"
+  printf '[%s]\ntype = user\nread_only = no\npassword = %s\n' "$ARI_USER" "$ARI_PASSWORD" > "$etc/ari-users.conf"
+  mountpoint -q "$ASTERISK_ROOT/proc" || mount -t proc proc "$ASTERISK_ROOT/proc"
+  spawn asterisk chroot "$ASTERISK_ROOT" /usr/sbin/asterisk -f -C /etc/cticloud-asterisk/asterisk.conf
+  wait_port 127.0.0.1 8088 60 Asterisk
+  for _ in $(seq 100); do
+    curl -fs -u "$ARI_USER:$ARI_PASSWORD" http://127.0.0.1:8088/ari/asterisk/info >/dev/null && return 0
+    sleep 0.2
+  done
+  die "ARI did not answer (see $LOGS/asterisk.log)"
+}
+
+asterisk_cli() { chroot "$ASTERISK_ROOT" /usr/sbin/asterisk -C /etc/cticloud-asterisk/asterisk.conf -rx "$1"; }
+
+case "${1:-start}" in
+  start) start_postgres; start_nats; start_temporal; start_asterisk ;;
+  stop) for s in asterisk temporal nats; do stop_pid "$s"; done ;;
+  asterisk-cli) asterisk_cli "$2" ;;
+  *) die "usage: services.sh start|stop|asterisk-cli CMD" ;;
+esac
