@@ -18,7 +18,10 @@ die() { printf '\033[1;31m[cticloud] error:\033[0m %s\n' "$*" >&2; exit 1; }
 
 # .env is created from .env.example once; the environment always wins over the file.
 load_env() {
-  [ -f "$ROOT/.env" ] || cp "$ROOT/.env.example" "$ROOT/.env"
+  if [ ! -f "$ROOT/.env" ]; then
+    sed "s/^ADMIN_API_KEY=generate$/ADMIN_API_KEY=cti_$(head -c 32 /dev/urandom | base64 | tr -dc 'A-Za-z0-9' | head -c 40)/" \
+      "$ROOT/.env.example" > "$ROOT/.env"
+  fi
   local line key
   while IFS= read -r line || [ -n "$line" ]; do
     case "$line" in ''|'#'*) continue ;; esac

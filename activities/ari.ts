@@ -1,0 +1,143 @@
+import { Context } from '@temporalio/activity';
+import { ApplicationFailure } from '@temporalio/common';
+import type { AriCommands } from '../asterisk/ari-commands';
+import { ChannelGoneError } from '../asterisk/ari-errors';
+import type { AriEvent } from '../asterisk/ari-events';
+import type { ChannelEventCursor, ChannelEventSource } from './channel-events';
+
+export interface ChannelRef {
+  channelId: string;
+  node: string;
+}
+
+export interface CollectDigitsInput extends ChannelRef {
+  /** Stream sequence to read the channel's events from: digits typed ahead since then count. */
+  fromSeq: number;
+  /** Played first; the first digit stops it (barge-in). */
+  prompt: string[];
+  maxDigits: number;
+  terminator: string;
+  firstDigitTimeoutMs: number;
+  interDigitTimeoutMs: number;
+}
+
+export interface CollectDigitsResult {
+  digits: string;
+  endedBy: 'max_digits' | 'terminator' | 'timeout' | 'hangup';
+  /** Where the next reader should start: just after the last event this one consumed. */
+  nextSeq: number;
+}
+
+export interface PlayMediaInput extends ChannelRef {
+  fromSeq: number;
+  media: string[];
+}
+
+export interface PlayMediaResult {
+  outcome: 'finished' | 'hangup';
+}
+
+export interface AriActivityDeps {
+  ari: AriCommands;
+  events: ChannelEventSource;
+}
+
+const HEARTBEAT_MS = 1000;
+const isEnd = (e: AriEvent): boolean => e.type === 'StasisEnd' || e.type === 'ChannelDestroyed';
+
+/** Non-retryable: a channel that is gone stays gone. */
+function channelGone(err: unknown): never {
+  if (err instanceof ChannelGoneError) {
+    throw ApplicationFailure.create({ type: 'ChannelGone', message: err.message, nonRetryable: true });
+  }
+  throw err;
+}
+
+/** Reads events until `until` is reached, heartbeating and honouring cancellation. */
+async function nextEvent(cursor: ChannelEventCursor, until: number) {
+  const ctx = Context.current();
+  for (;;) {
+    if (ctx.cancellationSignal.aborted) throw ctx.cancellationSignal.reason;
+    const left = until - Date.now();
+    if (left <= 0) return undefined;
+    const next = await cursor.next(Math.min(left, HEARTBEAT_MS));
+    ctx.heartbeat();
+    if (next) return next;
+  }
+}
+
+export function createAriActivities({ ari, events }: AriActivityDeps) {
+  // A retried attempt reuses the same playback id, so a prompt already started is not started twice.
+  const playbackId = (suffix: string): string => {
+    const info = Context.current().info;
+    return `${info.workflowExecution?.runId ?? 'standalone'}-${info.activityId}-${suffix}`;
+  };
+
+  return {
+    async answer({ channelId }: ChannelRef): Promise<void> {
+      await ari.answer(channelId).catch(channelGone);
+    },
+
+    async hangup({ channelId }: ChannelRef): Promise<void> {
+      await ari.hangup(channelId);
+    },
+
+    async playMedia({ channelId, node, fromSeq, media }: PlayMediaInput): Promise<PlayMediaResult> {
+      const id = playbackId('play');
+      const cursor = await events.open(node, channelId, fromSeq);
+      try {
+        await ari.play(channelId, media, id).catch(channelGone);
+        for (;;) {
+          const next = await nextEvent(cursor, Date.now() + 10 * 60_000);
+          if (!next) throw new Error(`playback ${id} never finished`);
+          if (isEnd(next.event)) return { outcome: 'hangup' };
+          if (next.event.type === 'PlaybackFinished' && next.event.playback?.id === id) {
+            return { outcome: 'finished' };
+          }
+        }
+      } finally {
+        await cursor.close();
+      }
+    },
+
+    async collectDigits(input: CollectDigitsInput): Promise<CollectDigitsResult> {
+      const { channelId, node, fromSeq, prompt, maxDigits, terminator } = input;
+      const id = playbackId('prompt');
+      const cursor = await events.open(node, channelId, fromSeq);
+      let digits = '';
+      let nextSeq = fromSeq;
+      let prompting = prompt.length > 0;
+      const done = (endedBy: CollectDigitsResult['endedBy']): CollectDigitsResult => ({ digits, endedBy, nextSeq });
+      try {
+        if (prompting) await ari.play(channelId, prompt, id).catch(channelGone);
+        // While the prompt plays there is no timeout: it ends with PlaybackFinished or the first digit.
+        let deadline = prompting ? Number.POSITIVE_INFINITY : Date.now() + input.firstDigitTimeoutMs;
+        for (;;) {
+          const next = await nextEvent(cursor, prompting ? Date.now() + 10 * 60_000 : deadline);
+          if (!next) return done('timeout');
+          const { event, seq } = next;
+          if (isEnd(event)) return done('hangup');
+          if (event.type === 'PlaybackFinished' && event.playback?.id === id) {
+            prompting = false;
+            if (!digits) deadline = Date.now() + input.firstDigitTimeoutMs;
+            continue;
+          }
+          if (event.type !== 'ChannelDtmfReceived' || !event.digit) continue;
+          nextSeq = seq + 1;
+          if (prompting) {
+            prompting = false;
+            await ari.stopPlayback(id);
+          }
+          if (event.digit === terminator) return done('terminator');
+          digits += event.digit;
+          if (digits.length >= maxDigits) return done('max_digits');
+          deadline = Date.now() + input.interDigitTimeoutMs;
+        }
+      } finally {
+        await cursor.close();
+      }
+    },
+  };
+}
+
+export type AriActivities = ReturnType<typeof createAriActivities>;

@@ -1,0 +1,118 @@
+import type { RawAriClient } from 'ari-client';
+import { AriCommandError, ChannelGoneError } from './ari-errors';
+
+export interface OriginateParams {
+  endpoint: string;
+  app?: string;
+  appArgs?: string;
+  context?: string;
+  extension?: string;
+  priority?: number;
+  callerId?: string;
+  timeout?: number;
+  channelId?: string;
+  otherChannelId?: string;
+  /** Codecs offered to the new channel, e.g. `ulaw`: Local channels default to slin192 otherwise. */
+  formats?: string;
+  variables?: Record<string, string>;
+}
+
+/** ARI REST commands, typed, with ARI's answers turned into our errors. Built on a loaded ari-client. */
+export class AriCommands {
+  constructor(private readonly client: RawAriClient) {}
+
+  async answer(channelId: string): Promise<void> {
+    await this.onChannel('channels.answer', channelId, () => this.client.channels.answer!({ channelId }));
+  }
+
+  async play(channelId: string, media: readonly string[], playbackId: string): Promise<void> {
+    await this.onChannel('channels.play', channelId, () =>
+      this.client.channels.play!({ channelId, media: media.join(','), playbackId }),
+    );
+  }
+
+  /** Stops a playback; one that already finished is not an error. */
+  async stopPlayback(playbackId: string): Promise<void> {
+    await this.run('playbacks.stop', () => this.client.playbacks.stop!({ playbackId })).catch((err: unknown) => {
+      if (!(err instanceof AriCommandError && err.status === 404)) throw err;
+    });
+  }
+
+  /** Hangs up; a channel that is already gone is not an error. */
+  async hangup(channelId: string, reason = 'normal'): Promise<void> {
+    await this.onChannel('channels.hangup', channelId, () =>
+      this.client.channels.hangup!({ channelId, reason }),
+    ).catch((err: unknown) => {
+      if (!(err instanceof ChannelGoneError)) throw err;
+    });
+  }
+
+  async originate(params: OriginateParams): Promise<{ id: string }> {
+    const { variables, ...rest } = params;
+    const channel = (await this.run('channels.originate', () =>
+      this.client.channels.originate!({ ...rest, variables: variables ? { variables } : undefined }),
+    )) as { id: string };
+    return { id: channel.id };
+  }
+
+  async getChannel(channelId: string): Promise<{ id: string; state: string }> {
+    const channel = (await this.onChannel('channels.get', channelId, () =>
+      this.client.channels.get!({ channelId }),
+    )) as { id: string; state: string };
+    return { id: channel.id, state: channel.state };
+  }
+
+  async listChannels(): Promise<{ id: string; name: string; state: string }[]> {
+    const list = (await this.run('channels.list', () => this.client.channels.list!())) as {
+      id: string;
+      name: string;
+      state: string;
+    }[];
+    return list.map(({ id, name, state }) => ({ id, name, state }));
+  }
+
+  async info(): Promise<{ version: string }> {
+    const info = (await this.run('asterisk.getInfo', () => this.client.asterisk.getInfo!())) as {
+      system: { version: string };
+    };
+    return { version: info.system.version };
+  }
+
+  private async onChannel<T>(operation: string, channelId: string, call: () => Promise<T>): Promise<T> {
+    try {
+      return await this.run(operation, call);
+    } catch (err) {
+      if (err instanceof AriCommandError && (err.status === 404 || /not found/i.test(err.detail))) {
+        throw new ChannelGoneError(operation, channelId);
+      }
+      throw err;
+    }
+  }
+
+  private async run<T>(operation: string, call: () => Promise<T>): Promise<T> {
+    try {
+      return await call();
+    } catch (err) {
+      throw toCommandError(operation, err);
+    }
+  }
+}
+
+/** ari-client rejects with `new Error(<response body>)`; ARI's bodies are `{"message": …}`. */
+function toCommandError(operation: string, err: unknown): AriCommandError {
+  const text = err instanceof Error ? err.message : String(err);
+  let detail = text;
+  try {
+    detail = (JSON.parse(text) as { message?: string }).message ?? text;
+  } catch {
+    // Not JSON: a transport error such as ECONNREFUSED.
+  }
+  const status = /not found/i.test(detail)
+    ? 404
+    : /not in stasis/i.test(detail)
+      ? 409
+      : /ECONNREFUSED|ECONNRESET|socket hang up/.test(detail)
+        ? undefined
+        : 400;
+  return new AriCommandError(operation, detail, status);
+}

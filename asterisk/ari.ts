@@ -1,0 +1,218 @@
+/**
+ * The only door to ari-client. It contains the library's three known faults:
+ * - an ARI that answers an error while the API docs load makes swagger-client throw a bare string
+ *   ("Can't read swagger JSON …") from an HTTP callback, i.e. an uncaught exception: we check the docs
+ *   ourselves first and contain that one throw while connecting;
+ * - its WebSocket gives up after 10 reconnect attempts (~43 s): we then rebuild the client and keep
+ *   trying forever with a capped backoff;
+ * - per-instance listeners (`channel.on(…)`) are never removed: we never use them, and prune any that
+ *   appear when a channel is destroyed.
+ */
+import { EventEmitter } from 'node:events';
+import * as ariClient from 'ari-client';
+import type { RawAriClient } from 'ari-client';
+import { AriUnavailableError } from './ari-errors';
+import type { AriEvent } from './ari-events';
+
+export interface AriOptions {
+  /** Base URL of Asterisk's HTTP server, e.g. `http://127.0.0.1:8088`. */
+  url: string;
+  user: string;
+  password: string;
+  /** How long the API-docs check and the connect may take, in ms. @default 5000 */
+  connectTimeoutMs?: number;
+}
+
+const isSwaggerLoadFailure = (err: unknown): boolean =>
+  typeof err === 'string' && /swagger|Can't read from server|^\d{3} : /.test(err);
+
+/** Fails fast with a typed error when ARI is down or refuses our credentials. */
+export async function checkAri(options: AriOptions): Promise<void> {
+  const url = `${options.url}/ari/api-docs/resources.json`;
+  let response: Response;
+  try {
+    response = await fetch(url, {
+      headers: { authorization: `Basic ${Buffer.from(`${options.user}:${options.password}`).toString('base64')}` },
+      signal: AbortSignal.timeout(options.connectTimeoutMs ?? 5000),
+    });
+  } catch (err) {
+    const cause = (err as { cause?: { code?: string } }).cause?.code ?? (err as Error).message;
+    throw new AriUnavailableError(options.url, cause);
+  }
+  await response.arrayBuffer();
+  if (response.status !== 200) {
+    throw new AriUnavailableError(options.url, `HTTP ${response.status} for the API docs`, response.status);
+  }
+}
+
+/** Loads ari-client against a checked ARI, turning its uncaught swagger failure into a rejection. */
+export async function connectAri(options: AriOptions): Promise<RawAriClient> {
+  await checkAri(options);
+  let onUncaught: ((err: unknown) => void) | undefined;
+  const contained = new Promise<never>((_, reject) => {
+    onUncaught = (err: unknown) => {
+      if (isSwaggerLoadFailure(err)) {
+        reject(new AriUnavailableError(options.url, String(err)));
+        return;
+      }
+      // Not ours. With no other handler Node would print and exit; keep that behaviour.
+      if (process.listenerCount('uncaughtException') === 1) {
+        console.error(err);
+        process.exit(1);
+      }
+    };
+    process.prependListener('uncaughtException', onUncaught);
+  });
+  const timeoutMs = options.connectTimeoutMs ?? 5000;
+  let timer: NodeJS.Timeout | undefined;
+  const timeout = new Promise<never>((_, reject) => {
+    timer = setTimeout(() => reject(new AriUnavailableError(options.url, 'connect timed out')), timeoutMs);
+  });
+  try {
+    return await Promise.race([
+      ariClient.connect(options.url, options.user, options.password).catch((err: unknown) => {
+        throw new AriUnavailableError(options.url, err instanceof Error ? err.message : String(err));
+      }),
+      contained,
+      timeout,
+    ]);
+  } finally {
+    clearTimeout(timer);
+    // The swagger failure throws right after rejecting; let that throw land before removing the guard.
+    setImmediate(() => onUncaught && process.removeListener('uncaughtException', onUncaught));
+  }
+}
+
+export interface AriEventOptions extends AriOptions {
+  /** The Stasis application to register. */
+  app: string;
+  /** Receive events of every channel and bridge, not only those in `app`. @default false */
+  subscribeAll?: boolean;
+  /** First delay before rebuilding a client that gave up, in ms. @default 250 */
+  minBackoffMs?: number;
+  /** Longest delay between rebuild attempts, in ms. @default 5000 */
+  maxBackoffMs?: number;
+}
+
+interface AriEventStreamEvents {
+  event: [AriEvent];
+  connected: [];
+  disconnected: [Error | undefined];
+}
+
+/** Holds one ARI WebSocket for as long as it runs, whatever ARI does. */
+export class AriEventStream extends EventEmitter<AriEventStreamEvents> {
+  private client: RawAriClient | undefined;
+  private stopped = false;
+  private running: Promise<void> | undefined;
+  private wake: (() => void) | undefined;
+  isConnected = false;
+
+  constructor(private readonly options: AriEventOptions) {
+    super();
+  }
+
+  start(): void {
+    this.running ??= this.run();
+  }
+
+  async stop(): Promise<void> {
+    this.stopped = true;
+    this.wake?.();
+    this.dispose();
+    await this.running;
+  }
+
+  /** Listener count inside ari-client; stays flat however many channels come and go. */
+  listenerFootprint(): number {
+    const client = this.client;
+    if (!client) return 0;
+    const instance = Object.values(client._instanceListeners ?? {}).reduce((n, l) => n + l.length, 0);
+    return instance + client.eventNames().reduce((n, name) => n + client.listenerCount(name), 0);
+  }
+
+  private async run(): Promise<void> {
+    let delay = this.options.minBackoffMs ?? 250;
+    while (!this.stopped) {
+      try {
+        const lost = await this.connectOnce();
+        delay = this.options.minBackoffMs ?? 250;
+        this.emit('disconnected', await lost);
+      } catch (err) {
+        this.emit('disconnected', err as Error);
+      }
+      this.dispose();
+      if (this.stopped) break;
+      await new Promise<void>((resolve) => {
+        this.wake = resolve;
+        setTimeout(resolve, delay);
+      });
+      delay = Math.min(delay * 2, this.options.maxBackoffMs ?? 5000);
+    }
+  }
+
+  /** Resolves once connected, with a promise that settles when ari-client has given up for good. */
+  private async connectOnce(): Promise<Promise<Error | undefined>> {
+    const client = await connectAri(this.options);
+    this.client = client;
+    const lost = new Promise<Error | undefined>((resolve) => {
+      client.on('WebSocketMaxRetries', (err?: Error) => resolve(err ?? new Error('ARI WebSocket gave up')));
+      this.wake = () => resolve(undefined);
+    });
+    client.on('WebSocketReconnecting', (err?: Error) => {
+      this.isConnected = false;
+      this.emit('disconnected', err);
+    });
+    client.on('WebSocketConnected', () => {
+      this.isConnected = true;
+      this.emit('connected');
+    });
+    client.on('*', (event: AriEvent) => this.onEvent(client, event));
+    await client.start(this.options.app, this.options.subscribeAll ?? false);
+    return lost;
+  }
+
+  private onEvent(client: RawAriClient, event: AriEvent): void {
+    this.emit('event', event);
+    if (event.type === 'ChannelDestroyed' && event.channel) pruneInstanceListeners(client, event.channel.id);
+  }
+
+  private dispose(): void {
+    this.isConnected = false;
+    const client = this.client;
+    this.client = undefined;
+    if (!client) return;
+    client.removeAllListeners();
+    try {
+      client.stop();
+    } catch {
+      // Already closed: nothing to release.
+    }
+  }
+}
+
+function pruneInstanceListeners(client: RawAriClient, instanceId: string): void {
+  for (const [type, listeners] of Object.entries(client._instanceListeners ?? {})) {
+    client._instanceListeners[type] = listeners.filter((l) => (l as { id?: string }).id !== instanceId);
+    client.removeAllListeners(`${type}-${instanceId}`);
+  }
+}
+
+/** Connects, retrying with a capped backoff until ARI answers; each failure is logged with its reason. */
+export async function connectAriPersistently(
+  options: AriOptions,
+  onRetry: (err: Error, delayMs: number) => void,
+  signal?: AbortSignal,
+): Promise<RawAriClient> {
+  let delay = 250;
+  for (;;) {
+    try {
+      return await connectAri(options);
+    } catch (err) {
+      if (signal?.aborted) throw err;
+      onRetry(err as Error, delay);
+      await new Promise((r) => setTimeout(r, delay));
+      delay = Math.min(delay * 2, 5000);
+    }
+  }
+}

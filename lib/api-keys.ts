@@ -1,0 +1,36 @@
+import { createHash, randomBytes } from 'node:crypto';
+import type { Pool } from './db';
+
+export const Role = { Admin: 'admin', Supervisor: 'supervisor', Agent: 'agent', Developer: 'developer' } as const;
+export type Role = (typeof Role)[keyof typeof Role];
+export const ROLES = Object.values(Role) as [Role, ...Role[]];
+
+export const hashApiKey = (key: string): Buffer => createHash('sha256').update(key).digest();
+
+/** Keys look like `cti_<43 url-safe characters>`; only their hash is stored. */
+export const generateApiKey = (): string => `cti_${randomBytes(32).toString('base64url')}`;
+
+export interface ApiPrincipal {
+  keyId: string;
+  tenantId: string;
+  role: Role;
+}
+
+export async function findApiKey(pool: Pool, key: string): Promise<ApiPrincipal | undefined> {
+  const { rows } = await pool.query<{ id: string; tenant_id: string; role: Role }>(
+    'select id, tenant_id, role from api_keys where key_hash = $1 and revoked_at is null',
+    [hashApiKey(key)],
+  );
+  const row = rows[0];
+  return row && { keyId: row.id, tenantId: row.tenant_id, role: row.role };
+}
+
+/** The default tenant and the bootstrap admin key from .env exist after this; safe to run at every start. */
+export async function ensureBootstrap(pool: Pool, tenantId: string, adminKey: string): Promise<void> {
+  await pool.query(`insert into tenants (id, name) values ($1, $1) on conflict (id) do nothing`, [tenantId]);
+  await pool.query(
+    `insert into api_keys (tenant_id, name, role, key_hash, prefix) values ($1, 'bootstrap admin', 'admin', $2, $3)
+     on conflict (key_hash) do nothing`,
+    [tenantId, hashApiKey(adminKey), adminKey.slice(0, 8)],
+  );
+}

@@ -1,0 +1,45 @@
+import { config as loadDotenv } from 'dotenv';
+import path from 'node:path';
+import { z } from 'zod';
+
+/** Settings shared by every process. Values come from the environment, then `.env`, then these defaults. */
+const ConfigSchema = z.object({
+  API_HOST: z.string().default('127.0.0.1'),
+  API_PORT: z.coerce.number().int().positive().default(3000),
+  ADMIN_API_KEY: z.string().min(16, 'ADMIN_API_KEY must be at least 16 characters'),
+  DEFAULT_TENANT: z.string().default('default'),
+  DATABASE_URL: z.string().url(),
+  NATS_URL: z.string().default('nats://127.0.0.1:4222'),
+  TEMPORAL_ADDRESS: z.string().default('127.0.0.1:7233'),
+  TEMPORAL_UI_PORT: z.coerce.number().int().positive().default(8233),
+  TEMPORAL_NAMESPACE: z.string().default('cticloud'),
+  TEMPORAL_TASK_QUEUE: z.string().default('calls'),
+  ARI_URL: z.string().url().default('http://127.0.0.1:8088'),
+  ARI_USER: z.string().default('cticloud'),
+  ARI_PASSWORD: z.string().default('cticloud-ari'),
+  ARI_APP: z.string().default('cticloud'),
+  ASTERISK_NODE: z
+    .string()
+    .regex(/^[A-Za-z0-9_-]+$/, 'ASTERISK_NODE must be a single NATS subject token')
+    .default('ast1'),
+  LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
+});
+
+export type Config = z.infer<typeof ConfigSchema>;
+
+export class ConfigError extends Error {
+  constructor(readonly issues: readonly string[]) {
+    super(`invalid configuration: ${issues.join('; ')}`);
+    this.name = 'ConfigError';
+  }
+}
+
+/** Reads the configuration once per process; `overrides` lets tests point one process at other resources. */
+export function loadConfig(overrides: Partial<Record<keyof Config, string>> = {}): Config {
+  loadDotenv({ path: path.resolve(__dirname, '..', '.env'), quiet: true });
+  const parsed = ConfigSchema.safeParse({ ...process.env, ...overrides });
+  if (!parsed.success) {
+    throw new ConfigError(parsed.error.issues.map((i) => `${i.path.join('.')}: ${i.message}`));
+  }
+  return parsed.data;
+}

@@ -1,0 +1,119 @@
+import { WorkflowExecutionAlreadyStartedError, WorkflowNotFoundError, type Client } from '@temporalio/client';
+import { TypedSearchAttributes } from '@temporalio/common';
+import { AckPolicy, DeliverPolicy, type ConsumerMessages, type JetStreamClient, type JsMsg, type NatsConnection } from 'nats';
+import { ARI_STREAM, typeSubject, type AriEvent } from '../asterisk/ari-events';
+import type { Logger } from '../lib/logger';
+import { CallWorkflow } from '../workflows/call';
+import { CallSearchAttributes, callWorkflowId, hangupSignal, type CallInput } from '../workflows/call-contract';
+
+export interface CallRouterOptions {
+  nc: NatsConnection;
+  client: Client;
+  taskQueue: string;
+  /** Only channels that entered this Stasis app are routed here. */
+  app: string;
+  tenantId: string;
+  log: Logger;
+  /** Start workflows on this process's own worker, skipping a server round trip. @default true */
+  eagerStart?: boolean;
+}
+
+/** `ari.<node>.<resource>.<Event>` → node */
+const nodeOf = (subject: string): string => subject.split('.')[1] ?? 'unknown';
+
+/**
+ * Turns the ARI event log into workflow starts and signals. Consumers are durable and acks are explicit,
+ * so a router that dies mid-way leaves the event to be redelivered; the workflow id derived from the
+ * channel makes a redelivered StasisStart start nothing twice.
+ */
+export class CallRouter {
+  private readonly streams: ConsumerMessages[] = [];
+  private js: JetStreamClient | undefined;
+
+  constructor(private readonly options: CallRouterOptions) {}
+
+  async start(): Promise<void> {
+    const { nc, app } = this.options;
+    const jsm = await nc.jetstreamManager();
+    this.js = nc.jetstream();
+    for (const [type, handler] of [
+      ['StasisStart', this.onStasisStart],
+      ['StasisEnd', this.onStasisEnd],
+    ] as const) {
+      const durable = `router-${app}-${type}`.replace(/[^A-Za-z0-9_-]/g, '_');
+      await jsm.consumers.add(ARI_STREAM, {
+        durable_name: durable,
+        filter_subject: typeSubject(type),
+        ack_policy: AckPolicy.Explicit,
+        deliver_policy: DeliverPolicy.New,
+        ack_wait: 30_000_000_000,
+        max_ack_pending: 1000,
+      });
+      const consumer = await this.js.consumers.get(ARI_STREAM, durable);
+      const messages = await consumer.consume({ max_messages: 100 });
+      this.streams.push(messages);
+      void this.loop(messages, handler.bind(this));
+    }
+  }
+
+  async stop(): Promise<void> {
+    await Promise.all(this.streams.map((m) => m.close()));
+  }
+
+  private async loop(messages: ConsumerMessages, handle: (m: JsMsg, e: AriEvent) => Promise<void>) {
+    for await (const m of messages) {
+      const event = m.json<AriEvent>();
+      if (event.application !== this.options.app) {
+        m.ack();
+        continue;
+      }
+      try {
+        await handle(m, event);
+        m.ack();
+      } catch (err) {
+        this.options.log.error({ err, subject: m.subject }, 'routing an ARI event failed; it will be redelivered');
+        m.nak(500);
+      }
+    }
+  }
+
+  private async onStasisStart(m: JsMsg, event: AriEvent): Promise<void> {
+    const channel = event.channel!;
+    const node = nodeOf(m.subject);
+    const input: CallInput = {
+      tenantId: this.options.tenantId,
+      channelId: channel.id,
+      node,
+      from: channel.caller.number || 'anonymous',
+      to: event.args?.[0] ?? channel.dialplan?.exten ?? '',
+      startedAt: new Date(event.timestamp).toISOString(),
+      eventSeq: m.seq,
+    };
+    try {
+      await this.options.client.workflow.start(CallWorkflow, {
+        workflowId: callWorkflowId(node, channel.id),
+        taskQueue: this.options.taskQueue,
+        args: [input],
+        requestEagerStart: this.options.eagerStart ?? true,
+        typedSearchAttributes: new TypedSearchAttributes([
+          { key: CallSearchAttributes.state, value: 'ringing' },
+          { key: CallSearchAttributes.caller, value: input.from },
+          { key: CallSearchAttributes.dialed, value: input.to },
+          { key: CallSearchAttributes.tenant, value: input.tenantId },
+        ]),
+      });
+    } catch (err) {
+      if (!(err instanceof WorkflowExecutionAlreadyStartedError)) throw err;
+    }
+  }
+
+  private async onStasisEnd(m: JsMsg, event: AriEvent): Promise<void> {
+    const handle = this.options.client.workflow.getHandle(callWorkflowId(nodeOf(m.subject), event.channel!.id));
+    try {
+      await handle.signal(hangupSignal, { at: new Date(event.timestamp).toISOString() });
+    } catch (err) {
+      // Finished already (we hung up first) or never started: nothing to tell.
+      if (!(err instanceof WorkflowNotFoundError)) throw err;
+    }
+  }
+}

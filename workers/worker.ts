@@ -1,0 +1,63 @@
+import { Client } from '@temporalio/client';
+import { Worker } from '@temporalio/worker';
+import { createAriActivities } from '../activities/ari';
+import { createCdrActivities } from '../activities/cdr';
+import { JetStreamChannelEvents } from '../activities/channel-events';
+import { connectAriPersistently } from '../asterisk/ari';
+import { AriCommands } from '../asterisk/ari-commands';
+import { connectNats, ensureAriStream } from '../asterisk/event-log';
+import { loadConfig } from '../lib/config';
+import { createPool } from '../lib/db';
+import { createLogger } from '../lib/logger';
+import { connectTemporal } from '../lib/temporal';
+import { loadWorkflowBundle } from './workflow-bundle';
+import { CallRouter } from './router';
+
+/** The call worker: runs CallWorkflow and its activities, and routes new ARI channels to it. */
+async function main(): Promise<void> {
+  const config = loadConfig();
+  const log = createLogger('worker', config.LOG_LEVEL);
+  const connection = await connectTemporal(config.TEMPORAL_ADDRESS, log);
+  const nc = await connectNats(config.NATS_URL, 'cticloud-worker');
+  await ensureAriStream(nc);
+  const raw = await connectAriPersistently(
+    { url: config.ARI_URL, user: config.ARI_USER, password: config.ARI_PASSWORD },
+    (err, delayMs) => log.warn({ reason: err.message, retryInMs: delayMs }, 'ARI unavailable; retrying'),
+  );
+  const pool = createPool(config.DATABASE_URL);
+  const worker = await Worker.create({
+    connection,
+    namespace: config.TEMPORAL_NAMESPACE,
+    taskQueue: config.TEMPORAL_TASK_QUEUE,
+    workflowBundle: await loadWorkflowBundle(),
+    activities: {
+      ...createAriActivities({ ari: new AriCommands(raw), events: new JetStreamChannelEvents(nc.jetstream()) }),
+      ...createCdrActivities(pool),
+    },
+  });
+  // Sharing the worker's connection is what lets the router start workflows eagerly on this worker.
+  const client = new Client({ connection, namespace: config.TEMPORAL_NAMESPACE });
+  const router = new CallRouter({
+    nc,
+    client,
+    taskQueue: config.TEMPORAL_TASK_QUEUE,
+    app: config.ARI_APP,
+    tenantId: config.DEFAULT_TENANT,
+    log,
+  });
+  await router.start();
+  log.info({ namespace: config.TEMPORAL_NAMESPACE, taskQueue: config.TEMPORAL_TASK_QUEUE, app: config.ARI_APP }, 'worker ready');
+  try {
+    await worker.run();
+  } finally {
+    await router.stop().catch(() => undefined);
+    await nc.drain().catch(() => undefined);
+    await pool.end();
+    await connection.close();
+  }
+}
+
+main().catch((err: unknown) => {
+  console.error(err);
+  process.exit(1);
+});

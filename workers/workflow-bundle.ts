@@ -1,0 +1,31 @@
+import { bundleWorkflowCode } from '@temporalio/worker';
+import { createHash } from 'node:crypto';
+import { mkdir, readdir, readFile, rename, writeFile } from 'node:fs/promises';
+import os from 'node:os';
+import path from 'node:path';
+
+const WORKFLOWS_DIR = path.resolve(__dirname, '..', 'workflows');
+const CACHE_DIR = path.join(process.env.CTICLOUD_CACHE ?? path.join(os.homedir(), '.cache', 'cticloud'), 'bundles');
+
+/**
+ * Bundling the workflow code takes seconds; a restarted worker should pick calls up again at once. The
+ * bundle is cached under the hash of the workflow sources and the SDK version.
+ */
+export async function loadWorkflowBundle(): Promise<{ code: string }> {
+  const hash = createHash('sha256');
+  hash.update(require('@temporalio/workflow/package.json').version as string);
+  for (const file of (await readdir(WORKFLOWS_DIR)).sort()) {
+    hash.update(file).update(await readFile(path.join(WORKFLOWS_DIR, file)));
+  }
+  const cached = path.join(CACHE_DIR, `${hash.digest('hex').slice(0, 24)}.js`);
+  try {
+    return { code: await readFile(cached, 'utf8') };
+  } catch {
+    const { code } = await bundleWorkflowCode({ workflowsPath: path.join(WORKFLOWS_DIR, 'index.ts') });
+    await mkdir(CACHE_DIR, { recursive: true });
+    const tmp = `${cached}.${process.pid}.tmp`;
+    await writeFile(tmp, code);
+    await rename(tmp, cached);
+    return { code };
+  }
+}

@@ -1,0 +1,130 @@
+import {
+  ActivityFailure,
+  ApplicationFailure,
+  CancellationScope,
+  isCancellation,
+  proxyActivities,
+  setHandler,
+  upsertSearchAttributes,
+  workflowInfo,
+} from '@temporalio/workflow';
+import type { AriActivities } from '../activities/ari';
+import type { CdrActivities } from '../activities/cdr';
+import {
+  CallSearchAttributes,
+  CallState,
+  Disposition,
+  callStatusQuery,
+  hangupSignal,
+  type CallInput,
+  type CallStatus,
+  type DigitCollection,
+} from './call-contract';
+
+/** Commands to Asterisk: quick, retried briefly; a vanished channel is final (ChannelGone). */
+const ariCommand = proxyActivities<AriActivities>({
+  startToCloseTimeout: '5 seconds',
+  retry: { initialInterval: '100 milliseconds', maximumAttempts: 5, nonRetryableErrorTypes: ['ChannelGone'] },
+});
+
+/** Waiting on media (prompts, digits): long, heartbeating so a dead worker is noticed in seconds. */
+const mediaWait = proxyActivities<AriActivities>({
+  startToCloseTimeout: '5 minutes',
+  heartbeatTimeout: '5 seconds',
+  retry: { initialInterval: '200 milliseconds', maximumAttempts: 10, nonRetryableErrorTypes: ['ChannelGone'] },
+});
+
+/** Writes to PostgreSQL: retried until the database is back; a CDR must not be lost. */
+const persistence = proxyActivities<CdrActivities>({
+  startToCloseTimeout: '10 seconds',
+  retry: { initialInterval: '500 milliseconds', backoffCoefficient: 2, maximumInterval: '30 seconds' },
+});
+
+const DEFAULT_COLLECT: DigitCollection = {
+  maxDigits: 4,
+  terminator: '#',
+  firstDigitTimeoutMs: 5000,
+  interDigitTimeoutMs: 3000,
+};
+
+const now = (): string => new Date().toISOString();
+
+const isChannelGone = (err: unknown): boolean =>
+  err instanceof ActivityFailure && err.cause instanceof ApplicationFailure && err.cause.type === 'ChannelGone';
+
+/** One inbound call: answer, prompt, collect DTMF, read the digits back, hang up, and write the CDR. */
+export async function CallWorkflow(input: CallInput): Promise<CallStatus> {
+  const status: CallStatus = {
+    workflowId: workflowInfo().workflowId,
+    channelId: input.channelId,
+    tenantId: input.tenantId,
+    from: input.from,
+    to: input.to,
+    state: CallState.Ringing,
+    digits: '',
+    startedAt: input.startedAt,
+  };
+  const collect = { ...DEFAULT_COLLECT, ...input.collect };
+  const channel = { channelId: input.channelId, node: input.node };
+  const script = new CancellationScope();
+
+  const enter = (state: CallState): void => {
+    status.state = state;
+    upsertSearchAttributes([{ key: CallSearchAttributes.state, value: state }]);
+  };
+
+  setHandler(callStatusQuery, () => status);
+  setHandler(hangupSignal, (notice) => {
+    if (status.endedBy) return;
+    status.endedBy = 'caller';
+    status.endedAt = notice.at;
+    script.cancel();
+  });
+
+  try {
+    await script.run(async () => {
+      await ariCommand.answer(channel);
+      status.answeredAt = now();
+      enter(CallState.Collecting);
+      const collected = await mediaWait.collectDigits({
+        ...channel,
+        fromSeq: input.eventSeq,
+        prompt: input.prompt ?? ['sound:vm-enter-num-to-call'],
+        ...collect,
+      });
+      status.digits = collected.digits;
+      status.collectEndedBy = collected.endedBy;
+      if (collected.endedBy === 'hangup') return;
+
+      enter(CallState.ReadingBack);
+      const readback = collected.digits
+        ? ['sound:you-entered', `digits:${collected.digits}`, 'sound:goodbye']
+        : ['sound:goodbye'];
+      const played = await mediaWait.playMedia({ ...channel, fromSeq: collected.nextSeq, media: readback });
+      if (played.outcome === 'hangup') return;
+
+      enter(CallState.Ending);
+      status.endedBy ??= 'system';
+      await ariCommand.hangup(channel);
+    });
+  } catch (err) {
+    if (isChannelGone(err)) status.endedBy ??= 'caller';
+    else if (!isCancellation(err)) {
+      status.disposition = Disposition.Failed;
+      status.endedBy ??= 'system';
+    }
+  }
+
+  status.endedBy ??= 'caller';
+  status.endedAt ??= now();
+  status.disposition ??= status.answeredAt ? Disposition.Answered : Disposition.Abandoned;
+  enter(CallState.Ended);
+  // Best effort: the channel may be gone already; the CDR must be written either way.
+  await CancellationScope.nonCancellable(async () => {
+    if (status.endedBy === 'system' && status.disposition === Disposition.Failed) {
+      await ariCommand.hangup(channel).catch(() => undefined);
+    }
+    await persistence.recordCdr({ ...status, node: input.node });
+  });
+  return status;
+}

@@ -1,0 +1,2 @@
+// Every workflow the worker registers; one workflow per file.
+export { CallWorkflow } from './call';
