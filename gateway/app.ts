@@ -1,0 +1,32 @@
+import Fastify, { type FastifyInstance } from 'fastify';
+import { serializerCompiler, validatorCompiler, type ZodTypeProvider } from 'fastify-type-provider-zod';
+import type { Config } from '../lib/config';
+import auth from './plugins/auth';
+import errorHandler from './plugins/error-handler';
+import external from './plugins/external';
+import openapi from './plugins/openapi';
+import calls from './routes/calls';
+import health from './routes/health';
+
+export interface GatewayOptions {
+  config: Config;
+  /** Fastify's logger settings. @default { level: config.LOG_LEVEL } */
+  logger?: boolean | { level: string };
+}
+
+export async function buildGateway({ config, logger }: GatewayOptions): Promise<FastifyInstance> {
+  const app = Fastify({ logger: logger ?? { level: config.LOG_LEVEL } }).withTypeProvider<ZodTypeProvider>();
+  app.setValidatorCompiler(validatorCompiler);
+  app.setSerializerCompiler(serializerCompiler);
+
+  await app.register(errorHandler);
+  await app.register(external, { config });
+  await app.register(openapi);
+  await app.register(auth);
+
+  await app.register(health);
+  await app.register(calls, { prefix: '/v1/calls' });
+  // The web UI (flow designer, supervisor console) arrives with its own issue; until then / shows the API.
+  app.get('/', { schema: { hide: true } }, (_request, reply) => reply.redirect('/docs'));
+  return app;
+}

@@ -1,0 +1,30 @@
+/** Thrown by handlers for a resource the caller's tenant does not have; the error handler answers 404. */
+export class NotFoundError extends Error {
+  readonly statusCode = 404;
+  constructor(
+    readonly resource: string,
+    readonly id: string,
+  ) {
+    super(`${resource} ${id} not found`);
+    this.name = 'NotFoundError';
+  }
+}
+
+export class UnauthorizedError extends Error {
+  readonly statusCode = 401;
+  constructor(message = 'missing or invalid API key: send Authorization: Bearer <key>') {
+    super(message);
+    this.name = 'UnauthorizedError';
+  }
+}
+
+export class ForbiddenError extends Error {
+  readonly statusCode = 403;
+  constructor(
+    readonly role: string,
+    readonly allowed: readonly string[],
+  ) {
+    super(`role ${role} may not do this; allowed: ${allowed.join(', ')}`);
+    this.name = 'ForbiddenError';
+  }
+}

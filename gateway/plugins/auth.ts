@@ -1,0 +1,44 @@
+import fp from 'fastify-plugin';
+import { findApiKey, type ApiPrincipal, type Role } from '../../lib/api-keys';
+import { ForbiddenError, UnauthorizedError } from '../errors';
+
+declare module 'fastify' {
+  interface FastifyRequest {
+    principal: ApiPrincipal;
+  }
+  interface FastifyContextConfig {
+    /** Roles allowed on the route; every /v1 route must name them. */
+    roles?: readonly Role[];
+  }
+}
+
+/** Hashing and looking up a key on every request is wasted work; a revoked key lives on for this long. */
+const CACHE_TTL_MS = 10_000;
+const CACHE_MAX = 10_000;
+
+/** Every /v1 route needs `Authorization: Bearer <key>` of a key whose role the route allows. */
+export default fp(async (app) => {
+  const cache = new Map<string, { principal: ApiPrincipal | undefined; until: number }>();
+
+  const lookup = async (key: string): Promise<ApiPrincipal | undefined> => {
+    const hit = cache.get(key);
+    if (hit && hit.until > Date.now()) return hit.principal;
+    const principal = await findApiKey(app.pg, key);
+    if (cache.size >= CACHE_MAX) cache.clear();
+    cache.set(key, { principal, until: Date.now() + CACHE_TTL_MS });
+    return principal;
+  };
+
+  app.decorateRequest('principal', null as unknown as ApiPrincipal);
+  app.addHook('preHandler', async (request) => {
+    if (!request.url.startsWith('/v1/')) return;
+    const match = /^Bearer\s+(\S+)$/i.exec(request.headers.authorization ?? '');
+    if (!match) throw new UnauthorizedError();
+    const principal = await lookup(match[1]!);
+    if (!principal) throw new UnauthorizedError('invalid or revoked API key');
+    const roles = request.routeOptions.config.roles;
+    if (!roles) throw new ForbiddenError(principal.role, []);
+    if (!roles.includes(principal.role)) throw new ForbiddenError(principal.role, roles);
+    request.principal = principal;
+  });
+});

@@ -1,0 +1,67 @@
+import { z } from 'zod';
+import { CallState, Disposition } from '../../../workflows/call-contract';
+
+const callStates = Object.values(CallState) as [CallState, ...CallState[]];
+const PhoneNumber = z.string().regex(/^\+?[0-9*#]{1,32}$/, 'digits, optionally with a leading +');
+
+export const CallId = z
+  .string()
+  .regex(/^call-[A-Za-z0-9_-]+-[0-9]+\.[0-9]+$/, 'a call id looks like call-<node>-<channel id>');
+
+export const ListCallsQuery = z.object({
+  status: z.enum(['active', 'recent', 'all']).default('all').describe('active = still running'),
+  state: z.enum(callStates).optional(),
+  from: PhoneNumber.optional(),
+  to: PhoneNumber.optional(),
+  limit: z.coerce.number().int().min(1).max(200).default(50),
+});
+
+export const CallSummary = z
+  .object({
+    id: z.string(),
+    status: z.string().describe('Workflow status: running, completed, failed, terminated, …'),
+    state: z.string().nullable(),
+    from: z.string().nullable(),
+    to: z.string().nullable(),
+    startedAt: z.string(),
+    closedAt: z.string().nullable(),
+  })
+  .meta({ id: 'CallSummary' });
+
+export const CallLive = z.object({
+  state: z.enum(callStates),
+  channelId: z.string(),
+  from: z.string(),
+  to: z.string(),
+  digits: z.string(),
+  collectEndedBy: z.string().optional(),
+  startedAt: z.string(),
+  answeredAt: z.string().optional(),
+  endedAt: z.string().optional(),
+  endedBy: z.string().optional(),
+  disposition: z.string().optional(),
+});
+
+export const Cdr = z
+  .object({
+    from: z.string(),
+    to: z.string(),
+    startedAt: z.string(),
+    answeredAt: z.string().nullable(),
+    endedAt: z.string(),
+    durationMs: z.number().int(),
+    disposition: z.enum(Object.values(Disposition) as [Disposition, ...Disposition[]]),
+    endedBy: z.enum(['caller', 'system']),
+    digits: z.string(),
+  })
+  .meta({ id: 'Cdr' });
+
+export const CallDetail = z
+  .object({
+    id: z.string(),
+    status: z.string(),
+    live: CallLive.nullable().describe('From the workflow: its query while running, its result once ended'),
+    cdr: Cdr.nullable().describe('The call detail record, once the call has ended'),
+    temporalUrl: z.string().describe('The workflow in the Temporal Web UI'),
+  })
+  .meta({ id: 'CallDetail' });
