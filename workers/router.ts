@@ -36,9 +36,11 @@ export class CallRouter {
     const { nc, app } = this.options;
     const jsm = await nc.jetstreamManager();
     this.js = nc.jetstream();
-    for (const [type, handler] of [
-      ['StasisStart', this.onStasisStart],
-      ['StasisEnd', this.onStasisEnd],
+    // StasisStart reaches only the app the channel entered; ChannelDestroyed comes from either bridge,
+    // so a hangup is seen even while the owner bridge restarts.
+    for (const [type, handler, ownAppOnly] of [
+      ['StasisStart', this.onStasisStart, true],
+      ['ChannelDestroyed', this.onChannelDestroyed, false],
     ] as const) {
       const durable = `router-${app}-${type}`.replace(/[^A-Za-z0-9_-]/g, '_');
       await jsm.consumers.add(ARI_STREAM, {
@@ -52,7 +54,7 @@ export class CallRouter {
       const consumer = await this.js.consumers.get(ARI_STREAM, durable);
       const messages = await consumer.consume({ max_messages: 100 });
       this.streams.push(messages);
-      void this.loop(messages, handler.bind(this));
+      void this.loop(messages, handler.bind(this), ownAppOnly);
     }
   }
 
@@ -60,10 +62,14 @@ export class CallRouter {
     await Promise.all(this.streams.map((m) => m.close()));
   }
 
-  private async loop(messages: ConsumerMessages, handle: (m: JsMsg, e: AriEvent) => Promise<void>) {
+  private async loop(
+    messages: ConsumerMessages,
+    handle: (m: JsMsg, e: AriEvent) => Promise<void>,
+    ownAppOnly: boolean,
+  ): Promise<void> {
     for await (const m of messages) {
       const event = m.json<AriEvent>();
-      if (event.application !== this.options.app) {
+      if (ownAppOnly && event.application !== this.options.app) {
         m.ack();
         continue;
       }
@@ -107,12 +113,16 @@ export class CallRouter {
     }
   }
 
-  private async onStasisEnd(m: JsMsg, event: AriEvent): Promise<void> {
+  private async onChannelDestroyed(m: JsMsg, event: AriEvent): Promise<void> {
     const handle = this.options.client.workflow.getHandle(callWorkflowId(nodeOf(m.subject), event.channel!.id));
     try {
-      await handle.signal(hangupSignal, { at: new Date(event.timestamp).toISOString() });
+      await handle.signal(hangupSignal, {
+        at: new Date(event.timestamp).toISOString(),
+        cause: event.cause,
+        causeText: event.cause_txt,
+      });
     } catch (err) {
-      // Finished already (we hung up first) or never started: nothing to tell.
+      // Finished already (we hung up first), never a call, or a call of another namespace: nothing to tell.
       if (!(err instanceof WorkflowNotFoundError)) throw err;
     }
   }

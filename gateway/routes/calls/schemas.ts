@@ -6,7 +6,7 @@ const PhoneNumber = z.string().regex(/^\+?[0-9*#]{1,32}$/, 'digits, optionally w
 
 export const CallId = z
   .string()
-  .regex(/^call-[A-Za-z0-9_-]+-[0-9]+\.[0-9]+$/, 'a call id looks like call-<node>-<channel id>');
+  .regex(/^call-[A-Za-z0-9_-]+-[A-Za-z0-9._-]+$/, 'a call id looks like call-<node>-<channel id>');
 
 export const ListCallsQuery = z.object({
   status: z.enum(['active', 'recent', 'all']).default('all').describe('active = still running'),

@@ -1,0 +1,33 @@
+#!/usr/bin/env bash
+# npm start: installs what is missing, starts the infrastructure and CTICloud's own processes, prints URLs.
+source "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
+bash "$ROOT/scripts/provision.sh"
+bash "$ROOT/scripts/services.sh" start
+load_env
+APP_RUN="$ROOT/.run"; mkdir -p "$APP_RUN"
+RUN="$APP_RUN"
+
+(cd "$ROOT" && tsx scripts/migrate.ts) || die "database migration failed"
+pid_alive bridge || spawn bridge tsx "$ROOT/asterisk/bridge.ts"
+# A second bridge subscribed to every channel, so events survive a restart of the first (docs/architecture.md).
+pid_alive bridge-mirror || ARI_BRIDGE_ROLE=mirror spawn bridge-mirror tsx "$ROOT/asterisk/bridge.ts"
+pid_alive worker || spawn worker tsx "$ROOT/workers/worker.ts"
+pid_alive gateway || spawn gateway tsx "$ROOT/gateway/server.ts"
+
+api="http://$API_HOST:$API_PORT"
+for _ in $(seq 150); do
+  curl -fs "$api/readyz" >/dev/null 2>&1 && break
+  sleep 0.2
+done
+curl -fs "$api/readyz" >/dev/null || die "the gateway is not ready: $(curl -s "$api/readyz") (logs: $LOGS)"
+cat <<MSG
+
+  CTICloud is running.
+    API          $api/v1   (Authorization: Bearer $ADMIN_API_KEY)
+    API docs     $api/docs   (OpenAPI: $api/openapi.json)
+    Temporal UI  http://127.0.0.1:$TEMPORAL_UI_PORT/namespaces/$TEMPORAL_NAMESPACE/workflows
+    Call it      SIP INVITE to <number>@127.0.0.1:5060, or see docs/asterisk.md
+    Logs         $LOGS
+  Stop with: npm stop
+
+MSG

@@ -1,0 +1,97 @@
+import { Worker } from '@temporalio/worker';
+import path from 'node:path';
+import type { CallStatus } from '../../workflows/call-contract';
+import { placeCall } from '../support/caller';
+import { audioStats, hostPath, waitForFile } from '../support/media';
+import { callWorkflow, startStack, type TestStack } from '../support/stack';
+
+let stack: TestStack;
+
+beforeAll(async () => {
+  stack = await startStack({ gateway: true });
+});
+afterAll(async () => {
+  await stack?.close();
+});
+
+const activityTypes = (history: { events?: { activityTaskScheduledEventAttributes?: any }[] | null }) =>
+  (history.events ?? [])
+    .map((e) => e.activityTaskScheduledEventAttributes?.activityType?.name)
+    .filter(Boolean);
+
+describe('an inbound call on the real stack', () => {
+  test('collects the DTMF the caller sends, reads it back, hangs up and writes the CDR', async () => {
+    const call = await placeCall(stack.ari, stack.config.ARI_APP, stack.config.ASTERISK_NODE, {
+      from: '5550111',
+      to: '5551000',
+      digits: '27#',
+      delaySec: 1,
+    });
+    const handle = await callWorkflow(stack.temporal, call.workflowId);
+    const result = (await handle.result()) as CallStatus;
+
+    expect(result).toMatchObject({
+      digits: '27',
+      collectEndedBy: 'terminator',
+      disposition: 'answered',
+      endedBy: 'system',
+      from: '5550111',
+      to: '5551000',
+    });
+    const history = await handle.fetchHistory();
+    expect(activityTypes(history)).toEqual(['answer', 'collectDigits', 'playMedia', 'hangup', 'recordCdr']);
+
+    // Replaying the real history with today's workflow code must not diverge.
+    await Worker.runReplayHistory({ workflowsPath: path.resolve(__dirname, '../../workflows') }, history, call.workflowId);
+
+    const detail = await stack.api(`/v1/calls/${call.workflowId}`);
+    expect(detail.status).toBe(200);
+    expect(detail.body.cdr).toMatchObject({ from: '5550111', to: '5551000', digits: '27', disposition: 'answered' });
+    expect(detail.body.cdr.durationMs).toBeGreaterThan(1000);
+    expect(detail.body.live.state).toBe('ended');
+
+    const listed = await stack.api('/v1/calls?from=5550111&status=recent');
+    expect(listed.body.calls.map((c: { id: string }) => c.id)).toContain(call.workflowId);
+
+    // The caller really heard the prompt and the read-back: several seconds of non-silent audio.
+    await waitForFile(hostPath(call.recording));
+    const heard = await audioStats(hostPath(call.recording));
+    expect(heard.seconds).toBeGreaterThan(3);
+    expect(heard.rms).toBeGreaterThan(0.01);
+  });
+
+  test('a caller who hangs up while being prompted ends the call cleanly with a CDR that says so', async () => {
+    const call = await placeCall(stack.ari, stack.config.ARI_APP, stack.config.ASTERISK_NODE, {
+      from: '5550112',
+      holdSec: 0.5,
+      delaySec: 0,
+    });
+    const handle = await callWorkflow(stack.temporal, call.workflowId);
+    const result = (await handle.result()) as CallStatus;
+    expect(result).toMatchObject({ endedBy: 'caller', disposition: 'answered', digits: '' });
+
+    const { rows } = await stack.pool.query('select ended_by, disposition from cdrs where workflow_id = $1', [
+      call.workflowId,
+    ]);
+    expect(rows).toEqual([{ ended_by: 'caller', disposition: 'answered' }]);
+  });
+
+  test('the call is visible while it is live, with its state from the workflow query', async () => {
+    const call = await placeCall(stack.ari, stack.config.ARI_APP, stack.config.ASTERISK_NODE, {
+      from: '5550113',
+      digits: '9',
+      delaySec: 4,
+    });
+    let live: any;
+    for (let i = 0; i < 100 && !live; i++) {
+      const res = await stack.api(`/v1/calls/${call.workflowId}`);
+      if (res.status === 200 && res.body.status === 'running' && res.body.live.state === 'collecting') live = res.body;
+      else await new Promise((r) => setTimeout(r, 100));
+    }
+    expect(live.live).toMatchObject({ from: '5550113', state: 'collecting' });
+    const active = await stack.api('/v1/calls?status=active&from=5550113');
+    expect(active.body.calls).toEqual([expect.objectContaining({ id: call.workflowId, status: 'running' })]);
+    await stack.ari.hangup(call.callerChannelId);
+    await (await callWorkflow(stack.temporal, call.workflowId)).result();
+  });
+});

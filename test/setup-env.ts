@@ -1,0 +1,13 @@
+// The suite's own corner of the shared infrastructure: its Stasis app, Temporal namespace, database and port,
+// so it can run beside `npm start` on the same machine.
+const defaults: Record<string, string> = {
+  ARI_APP: 'cticloud-test',
+  TEMPORAL_NAMESPACE: 'cticloud-test',
+  TEMPORAL_TASK_QUEUE: 'calls-test',
+  DATABASE_URL: 'postgres://cticloud:cticloud@127.0.0.1:5432/cticloud_test',
+  API_PORT: '3100',
+  ADMIN_API_KEY: 'cti_test_admin_key_0123456789abcdef',
+  DEFAULT_TENANT: 'default',
+  LOG_LEVEL: 'warn',
+};
+for (const [key, value] of Object.entries(defaults)) process.env[key] = value;
