@@ -23,8 +23,8 @@ export interface AriOptions {
   connectTimeoutMs?: number;
 }
 
-const isSwaggerLoadFailure = (err: unknown): boolean =>
-  typeof err === 'string' && /swagger|Can't read from server|^\d{3} : /.test(err);
+/** swagger-client fails by throwing bare strings ("Can't read swagger JSON …", "Unable to read api …"). */
+const isSwaggerLoadFailure = (err: unknown): boolean => typeof err === 'string';
 
 /** Fails fast with a typed error when ARI is down or refuses our credentials. */
 export async function checkAri(options: AriOptions): Promise<void> {
@@ -36,8 +36,10 @@ export async function checkAri(options: AriOptions): Promise<void> {
       signal: AbortSignal.timeout(options.connectTimeoutMs ?? 5000),
     });
   } catch (err) {
-    const cause = (err as { cause?: { code?: string } }).cause?.code ?? (err as Error).message;
-    throw new AriUnavailableError(options.url, cause);
+    // fetch hides the socket error in `cause` (an AggregateError when both IPv4 and IPv6 were tried).
+    const cause = (err as { cause?: { code?: string; errors?: { code?: string }[]; message?: string } }).cause;
+    const reason = cause?.code ?? cause?.errors?.[0]?.code ?? cause?.message ?? (err as Error).message;
+    throw new AriUnavailableError(options.url, reason);
   }
   await response.arrayBuffer();
   if (response.status !== 200) {
