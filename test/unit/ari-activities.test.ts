@@ -1,0 +1,106 @@
+import { MockActivityEnvironment } from '@temporalio/testing';
+import { createAriActivities, type CollectDigitsInput } from '../../activities/ari';
+import { FakeAri, FakeChannelEvents } from '../support/fakes';
+
+const input = (over: Partial<CollectDigitsInput> = {}): CollectDigitsInput => ({
+  channelId: 'c1',
+  node: 'ast1',
+  fromSeq: 1,
+  prompt: ['sound:vm-enter-num-to-call'],
+  maxDigits: 4,
+  terminator: '#',
+  firstDigitTimeoutMs: 300,
+  interDigitTimeoutMs: 200,
+  ...over,
+});
+
+const tick = (ms = 20) => new Promise((r) => setTimeout(r, ms));
+
+describe('collectDigits', () => {
+  let events: FakeChannelEvents;
+  let ari: FakeAri;
+  let activities: ReturnType<typeof createAriActivities>;
+  const env = new MockActivityEnvironment();
+
+  beforeEach(() => {
+    events = new FakeChannelEvents();
+    ari = new FakeAri();
+    activities = createAriActivities({ ari: ari.asCommands(), events });
+  });
+
+  test('the first digit stops the prompt (barge-in), and the terminator ends input without being kept', async () => {
+    const result = env.run(activities.collectDigits, input());
+    await tick();
+    const playback = ari.lastPlaybackId();
+    events.push('PlaybackStarted', { playback: { id: playback, target_uri: 'channel:c1', state: 'playing', media_uri: '' } });
+    events.push('ChannelDtmfReceived', { digit: '4' });
+    events.push('ChannelDtmfReceived', { digit: '2' });
+    const terminatorSeq = events.push('ChannelDtmfReceived', { digit: '#' });
+    await expect(result).resolves.toEqual({ digits: '42', endedBy: 'terminator', nextSeq: terminatorSeq + 1 });
+    expect(ari.commands).toContain(`stop ${playback}`);
+  });
+
+  test('stops at maxDigits', async () => {
+    const result = env.run(activities.collectDigits, input({ maxDigits: 2, prompt: [] }));
+    ['1', '2', '3'].forEach((digit) => events.push('ChannelDtmfReceived', { digit }));
+    await expect(result).resolves.toMatchObject({ digits: '12', endedBy: 'max_digits' });
+  });
+
+  test('digits typed ahead, before the activity started, are not lost', async () => {
+    events.push('StasisStart');
+    events.push('ChannelDtmfReceived', { digit: '7' });
+    events.push('ChannelDtmfReceived', { digit: '#' });
+    await expect(env.run(activities.collectDigits, input({ prompt: [] }))).resolves.toMatchObject({
+      digits: '7',
+      endedBy: 'terminator',
+    });
+  });
+
+  test('no digit after the prompt ends: a timeout counted from the end of the prompt', async () => {
+    const started = Date.now();
+    const result = env.run(activities.collectDigits, input({ firstDigitTimeoutMs: 300 }));
+    await tick(150);
+    events.push('PlaybackFinished', { playback: { id: ari.lastPlaybackId(), target_uri: 'channel:c1', state: 'done', media_uri: '' } });
+    await expect(result).resolves.toMatchObject({ digits: '', endedBy: 'timeout' });
+    expect(Date.now() - started).toBeGreaterThanOrEqual(440);
+  });
+
+  test('an inter-digit pause longer than allowed ends input with what was typed', async () => {
+    const result = env.run(activities.collectDigits, input({ prompt: [] }));
+    events.push('ChannelDtmfReceived', { digit: '5' });
+    await expect(result).resolves.toMatchObject({ digits: '5', endedBy: 'timeout' });
+  });
+
+  test('the caller hanging up ends collection', async () => {
+    const result = env.run(activities.collectDigits, input());
+    events.push('ChannelDtmfReceived', { digit: '3' });
+    events.push('ChannelDestroyed', { cause: 16 });
+    await expect(result).resolves.toMatchObject({ digits: '3', endedBy: 'hangup' });
+  });
+
+  test('a channel that is gone fails for good (non-retryable ChannelGone)', async () => {
+    ari.gone = true;
+    await expect(env.run(activities.collectDigits, input())).rejects.toMatchObject({
+      type: 'ChannelGone',
+      nonRetryable: true,
+    });
+  });
+});
+
+describe('playMedia', () => {
+  test('waits for its own playback to finish, ignoring others', async () => {
+    const events = new FakeChannelEvents();
+    const ari = new FakeAri();
+    const { playMedia } = createAriActivities({ ari: ari.asCommands(), events });
+    const env = new MockActivityEnvironment();
+    let settled = false;
+    const result = env.run(playMedia, { channelId: 'c1', node: 'ast1', fromSeq: 1, media: ['sound:goodbye'] });
+    void result.then(() => (settled = true));
+    await tick();
+    events.push('PlaybackFinished', { playback: { id: 'someone-else', target_uri: 'channel:c1', state: 'done', media_uri: '' } });
+    await tick();
+    expect(settled).toBe(false);
+    events.push('PlaybackFinished', { playback: { id: ari.lastPlaybackId(), target_uri: 'channel:c1', state: 'done', media_uri: '' } });
+    await expect(result).resolves.toEqual({ outcome: 'finished' });
+  });
+});
