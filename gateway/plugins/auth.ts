@@ -36,9 +36,10 @@ export default fp(async (app) => {
     if (!match) throw new UnauthorizedError();
     const principal = await lookup(match[1]!);
     if (!principal) throw new UnauthorizedError('invalid or revoked API key');
+    request.principal = principal;
+    if (request.is404) return;
     const roles = request.routeOptions.config.roles;
     if (!roles) throw new ForbiddenError(principal.role, []);
     if (!roles.includes(principal.role)) throw new ForbiddenError(principal.role, roles);
-    request.principal = principal;
   });
 });

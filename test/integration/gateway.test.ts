@@ -1,0 +1,117 @@
+import type { FastifyInstance } from 'fastify';
+import { buildGateway } from '../../gateway/app';
+import { generateApiKey, hashApiKey } from '../../lib/api-keys';
+import { loadConfig } from '../../lib/config';
+import { createPool, migrate } from '../../lib/db';
+import { ensureBootstrap } from '../../lib/api-keys';
+
+const config = loadConfig();
+const pool = createPool(config.DATABASE_URL, 2);
+const keys: Record<string, string> = {};
+let app: FastifyInstance;
+
+beforeAll(async () => {
+  await migrate(pool);
+  await ensureBootstrap(pool, config.DEFAULT_TENANT, config.ADMIN_API_KEY);
+  await pool.query(`insert into tenants (id, name) values ('other', 'Other') on conflict do nothing`);
+  for (const [name, tenant, role] of [
+    ['agent', 'default', 'agent'],
+    ['supervisor', 'default', 'supervisor'],
+    ['otherAdmin', 'other', 'admin'],
+  ] as const) {
+    keys[name] = generateApiKey();
+    await pool.query('insert into api_keys (tenant_id, name, role, key_hash, prefix) values ($1, $2, $3, $4, $5)', [
+      tenant,
+      name,
+      role,
+      hashApiKey(keys[name]!),
+      keys[name]!.slice(0, 8),
+    ]);
+  }
+  app = await buildGateway({ config, logger: false });
+});
+afterAll(async () => {
+  await app?.close();
+  await pool.end();
+});
+
+const get = (url: string, key?: string) =>
+  app.inject({ method: 'GET', url, headers: key ? { authorization: `Bearer ${key}` } : {} });
+
+describe('API keys and roles', () => {
+  test('no key is 401', async () => {
+    const res = await get('/v1/calls');
+    expect(res.statusCode).toBe(401);
+    expect(res.json().message).toMatch(/Authorization: Bearer/);
+  });
+
+  test('an unknown key is 401', async () => {
+    expect((await get('/v1/calls', 'cti_not_a_real_key')).statusCode).toBe(401);
+  });
+
+  test('a role the route does not allow is 403, naming the allowed roles', async () => {
+    const res = await get('/v1/calls', keys.agent);
+    expect(res.statusCode).toBe(403);
+    expect(res.json().message).toMatch(/role agent .*allowed: admin, supervisor, developer/);
+  });
+
+  test('a supervisor may list calls', async () => {
+    expect((await get('/v1/calls', keys.supervisor)).statusCode).toBe(200);
+  });
+});
+
+describe('input validation', () => {
+  test('a bad query parameter is 400 naming the field', async () => {
+    const res = await get('/v1/calls?limit=0&state=dancing', config.ADMIN_API_KEY);
+    expect(res.statusCode).toBe(400);
+    const fields = res.json().fields.map((f: { field: string }) => f.field);
+    expect(fields).toEqual(expect.arrayContaining(['querystring.limit', 'querystring.state']));
+  });
+
+  test('a malformed call id is 400 naming params.id; an unknown one is 404', async () => {
+    const bad = await get('/v1/calls/not-a-call;drop', config.ADMIN_API_KEY);
+    expect(bad.statusCode).toBe(400);
+    expect(bad.json().fields[0].field).toBe('params.id');
+    const missing = await get('/v1/calls/call-ast1-nope.1', config.ADMIN_API_KEY);
+    expect(missing.statusCode).toBe(404);
+  });
+
+  test('an unknown route is a JSON 404', async () => {
+    const res = await get('/v1/nothing-here', config.ADMIN_API_KEY);
+    expect(res.statusCode).toBe(404);
+    expect(res.json()).toMatchObject({ error: 'Not Found' });
+  });
+});
+
+describe('health and readiness', () => {
+  test('every dependency up: ready', async () => {
+    const res = await get('/readyz');
+    expect(res.json()).toMatchObject({ status: 'ready', down: [] });
+    expect(Object.keys(res.json().checks).sort()).toEqual(['ari', 'nats', 'postgres', 'temporal']);
+    expect(res.statusCode).toBe(200);
+  });
+
+  test('ARI unreachable: 503 naming ari', async () => {
+    const broken = await buildGateway({ config: { ...config, ARI_URL: 'http://127.0.0.1:18098' }, logger: false });
+    try {
+      const res = await broken.inject({ method: 'GET', url: '/readyz' });
+      expect(res.statusCode).toBe(503);
+      expect(res.json()).toMatchObject({ status: 'unavailable', down: ['ari'] });
+      expect(res.json().checks.ari.error).toMatch(/ECONNREFUSED/);
+    } finally {
+      await broken.close();
+    }
+  });
+});
+
+describe('OpenAPI', () => {
+  test('is generated from the zod schemas, with the calls routes and bearer auth', async () => {
+    const doc = (await get('/openapi.json')).json();
+    expect(doc.openapi).toBe('3.1.0');
+    expect(Object.keys(doc.paths)).toEqual(expect.arrayContaining(['/v1/calls/', '/v1/calls/{id}', '/readyz']));
+    expect(doc.paths['/v1/calls/'].get.parameters.map((p: { name: string }) => p.name)).toEqual(
+      expect.arrayContaining(['status', 'state', 'from', 'to', 'limit']),
+    );
+    expect(doc.components.securitySchemes.bearerAuth).toMatchObject({ type: 'http', scheme: 'bearer' });
+  });
+});
