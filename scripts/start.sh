@@ -8,11 +8,11 @@ APP_RUN="$ROOT/.run"; mkdir -p "$APP_RUN"
 RUN="$APP_RUN"
 
 (cd "$ROOT" && tsx scripts/migrate.ts) || die "database migration failed"
-pid_alive bridge || spawn bridge tsx "$ROOT/asterisk/bridge.ts"
+pid_alive bridge || spawn bridge node --import tsx "$ROOT/asterisk/bridge.ts"
 # A second bridge subscribed to every channel, so events survive a restart of the first (docs/architecture.md).
-pid_alive bridge-mirror || ARI_BRIDGE_ROLE=mirror spawn bridge-mirror tsx "$ROOT/asterisk/bridge.ts"
-pid_alive worker || spawn worker tsx "$ROOT/workers/worker.ts"
-pid_alive gateway || spawn gateway tsx "$ROOT/gateway/server.ts"
+pid_alive bridge-mirror || ARI_BRIDGE_ROLE=mirror spawn bridge-mirror node --import tsx "$ROOT/asterisk/bridge.ts"
+pid_alive worker || spawn worker node --import tsx "$ROOT/workers/worker.ts"
+pid_alive gateway || spawn gateway node --import tsx "$ROOT/gateway/server.ts"
 
 api="http://$API_HOST:$API_PORT"
 for _ in $(seq 150); do

@@ -30,7 +30,9 @@ export class ManagedProcess {
     mkdirSync(LOGS, { recursive: true });
     const file = createWriteStream(path.join(LOGS, `test-${this.name}.log`), { flags: 'a' });
     this.output = '';
-    const child = spawn(path.join(ROOT, 'node_modules', '.bin', 'tsx'), [path.join(ROOT, this.script)], {
+    // `node --import tsx`, not the tsx CLI: the CLI runs the script in a child process, and a SIGKILL of
+    // the CLI would leave that child running, which is no crash at all.
+    const child = spawn(process.execPath, ['--import', 'tsx', path.join(ROOT, this.script)], {
       cwd: ROOT,
       env: { ...process.env, LOG_LEVEL: 'info', ...this.env },
       stdio: ['ignore', 'pipe', 'pipe'],
