@@ -65,6 +65,11 @@ export async function connectAri(options: AriOptions): Promise<RawAriClient> {
     };
     process.prependListener('uncaughtException', onUncaught);
   });
+  // swagger-client prints a deprecation notice for ARI's Swagger 1.1 docs on every connect.
+  const consoleLog = console.log;
+  console.log = (...args: unknown[]) => {
+    if (!String(args[0]).includes('deprecated version of Swagger')) consoleLog(...args);
+  };
   const timeoutMs = options.connectTimeoutMs ?? 5000;
   let timer: NodeJS.Timeout | undefined;
   const timeout = new Promise<never>((_, reject) => {
@@ -79,6 +84,7 @@ export async function connectAri(options: AriOptions): Promise<RawAriClient> {
       timeout,
     ]);
   } finally {
+    console.log = consoleLog;
     clearTimeout(timer);
     // The swagger failure throws right after rejecting; let that throw land before removing the guard.
     setImmediate(() => onUncaught && process.removeListener('uncaughtException', onUncaught));
