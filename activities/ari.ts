@@ -107,7 +107,11 @@ export function createAriActivities({ ari, events }: AriActivityDeps) {
       let digits = '';
       let nextSeq = fromSeq;
       let prompting = prompt.length > 0;
-      const done = (endedBy: CollectDigitsResult['endedBy']): CollectDigitsResult => ({ digits, endedBy, nextSeq });
+      const done = (endedBy: CollectDigitsResult['endedBy']): CollectDigitsResult => ({
+        digits,
+        endedBy,
+        nextSeq,
+      });
       try {
         if (prompting) await ari.play(channelId, prompt, id).catch(channelGone);
         // While the prompt plays there is no timeout: it ends with PlaybackFinished or the first digit.

@@ -33,9 +33,11 @@ export class AriCommands {
 
   /** Stops a playback; one that already finished is not an error. */
   async stopPlayback(playbackId: string): Promise<void> {
-    await this.run('playbacks.stop', () => this.client.playbacks.stop!({ playbackId })).catch((err: unknown) => {
-      if (!(err instanceof AriCommandError && err.status === 404)) throw err;
-    });
+    await this.run('playbacks.stop', () => this.client.playbacks.stop!({ playbackId })).catch(
+      (err: unknown) => {
+        if (!(err instanceof AriCommandError && err.status === 404)) throw err;
+      },
+    );
   }
 
   /** Hangs up; a channel that is already gone is not an error. */

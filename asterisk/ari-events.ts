@@ -66,6 +66,6 @@ export const typeSubject = (type: string): string => `${ARI_SUBJECT_ROOT}.*.*.${
  * `application` field differs between the two copies.
  */
 export function eventDedupId(event: AriEvent): string {
-  const { application: _application, ...rest } = event;
+  const { application, ...rest } = event;
   return createHash('sha1').update(JSON.stringify(rest)).digest('base64url');
 }

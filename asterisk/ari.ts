@@ -32,12 +32,15 @@ export async function checkAri(options: AriOptions): Promise<void> {
   let response: Response;
   try {
     response = await fetch(url, {
-      headers: { authorization: `Basic ${Buffer.from(`${options.user}:${options.password}`).toString('base64')}` },
+      headers: {
+        authorization: `Basic ${Buffer.from(`${options.user}:${options.password}`).toString('base64')}`,
+      },
       signal: AbortSignal.timeout(options.connectTimeoutMs ?? 5000),
     });
   } catch (err) {
     // fetch hides the socket error in `cause` (an AggregateError when both IPv4 and IPv6 were tried).
-    const cause = (err as { cause?: { code?: string; errors?: { code?: string }[]; message?: string } }).cause;
+    const cause = (err as { cause?: { code?: string; errors?: { code?: string }[]; message?: string } })
+      .cause;
     const reason = cause?.code ?? cause?.errors?.[0]?.code ?? cause?.message ?? (err as Error).message;
     throw new AriUnavailableError(options.url, reason);
   }

@@ -1,7 +1,12 @@
 import { createHash, randomBytes } from 'node:crypto';
 import type { Pool } from './db';
 
-export const Role = { Admin: 'admin', Supervisor: 'supervisor', Agent: 'agent', Developer: 'developer' } as const;
+export const Role = {
+  Admin: 'admin',
+  Supervisor: 'supervisor',
+  Agent: 'agent',
+  Developer: 'developer',
+} as const;
 export type Role = (typeof Role)[keyof typeof Role];
 export const ROLES = Object.values(Role) as [Role, ...Role[]];
 

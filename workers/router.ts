@@ -1,10 +1,22 @@
 import { WorkflowExecutionAlreadyStartedError, WorkflowNotFoundError, type Client } from '@temporalio/client';
 import { TypedSearchAttributes } from '@temporalio/common';
-import { AckPolicy, DeliverPolicy, type ConsumerMessages, type JetStreamClient, type JsMsg, type NatsConnection } from 'nats';
+import {
+  AckPolicy,
+  DeliverPolicy,
+  type ConsumerMessages,
+  type JetStreamClient,
+  type JsMsg,
+  type NatsConnection,
+} from 'nats';
 import { ARI_STREAM, typeSubject, type AriEvent } from '../asterisk/ari-events';
 import type { Logger } from '../lib/logger';
 import { CallWorkflow } from '../workflows/call';
-import { CallSearchAttributes, callWorkflowId, hangupSignal, type CallInput } from '../workflows/call-contract';
+import {
+  CallSearchAttributes,
+  callWorkflowId,
+  hangupSignal,
+  type CallInput,
+} from '../workflows/call-contract';
 
 export interface CallRouterOptions {
   nc: NatsConnection;
@@ -77,7 +89,10 @@ export class CallRouter {
         await handle(m, event);
         m.ack();
       } catch (err) {
-        this.options.log.error({ err, subject: m.subject }, 'routing an ARI event failed; it will be redelivered');
+        this.options.log.error(
+          { err, subject: m.subject },
+          'routing an ARI event failed; it will be redelivered',
+        );
         m.nak(500);
       }
     }
@@ -114,7 +129,9 @@ export class CallRouter {
   }
 
   private async onChannelDestroyed(m: JsMsg, event: AriEvent): Promise<void> {
-    const handle = this.options.client.workflow.getHandle(callWorkflowId(nodeOf(m.subject), event.channel!.id));
+    const handle = this.options.client.workflow.getHandle(
+      callWorkflowId(nodeOf(m.subject), event.channel!.id),
+    );
     try {
       await handle.signal(hangupSignal, {
         at: new Date(event.timestamp).toISOString(),

@@ -31,7 +31,10 @@ async function main(): Promise<void> {
     taskQueue: config.TEMPORAL_TASK_QUEUE,
     workflowBundle: await loadWorkflowBundle(),
     activities: {
-      ...createAriActivities({ ari: new AriCommands(raw), events: new JetStreamChannelEvents(nc.jetstream()) }),
+      ...createAriActivities({
+        ari: new AriCommands(raw),
+        events: new JetStreamChannelEvents(nc.jetstream()),
+      }),
       ...createCdrActivities(pool),
     },
   });
@@ -46,7 +49,10 @@ async function main(): Promise<void> {
     log,
   });
   await router.start();
-  log.info({ namespace: config.TEMPORAL_NAMESPACE, taskQueue: config.TEMPORAL_TASK_QUEUE, app: config.ARI_APP }, 'worker ready');
+  log.info(
+    { namespace: config.TEMPORAL_NAMESPACE, taskQueue: config.TEMPORAL_TASK_QUEUE, app: config.ARI_APP },
+    'worker ready',
+  );
   try {
     await worker.run();
   } finally {

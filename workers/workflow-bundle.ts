@@ -1,11 +1,15 @@
 import { bundleWorkflowCode } from '@temporalio/worker';
+import workflowPackage from '@temporalio/workflow/package.json';
 import { createHash } from 'node:crypto';
 import { mkdir, readdir, readFile, rename, writeFile } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 
 const WORKFLOWS_DIR = path.resolve(__dirname, '..', 'workflows');
-const CACHE_DIR = path.join(process.env.CTICLOUD_CACHE ?? path.join(os.homedir(), '.cache', 'cticloud'), 'bundles');
+const CACHE_DIR = path.join(
+  process.env.CTICLOUD_CACHE ?? path.join(os.homedir(), '.cache', 'cticloud'),
+  'bundles',
+);
 
 /**
  * Bundling the workflow code takes seconds; a restarted worker should pick calls up again at once. The
@@ -13,7 +17,7 @@ const CACHE_DIR = path.join(process.env.CTICLOUD_CACHE ?? path.join(os.homedir()
  */
 export async function loadWorkflowBundle(): Promise<{ code: string }> {
   const hash = createHash('sha256');
-  hash.update(require('@temporalio/workflow/package.json').version as string);
+  hash.update(workflowPackage.version);
   for (const file of (await readdir(WORKFLOWS_DIR)).sort()) {
     hash.update(file).update(await readFile(path.join(WORKFLOWS_DIR, file)));
   }

@@ -31,7 +31,11 @@ const ariCommand = proxyActivities<AriActivities>({
 const mediaWait = proxyActivities<AriActivities>({
   startToCloseTimeout: '5 minutes',
   heartbeatTimeout: '5 seconds',
-  retry: { initialInterval: '200 milliseconds', maximumAttempts: 10, nonRetryableErrorTypes: ['ChannelGone'] },
+  retry: {
+    initialInterval: '200 milliseconds',
+    maximumAttempts: 10,
+    nonRetryableErrorTypes: ['ChannelGone'],
+  },
 });
 
 /** Writes to PostgreSQL: retried until the database is back; a CDR must not be lost. */
@@ -50,7 +54,9 @@ const DEFAULT_COLLECT: DigitCollection = {
 const now = (): string => new Date().toISOString();
 
 const isChannelGone = (err: unknown): boolean =>
-  err instanceof ActivityFailure && err.cause instanceof ApplicationFailure && err.cause.type === 'ChannelGone';
+  err instanceof ActivityFailure &&
+  err.cause instanceof ApplicationFailure &&
+  err.cause.type === 'ChannelGone';
 
 /** One inbound call: answer, prompt, collect DTMF, read the digits back, hang up, and write the CDR. */
 export async function CallWorkflow(input: CallInput): Promise<CallStatus> {

@@ -38,7 +38,9 @@ export default fp(async (app) => {
     }
     const status = (err as { statusCode?: number }).statusCode;
     if (status && status >= 400 && status < 500 && !isResponseSerializationError(err)) {
-      return reply.code(status).send({ statusCode: status, error: reasons[status] ?? 'Error', message: (err as Error).message });
+      return reply
+        .code(status)
+        .send({ statusCode: status, error: reasons[status] ?? 'Error', message: (err as Error).message });
     }
     request.log.error({ err }, 'request failed');
     const code = status === 503 ? 503 : 500;
@@ -49,6 +51,8 @@ export default fp(async (app) => {
     });
   });
   app.setNotFoundHandler((request, reply) =>
-    reply.code(404).send({ statusCode: 404, error: 'Not Found', message: `no route ${request.method} ${request.url}` }),
+    reply
+      .code(404)
+      .send({ statusCode: 404, error: 'Not Found', message: `no route ${request.method} ${request.url}` }),
   );
 });

@@ -30,7 +30,12 @@ export default fp<{ config: Config }>(async (app, { config }) => {
   app.decorate('temporal', new Client({ connection, namespace: config.TEMPORAL_NAMESPACE }));
   app.decorate('nats', nats);
   app.decorate('checkAri', () =>
-    checkAri({ url: config.ARI_URL, user: config.ARI_USER, password: config.ARI_PASSWORD, connectTimeoutMs: 2000 }),
+    checkAri({
+      url: config.ARI_URL,
+      user: config.ARI_USER,
+      password: config.ARI_PASSWORD,
+      connectTimeoutMs: 2000,
+    }),
   );
   app.addHook('onClose', async () => {
     await nats.drain().catch(() => undefined);

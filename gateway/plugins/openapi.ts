@@ -11,7 +11,8 @@ export default fp(async (app) => {
       info: {
         title: 'CTICloud API',
         version: '0.1.0',
-        description: 'Calls, flows, queues and more; every /v1 route needs `Authorization: Bearer <api key>`.',
+        description:
+          'Calls, flows, queues and more; every /v1 route needs `Authorization: Bearer <api key>`.',
       },
       components: { securitySchemes: { bearerAuth: { type: 'http', scheme: 'bearer' } } },
       security: [{ bearerAuth: [] }],

@@ -16,7 +16,8 @@ const until = async (check: () => boolean, timeoutMs = 10_000): Promise<void> =>
   }
 };
 
-const innerClient = (stream: AriEventStream): RawAriClient => (stream as unknown as { client: RawAriClient }).client;
+const innerClient = (stream: AriEventStream): RawAriClient =>
+  (stream as unknown as { client: RawAriClient }).client;
 
 describe('the ARI event stream on a real Asterisk', () => {
   let stream: AriEventStream;
@@ -35,14 +36,21 @@ describe('the ARI event stream on a real Asterisk', () => {
 
   /** A channel parked in our app: ringing Local channel answered by the Wait() dialplan. */
   const originateIntoApp = async (ari: AriCommands, id: string): Promise<void> => {
-    await ari.originate({ endpoint: 'Local/100@bench-dialplan/n', app, channelId: id, otherChannelId: `${id}-2` });
+    await ari.originate({
+      endpoint: 'Local/100@bench-dialplan/n',
+      app,
+      channelId: id,
+      otherChannelId: `${id}-2`,
+    });
   };
 
   test('after ari-client gives up reconnecting, the adapter builds a new client and events flow again', async () => {
     const before = innerClient(stream);
     // What ari-client emits after its 10th failed reconnect; with no timers of its own left, it is done.
     before.emit('WebSocketMaxRetries', new Error('simulated give-up'));
-    await until(() => innerClient(stream) !== undefined && innerClient(stream) !== before && stream.isConnected);
+    await until(
+      () => innerClient(stream) !== undefined && innerClient(stream) !== before && stream.isConnected,
+    );
 
     const ari = new AriCommands(innerClient(stream));
     await originateIntoApp(ari, 'adapter-rebuilt');
@@ -57,12 +65,16 @@ describe('the ARI event stream on a real Asterisk', () => {
     await until(() => stream.isConnected);
     const ari = new AriCommands(innerClient(stream));
     await originateIntoApp(ari, 'adapter-reconnected');
-    await until(() => events.some((e) => e.type === 'StasisStart' && e.channel?.id === 'adapter-reconnected'));
+    await until(() =>
+      events.some((e) => e.type === 'StasisStart' && e.channel?.id === 'adapter-reconnected'),
+    );
     await ari.hangup('adapter-reconnected');
   });
 
   test('per-channel listeners do not accumulate: they are pruned when the channel is destroyed', async () => {
-    const client = innerClient(stream) as RawAriClient & { Channel(id: string): { on(e: string, f: () => void): void } };
+    const client = innerClient(stream) as RawAriClient & {
+      Channel(id: string): { on(e: string, f: () => void): void };
+    };
     const ari = new AriCommands(client);
     const baseline = stream.listenerFootprint();
     for (let i = 0; i < 5; i++) {
@@ -73,7 +85,11 @@ describe('the ARI event stream on a real Asterisk', () => {
       await until(() => events.some((e) => e.type === 'StasisStart' && e.channel?.id === id));
       await ari.hangup(id);
     }
-    await until(() => events.filter((e) => e.type === 'ChannelDestroyed' && /^adapter-leak-\d$/.test(e.channel!.id)).length === 5);
+    await until(
+      () =>
+        events.filter((e) => e.type === 'ChannelDestroyed' && /^adapter-leak-\d$/.test(e.channel!.id))
+          .length === 5,
+    );
     expect(stream.listenerFootprint()).toBe(baseline);
   });
 });

@@ -52,12 +52,20 @@ test('the worker crashes mid-call: a new worker picks the call up and it complet
   await stack.worker.waitFor(ready.worker, 60_000);
 
   const result = (await handle.result()) as CallStatus;
-  expect(result).toMatchObject({ digits: '55', collectEndedBy: 'terminator', endedBy: 'system', disposition: 'answered' });
+  expect(result).toMatchObject({
+    digits: '55',
+    collectEndedBy: 'terminator',
+    endedBy: 'system',
+    disposition: 'answered',
+  });
   // The digit collection really was retried on the new worker.
   const history = await handle.fetchHistory();
-  const collect = history.events!.find((e) => e.activityTaskScheduledEventAttributes?.activityType?.name === 'collectDigits');
+  const collect = history.events!.find(
+    (e) => e.activityTaskScheduledEventAttributes?.activityType?.name === 'collectDigits',
+  );
   const started = history.events!.find(
-    (e) => e.activityTaskStartedEventAttributes?.scheduledEventId?.toString() === collect!.eventId!.toString(),
+    (e) =>
+      e.activityTaskStartedEventAttributes?.scheduledEventId?.toString() === collect!.eventId!.toString(),
   );
   expect(Number(started!.activityTaskStartedEventAttributes!.attempt)).toBeGreaterThan(1);
 });

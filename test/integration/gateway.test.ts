@@ -20,13 +20,10 @@ beforeAll(async () => {
     ['otherAdmin', 'other', 'admin'],
   ] as const) {
     keys[name] = generateApiKey();
-    await pool.query('insert into api_keys (tenant_id, name, role, key_hash, prefix) values ($1, $2, $3, $4, $5)', [
-      tenant,
-      name,
-      role,
-      hashApiKey(keys[name]!),
-      keys[name]!.slice(0, 8),
-    ]);
+    await pool.query(
+      'insert into api_keys (tenant_id, name, role, key_hash, prefix) values ($1, $2, $3, $4, $5)',
+      [tenant, name, role, hashApiKey(keys[name]!), keys[name]!.slice(0, 8)],
+    );
   }
   app = await buildGateway({ config, logger: false });
 });
@@ -92,7 +89,10 @@ describe('health and readiness', () => {
   });
 
   test('ARI unreachable: 503 naming ari', async () => {
-    const broken = await buildGateway({ config: { ...config, ARI_URL: 'http://127.0.0.1:18098' }, logger: false });
+    const broken = await buildGateway({
+      config: { ...config, ARI_URL: 'http://127.0.0.1:18098' },
+      logger: false,
+    });
     try {
       const res = await broken.inject({ method: 'GET', url: '/readyz' });
       expect(res.statusCode).toBe(503);
@@ -108,7 +108,9 @@ describe('OpenAPI', () => {
   test('is generated from the zod schemas, with the calls routes and bearer auth', async () => {
     const doc = (await get('/openapi.json')).json();
     expect(doc.openapi).toBe('3.1.0');
-    expect(Object.keys(doc.paths)).toEqual(expect.arrayContaining(['/v1/calls/', '/v1/calls/{id}', '/readyz']));
+    expect(Object.keys(doc.paths)).toEqual(
+      expect.arrayContaining(['/v1/calls/', '/v1/calls/{id}', '/readyz']),
+    );
     expect(doc.paths['/v1/calls/'].get.parameters.map((p: { name: string }) => p.name)).toEqual(
       expect.arrayContaining(['status', 'state', 'from', 'to', 'limit']),
     );

@@ -42,11 +42,20 @@ describe('an inbound call on the real stack', () => {
     expect(activityTypes(history)).toEqual(['answer', 'collectDigits', 'playMedia', 'hangup', 'recordCdr']);
 
     // Replaying the real history with today's workflow code must not diverge.
-    await Worker.runReplayHistory({ workflowsPath: path.resolve(__dirname, '../../workflows') }, history, call.workflowId);
+    await Worker.runReplayHistory(
+      { workflowsPath: path.resolve(__dirname, '../../workflows') },
+      history,
+      call.workflowId,
+    );
 
     const detail = await stack.api(`/v1/calls/${call.workflowId}`);
     expect(detail.status).toBe(200);
-    expect(detail.body.cdr).toMatchObject({ from: '5550111', to: '5551000', digits: '27', disposition: 'answered' });
+    expect(detail.body.cdr).toMatchObject({
+      from: '5550111',
+      to: '5551000',
+      digits: '27',
+      disposition: 'answered',
+    });
     expect(detail.body.cdr.durationMs).toBeGreaterThan(1000);
     expect(detail.body.live.state).toBe('ended');
 
@@ -85,7 +94,8 @@ describe('an inbound call on the real stack', () => {
     let live: any;
     for (let i = 0; i < 100 && !live; i++) {
       const res = await stack.api(`/v1/calls/${call.workflowId}`);
-      if (res.status === 200 && res.body.status === 'running' && res.body.live.state === 'collecting') live = res.body;
+      if (res.status === 200 && res.body.status === 'running' && res.body.live.state === 'collecting')
+        live = res.body;
       else await new Promise((r) => setTimeout(r, 100));
     }
     expect(live.live).toMatchObject({ from: '5550113', state: 'collecting' });

@@ -15,7 +15,8 @@ afterAll(async () => {
 async function findCall(from: string, timeoutMs = 15_000): Promise<string> {
   const until = Date.now() + timeoutMs;
   while (Date.now() < until) {
-    for await (const wf of stack.temporal.workflow.list({ query: `CallerNumber = '${from}'` })) return wf.workflowId;
+    for await (const wf of stack.temporal.workflow.list({ query: `CallerNumber = '${from}'` }))
+      return wf.workflowId;
     await new Promise((r) => setTimeout(r, 100));
   }
   throw new Error(`no call from ${from}`);
@@ -24,11 +25,28 @@ async function findCall(from: string, timeoutMs = 15_000): Promise<string> {
 test('a SIP caller (SIPp, RFC 2833 DTMF) is answered, its digits collected, and it is hung up on', async () => {
   const from = `555${Date.now() % 10_000_000}`;
   const sipp = runSipp(path.join(__dirname, '../sipp/inbound-dtmf.xml'), [
-    '-s', '5552000', '-m', '1', '-key', 'app', stack.config.ARI_APP, '-key', 'from', from, '-timeout', '45s',
+    '-s',
+    '5552000',
+    '-m',
+    '1',
+    '-key',
+    'app',
+    stack.config.ARI_APP,
+    '-key',
+    'from',
+    from,
+    '-timeout',
+    '45s',
   ]);
   const handle = await callWorkflow(stack.temporal, await findCall(from));
   const result = (await handle.result()) as CallStatus;
-  expect(result).toMatchObject({ from, to: '5552000', digits: '24', collectEndedBy: 'terminator', endedBy: 'system' });
+  expect(result).toMatchObject({
+    from,
+    to: '5552000',
+    digits: '24',
+    collectEndedBy: 'terminator',
+    endedBy: 'system',
+  });
 
   const run = await sipp;
   expect(run.stdout).toMatch(/Successful call\s+\|\s+\d+\s+\|\s+1\s/);

@@ -51,7 +51,8 @@ export class FakeAri {
     };
     return {
       answer: (id: string) => record(`answer ${id}`),
-      play: (id: string, media: readonly string[], playbackId: string) => record(`play ${id} ${media.join(',')} ${playbackId}`),
+      play: (id: string, media: readonly string[], playbackId: string) =>
+        record(`play ${id} ${media.join(',')} ${playbackId}`),
       stopPlayback: (playbackId: string) => record(`stop ${playbackId}`),
       hangup: (id: string) => record(`hangup ${id}`),
     } as unknown as AriCommands;

@@ -4,7 +4,11 @@ import os from 'node:os';
 import path from 'node:path';
 
 const ROOT = path.resolve(__dirname, '..', '..');
-const LOGS = path.join(process.env.CTICLOUD_CACHE ?? path.join(os.homedir(), '.cache', 'cticloud'), 'state', 'logs');
+const LOGS = path.join(
+  process.env.CTICLOUD_CACHE ?? path.join(os.homedir(), '.cache', 'cticloud'),
+  'state',
+  'logs',
+);
 
 /** One of CTICloud's processes, started the way `npm start` starts it, with its output kept for assertions. */
 export class ManagedProcess {
@@ -53,7 +57,8 @@ export class ManagedProcess {
     const until = Date.now() + timeoutMs;
     while (!pattern.test(this.output)) {
       if (!this.running) throw new Error(`${this.name} exited while waiting for ${pattern}:\n${this.output}`);
-      if (Date.now() > until) throw new Error(`${this.name} did not log ${pattern} in ${timeoutMs} ms:\n${this.output}`);
+      if (Date.now() > until)
+        throw new Error(`${this.name} did not log ${pattern} in ${timeoutMs} ms:\n${this.output}`);
       await new Promise((r) => setTimeout(r, 50));
     }
   }
@@ -62,7 +67,7 @@ export class ManagedProcess {
     if (!this.running) return this.child?.exitCode ?? null;
     this.child!.kill(signal);
     const timer = setTimeout(() => this.child?.kill('SIGKILL'), 10_000);
-    const code = await this.exited;
+    const code = (await this.exited) ?? null;
     clearTimeout(timer);
     return code;
   }

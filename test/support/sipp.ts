@@ -16,9 +16,22 @@ export function runSipp(scenario: string, args: string[], timeoutMs = 60_000): P
   return new Promise((resolve) => {
     execFile(
       'sipp',
-      ['127.0.0.1:5060', '-sf', path.resolve(scenario), '-i', '127.0.0.1', '-p', String(sipPort), '-mp', String(mediaPort), '-nostdin', ...args],
+      [
+        '127.0.0.1:5060',
+        '-sf',
+        path.resolve(scenario),
+        '-i',
+        '127.0.0.1',
+        '-p',
+        String(sipPort),
+        '-mp',
+        String(mediaPort),
+        '-nostdin',
+        ...args,
+      ],
       { timeout: timeoutMs },
-      (err, stdout, stderr) => resolve({ code: err ? ((err as { code?: number }).code ?? 1) : 0, stdout, stderr }),
+      (err, stdout, stderr) =>
+        resolve({ code: err ? ((err as { code?: number }).code ?? 1) : 0, stdout, stderr }),
     );
   });
 }

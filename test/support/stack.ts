@@ -33,12 +33,18 @@ export async function startStack(parts: { gateway?: boolean } = {}): Promise<Tes
   const pool = createPool(config.DATABASE_URL, 4);
   await migrate(pool);
   await ensureBootstrap(pool, config.DEFAULT_TENANT, config.ADMIN_API_KEY);
-  const rawAri = await connectAri({ url: config.ARI_URL, user: config.ARI_USER, password: config.ARI_PASSWORD });
+  const rawAri = await connectAri({
+    url: config.ARI_URL,
+    user: config.ARI_USER,
+    password: config.ARI_PASSWORD,
+  });
   const connection = await Connection.connect({ address: config.TEMPORAL_ADDRESS });
   const temporal = new Client({ connection, namespace: config.TEMPORAL_NAMESPACE });
 
   const bridge = new ManagedProcess('bridge', 'asterisk/bridge.ts').start();
-  const mirror = new ManagedProcess('bridge-mirror', 'asterisk/bridge.ts', { ARI_BRIDGE_ROLE: 'mirror' }).start();
+  const mirror = new ManagedProcess('bridge-mirror', 'asterisk/bridge.ts', {
+    ARI_BRIDGE_ROLE: 'mirror',
+  }).start();
   const worker = new ManagedProcess('worker', 'workers/worker.ts').start();
   const gateway = new ManagedProcess('gateway', 'gateway/server.ts');
   if (parts.gateway) gateway.start();
@@ -86,7 +92,8 @@ export async function callWorkflow(temporal: Client, workflowId: string, timeout
       await handle.describe();
       return handle;
     } catch (err) {
-      if (Date.now() > until) throw new Error(`workflow ${workflowId} was not started: ${(err as Error).message}`);
+      if (Date.now() > until)
+        throw new Error(`workflow ${workflowId} was not started: ${(err as Error).message}`);
       await new Promise((r) => setTimeout(r, 50));
     }
   }

@@ -8,7 +8,11 @@ export function temporalBinary(): string {
   try {
     return execFileSync('bash', ['-c', 'command -v temporal'], { encoding: 'utf8' }).trim();
   } catch {
-    return path.join(process.env.CTICLOUD_CACHE ?? path.join(os.homedir(), '.cache', 'cticloud'), 'bin', 'temporal');
+    return path.join(
+      process.env.CTICLOUD_CACHE ?? path.join(os.homedir(), '.cache', 'cticloud'),
+      'bin',
+      'temporal',
+    );
   }
 }
 

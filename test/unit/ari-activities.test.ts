@@ -32,11 +32,17 @@ describe('collectDigits', () => {
     const result = env.run(activities.collectDigits, input());
     await tick();
     const playback = ari.lastPlaybackId();
-    events.push('PlaybackStarted', { playback: { id: playback, target_uri: 'channel:c1', state: 'playing', media_uri: '' } });
+    events.push('PlaybackStarted', {
+      playback: { id: playback, target_uri: 'channel:c1', state: 'playing', media_uri: '' },
+    });
     events.push('ChannelDtmfReceived', { digit: '4' });
     events.push('ChannelDtmfReceived', { digit: '2' });
     const terminatorSeq = events.push('ChannelDtmfReceived', { digit: '#' });
-    await expect(result).resolves.toEqual({ digits: '42', endedBy: 'terminator', nextSeq: terminatorSeq + 1 });
+    await expect(result).resolves.toEqual({
+      digits: '42',
+      endedBy: 'terminator',
+      nextSeq: terminatorSeq + 1,
+    });
     expect(ari.commands).toContain(`stop ${playback}`);
   });
 
@@ -60,7 +66,9 @@ describe('collectDigits', () => {
     const started = Date.now();
     const result = env.run(activities.collectDigits, input({ firstDigitTimeoutMs: 300 }));
     await tick(150);
-    events.push('PlaybackFinished', { playback: { id: ari.lastPlaybackId(), target_uri: 'channel:c1', state: 'done', media_uri: '' } });
+    events.push('PlaybackFinished', {
+      playback: { id: ari.lastPlaybackId(), target_uri: 'channel:c1', state: 'done', media_uri: '' },
+    });
     await expect(result).resolves.toMatchObject({ digits: '', endedBy: 'timeout' });
     expect(Date.now() - started).toBeGreaterThanOrEqual(440);
   });
@@ -94,13 +102,22 @@ describe('playMedia', () => {
     const { playMedia } = createAriActivities({ ari: ari.asCommands(), events });
     const env = new MockActivityEnvironment();
     let settled = false;
-    const result = env.run(playMedia, { channelId: 'c1', node: 'ast1', fromSeq: 1, media: ['sound:goodbye'] });
+    const result = env.run(playMedia, {
+      channelId: 'c1',
+      node: 'ast1',
+      fromSeq: 1,
+      media: ['sound:goodbye'],
+    });
     void result.then(() => (settled = true));
     await tick();
-    events.push('PlaybackFinished', { playback: { id: 'someone-else', target_uri: 'channel:c1', state: 'done', media_uri: '' } });
+    events.push('PlaybackFinished', {
+      playback: { id: 'someone-else', target_uri: 'channel:c1', state: 'done', media_uri: '' },
+    });
     await tick();
     expect(settled).toBe(false);
-    events.push('PlaybackFinished', { playback: { id: ari.lastPlaybackId(), target_uri: 'channel:c1', state: 'done', media_uri: '' } });
+    events.push('PlaybackFinished', {
+      playback: { id: ari.lastPlaybackId(), target_uri: 'channel:c1', state: 'done', media_uri: '' },
+    });
     await expect(result).resolves.toEqual({ outcome: 'finished' });
   });
 });

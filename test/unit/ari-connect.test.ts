@@ -37,7 +37,9 @@ describe('connecting to ARI through the adapter', () => {
   });
 
   test('nobody listening is a typed error naming the reason', async () => {
-    const err = await connectAri({ url: 'http://127.0.0.1:18099', user: 'u', password: 'p' }).catch((e: unknown) => e);
+    const err = await connectAri({ url: 'http://127.0.0.1:18099', user: 'u', password: 'p' }).catch(
+      (e: unknown) => e,
+    );
     expect(err).toBeInstanceOf(AriUnavailableError);
     expect((err as Error).message).toMatch(/ECONNREFUSED/);
   });

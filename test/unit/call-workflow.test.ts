@@ -1,5 +1,6 @@
 import { Context } from '@temporalio/activity';
 import { ApplicationFailure } from '@temporalio/common';
+import type { WorkflowHandle } from '@temporalio/client';
 import { TestWorkflowEnvironment } from '@temporalio/testing';
 import { Worker } from '@temporalio/worker';
 import path from 'node:path';
@@ -36,7 +37,7 @@ const input: CallInput = {
 
 type Mocks = Record<string, (...args: any[]) => Promise<unknown>>;
 
-async function runCall(mocks: Mocks, drive?: (h: { signal: Function; query: Function }) => Promise<void>) {
+async function runCall(mocks: Mocks, drive?: (h: WorkflowHandle<typeof CallWorkflow>) => Promise<void>) {
   const cdrs: CdrInput[] = [];
   const worker = await Worker.create({
     connection: env.nativeConnection,
@@ -69,9 +70,14 @@ test('collects digits, reads them back from where collection stopped, and writes
       expect(i).toMatchObject({ fromSeq: 5, maxDigits: 4, terminator: '#' });
       return { digits: '12', endedBy: 'terminator', nextSeq: 9 };
     },
-    playMedia: async (i: PlayMediaInput) => void played.push(i) ?? { outcome: 'finished' },
+    playMedia: async (i: PlayMediaInput) => {
+      played.push(i);
+      return { outcome: 'finished' };
+    },
   });
-  expect(played).toEqual([expect.objectContaining({ fromSeq: 9, media: ['sound:you-entered', 'digits:12', 'sound:goodbye'] })]);
+  expect(played).toEqual([
+    expect.objectContaining({ fromSeq: 9, media: ['sound:you-entered', 'digits:12', 'sound:goodbye'] }),
+  ]);
   expect(result).toMatchObject({ digits: '12', disposition: 'answered', endedBy: 'system', state: 'ended' });
   expect(cdrs).toHaveLength(1);
   expect(cdrs[0]).toMatchObject({ digits: '12', disposition: 'answered', node: 'ast1', channelId: 'c1' });
@@ -102,7 +108,11 @@ test('a hangup signal while collecting cancels the prompt and ends the call as h
       await handle.signal(hangupSignal, { at: '2026-11-25T10:00:03.000Z', cause: 16 });
     },
   );
-  expect(result).toMatchObject({ endedBy: 'caller', endedAt: '2026-11-25T10:00:03.000Z', disposition: 'answered' });
+  expect(result).toMatchObject({
+    endedBy: 'caller',
+    endedAt: '2026-11-25T10:00:03.000Z',
+    disposition: 'answered',
+  });
   expect(collectCancelled).toBe(true);
   expect(cdrs).toEqual([expect.objectContaining({ endedBy: 'caller' })]);
 });

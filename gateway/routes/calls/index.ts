@@ -9,7 +9,10 @@ import { CallDetail, CallId, CallSummary, ListCallsQuery } from './schemas';
 
 const readers = [Role.Admin, Role.Supervisor, Role.Developer] as const;
 
-const attr = (info: Pick<WorkflowExecutionInfo, 'typedSearchAttributes'>, key: { name: string }): string | null => {
+const attr = (
+  info: Pick<WorkflowExecutionInfo, 'typedSearchAttributes'>,
+  key: { name: string },
+): string | null => {
   const value = info.typedSearchAttributes.get(key as typeof CallSearchAttributes.state);
   return typeof value === 'string' ? value : null;
 };
@@ -44,7 +47,12 @@ const calls: FastifyPluginAsyncZod = async (app) => {
         tags: ['calls'],
         summary: 'Active and recent calls, newest first',
         querystring: ListCallsQuery,
-        response: { 200: z.object({ calls: z.array(CallSummary) }), 400: ErrorBody, 401: ErrorBody, 403: ErrorBody },
+        response: {
+          200: z.object({ calls: z.array(CallSummary) }),
+          400: ErrorBody,
+          401: ErrorBody,
+          403: ErrorBody,
+        },
       },
     },
     async (request) => {

@@ -57,7 +57,9 @@ const health: FastifyPluginAsyncZod = async (app) => {
       );
       const checks = Object.fromEntries(entries);
       const down = entries.filter(([, c]) => !c.ok).map(([name]) => name);
-      return reply.code(down.length ? 503 : 200).send({ status: down.length ? 'unavailable' : 'ready', down, checks });
+      return reply
+        .code(down.length ? 503 : 200)
+        .send({ status: down.length ? 'unavailable' : 'ready', down, checks });
     },
   );
 };
