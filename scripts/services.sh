@@ -62,15 +62,35 @@ start_temporal() {
   die "Temporal did not register namespace $TEMPORAL_NAMESPACE (see $LOGS/temporal.log)"
 }
 
+# The chroot's config is the project's asterisk/conf plus the ARI user; prints "changed" when it differs.
+sync_asterisk_config() {
+  local etc="$ASTERISK_ROOT/etc/cticloud-asterisk" next
+  next=$(mktemp -d)
+  cp "$ROOT"/asterisk/conf/*.conf "$next/"
+  printf '[%s]\ntype = user\nread_only = no\npassword = %s\n' "$ARI_USER" "$ARI_PASSWORD" > "$next/ari-users.conf"
+  if ! diff -rq "$next" "$etc" >/dev/null 2>&1; then
+    rm -rf "$etc" && mv "$next" "$etc" && echo changed
+  else
+    rm -rf "$next"
+  fi
+}
+
 start_asterisk() {
   if [ -n "${ARI_URL:-}" ] && [ "${ARI_URL}" != "http://127.0.0.1:8088" ]; then return 0; fi
-  port_open 127.0.0.1 8088 && return 0
   [ -f "$ASTERISK_ROOT/.cticloud-ready" ] || die "no Asterisk chroot; run scripts/provision.sh"
+  mkdir -p "$ASTERISK_ROOT/var/run/asterisk" "$ASTERISK_ROOT/var/spool/asterisk/recording"
+  # Asterisk looks up its own host name; answer it locally instead of waiting on a resolver.
+  grep -qw "$(hostname)" "$ASTERISK_ROOT/etc/hosts" 2>/dev/null ||
+    printf '127.0.0.1 localhost\n127.0.1.1 %s\n' "$(hostname)" >> "$ASTERISK_ROOT/etc/hosts"
+  if port_open 127.0.0.1 8088; then
+    if [ "$(sync_asterisk_config)" = changed ]; then
+      log "asterisk/conf changed: reloading Asterisk"
+      asterisk_cli "core reload" >/dev/null
+    fi
+    return 0
+  fi
   log "starting Asterisk 22 (chroot $ASTERISK_ROOT)"
-  local etc="$ASTERISK_ROOT/etc/cticloud-asterisk"
-  rm -rf "$etc" && mkdir -p "$etc" "$ASTERISK_ROOT/var/run/asterisk" "$ASTERISK_ROOT/var/spool/asterisk/recording"
-  cp "$ROOT"/asterisk/conf/*.conf "$etc/"
-  printf '[%s]\ntype = user\nread_only = no\npassword = %s\n' "$ARI_USER" "$ARI_PASSWORD" > "$etc/ari-users.conf"
+  sync_asterisk_config >/dev/null
   mountpoint -q "$ASTERISK_ROOT/proc" || mount -t proc proc "$ASTERISK_ROOT/proc"
   spawn asterisk chroot "$ASTERISK_ROOT" /usr/sbin/asterisk -f -C /etc/cticloud-asterisk/asterisk.conf
   wait_port 127.0.0.1 8088 60 Asterisk
