@@ -33,7 +33,7 @@ async function main(): Promise<void> {
     activities: {
       ...createAriActivities({
         ari: new AriCommands(raw),
-        events: new JetStreamChannelEvents(nc.jetstream()),
+        events: new JetStreamChannelEvents(nc.jetstream(), await nc.jetstreamManager()),
       }),
       ...createCdrActivities(pool),
     },
@@ -49,6 +49,16 @@ async function main(): Promise<void> {
     log,
   });
   await router.start();
+  const { monitorEventLoopDelay } = await import('node:perf_hooks');
+  const loop = monitorEventLoopDelay({ resolution: 10 });
+  loop.enable();
+  setInterval(() => {
+    log.debug(
+      { p50: loop.percentile(50) / 1e6, p99: loop.percentile(99) / 1e6, max: loop.max / 1e6 },
+      'event loop delay',
+    );
+    loop.reset();
+  }, 2000).unref();
   log.info(
     { namespace: config.TEMPORAL_NAMESPACE, taskQueue: config.TEMPORAL_TASK_QUEUE, app: config.ARI_APP },
     'worker ready',
