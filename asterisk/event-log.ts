@@ -45,8 +45,10 @@ export async function ensureAriStream(nc: NatsConnection, options: EventLogOptio
 }
 
 /**
- * Publishes ARI events in the order they arrived, one acknowledged publish at a time, retrying each until
- * JetStream has stored it: a NATS outage delays events, it does not drop or reorder them.
+ * Publishes ARI events in arrival order, many in flight at once (one acknowledged publish at a time
+ * cannot keep up with a busy Asterisk). When a publish fails, everything from the first failure on is
+ * published again, in order, until JetStream has stored it: a NATS outage delays events, it does not
+ * drop them. Copies that had already been stored are dropped by JetStream's duplicate window.
  */
 export class OrderedEventPublisher {
   private readonly queue: AriEvent[] = [];
@@ -58,6 +60,8 @@ export class OrderedEventPublisher {
     private readonly js: JetStreamClient,
     private readonly node: string,
     private readonly log: Logger,
+    /** Most publishes awaiting their acknowledgement at once. @default 256 */
+    private readonly window = 256,
   ) {}
 
   get pending(): number {
@@ -78,25 +82,35 @@ export class OrderedEventPublisher {
     this.closed = true;
   }
 
+  private publish(event: AriEvent): Promise<unknown> {
+    const h = headers();
+    h.set('Ari-Event-Type', event.type);
+    return this.js.publish(eventSubject(this.node, event), JSON.stringify(event), {
+      msgID: eventDedupId(event),
+      headers: h,
+    });
+  }
+
   private async drain(): Promise<void> {
     let delay = 50;
     while (this.queue.length && !this.closed) {
-      const event = this.queue[0]!;
-      try {
-        const h = headers();
-        h.set('Ari-Event-Type', event.type);
-        await this.js.publish(eventSubject(this.node, event), JSON.stringify(event), {
-          msgID: eventDedupId(event),
-          headers: h,
-        });
-        this.queue.shift();
-        this.published++;
+      const batch = this.queue.slice(0, this.window);
+      const results = await Promise.allSettled(batch.map((event) => this.publish(event)));
+      const failed = results.findIndex((r) => r.status === 'rejected');
+      const stored = failed === -1 ? batch.length : failed;
+      this.queue.splice(0, stored);
+      this.published += stored;
+      if (failed === -1) {
         delay = 50;
-      } catch (err) {
-        this.log.warn({ err, pending: this.queue.length }, 'publishing an ARI event failed; retrying');
-        await new Promise((r) => setTimeout(r, delay));
-        delay = Math.min(delay * 2, 2000);
+        continue;
       }
+      const err = (results[failed] as PromiseRejectedResult).reason as Error;
+      this.log.warn(
+        { err: err.message, pending: this.queue.length },
+        'publishing ARI events failed; retrying',
+      );
+      await new Promise((r) => setTimeout(r, delay));
+      delay = Math.min(delay * 2, 2000);
     }
   }
 }

@@ -28,6 +28,8 @@ export interface CallRouterOptions {
   log: Logger;
   /** Start workflows on this process's own worker, skipping a server round trip. @default true */
   eagerStart?: boolean;
+  /** Events handled at once per consumer; calls arrive in bursts and each start is a round trip. @default 64 */
+  concurrency?: number;
 }
 
 /** `ari.<node>.<resource>.<Event>` → node */
@@ -110,6 +112,8 @@ export class CallRouter {
       startedAt: new Date(event.timestamp).toISOString(),
       eventSeq: m.seq,
     };
+    const received = Date.now();
+    const storedAt = Number(m.info.timestampNanos / 1_000_000);
     try {
       await this.options.client.workflow.start(CallWorkflow, {
         workflowId: callWorkflowId(node, channel.id),
@@ -126,6 +130,15 @@ export class CallRouter {
     } catch (err) {
       if (!(err instanceof WorkflowExecutionAlreadyStartedError)) throw err;
     }
+    this.options.log.debug(
+      {
+        channel: channel.id,
+        bridgeMs: storedAt - Date.parse(event.timestamp),
+        consumeMs: received - storedAt,
+        startMs: Date.now() - received,
+      },
+      'call routed',
+    );
   }
 
   private async onChannelDestroyed(m: JsMsg, event: AriEvent): Promise<void> {

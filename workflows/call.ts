@@ -1,9 +1,9 @@
 import {
-  ActivityFailure,
   ApplicationFailure,
   CancellationScope,
   isCancellation,
   proxyActivities,
+  proxyLocalActivities,
   setHandler,
   upsertSearchAttributes,
   workflowInfo,
@@ -23,6 +23,15 @@ import {
 
 /** Commands to Asterisk: quick, retried briefly; a vanished channel is final (ChannelGone). */
 const ariCommand = proxyActivities<AriActivities>({
+  startToCloseTimeout: '5 seconds',
+  retry: { initialInterval: '100 milliseconds', maximumAttempts: 5, nonRetryableErrorTypes: ['ChannelGone'] },
+});
+
+/**
+ * Answering is on the caller's critical path: as a local activity it runs in the same workflow task,
+ * with no round trip to the server to schedule and dispatch it.
+ */
+const answerNow = proxyLocalActivities<AriActivities>({
   startToCloseTimeout: '5 seconds',
   retry: { initialInterval: '100 milliseconds', maximumAttempts: 5, nonRetryableErrorTypes: ['ChannelGone'] },
 });
@@ -53,10 +62,13 @@ const DEFAULT_COLLECT: DigitCollection = {
 
 const now = (): string => new Date().toISOString();
 
-const isChannelGone = (err: unknown): boolean =>
-  err instanceof ActivityFailure &&
-  err.cause instanceof ApplicationFailure &&
-  err.cause.type === 'ChannelGone';
+/** Activities and local activities wrap the ApplicationFailure differently; look along the cause chain. */
+function isChannelGone(err: unknown): boolean {
+  for (let e = err; e instanceof Error; e = e.cause) {
+    if (e instanceof ApplicationFailure && e.type === 'ChannelGone') return true;
+  }
+  return false;
+}
 
 /** One inbound call: answer, prompt, collect DTMF, read the digits back, hang up, and write the CDR. */
 export async function CallWorkflow(input: CallInput): Promise<CallStatus> {
@@ -89,7 +101,7 @@ export async function CallWorkflow(input: CallInput): Promise<CallStatus> {
 
   try {
     await script.run(async () => {
-      await ariCommand.answer(channel);
+      await answerNow.answer(channel);
       status.answeredAt = now();
       enter(CallState.Collecting);
       const collected = await mediaWait.collectDigits({

@@ -14,9 +14,17 @@ afterAll(async () => {
   await stack?.close();
 });
 
-const activityTypes = (history: { events?: { activityTaskScheduledEventAttributes?: any }[] | null }) =>
+/** Activities in the order the workflow ran them; local ones are recorded as markers. */
+const activityTypes = (history: { events?: any[] | null }) =>
   (history.events ?? [])
-    .map((e) => e.activityTaskScheduledEventAttributes?.activityType?.name)
+    .map((e) => {
+      const marker = e.markerRecordedEventAttributes;
+      if (marker?.markerName === 'core_local_activity') {
+        const data = JSON.parse(Buffer.from(marker.details.data.payloads[0].data).toString());
+        return `local:${data.activity_type}`;
+      }
+      return e.activityTaskScheduledEventAttributes?.activityType?.name;
+    })
     .filter(Boolean);
 
 describe('an inbound call on the real stack', () => {
@@ -39,7 +47,13 @@ describe('an inbound call on the real stack', () => {
       to: '5551000',
     });
     const history = await handle.fetchHistory();
-    expect(activityTypes(history)).toEqual(['answer', 'collectDigits', 'playMedia', 'hangup', 'recordCdr']);
+    expect(activityTypes(history)).toEqual([
+      'local:answer',
+      'collectDigits',
+      'playMedia',
+      'hangup',
+      'recordCdr',
+    ]);
 
     // Replaying the real history with today's workflow code must not diverge.
     await Worker.runReplayHistory(
