@@ -1,0 +1,184 @@
+/**
+ * Answer latency (SIP INVITE → 200 OK) measured by SIPp at a fixed call rate, for three answerers in one run:
+ * (a) CTICloud (bridge → JetStream → router → CallWorkflow → answer activity), (b) a bare ARI app that
+ * answers on StasisStart, (c) dialplan Answer(). For (a) it also splits the time by hop, from each call's
+ * workflow history. Usage: npm run bench -- [--calls 200] [--rate 20]
+ */
+import { Client, Connection } from '@temporalio/client';
+import { mkdtemp, readdir, readFile, mkdir, writeFile } from 'node:fs/promises';
+import os from 'node:os';
+import path from 'node:path';
+import { parseArgs } from 'node:util';
+import { execFile } from 'node:child_process';
+import { loadConfig } from '../lib/config';
+import { ManagedProcess } from '../test/support/process';
+import { answerTimesFromTrace } from './sipp-trace';
+import { summarize, type Summary } from './stats';
+
+const { values: args } = parseArgs({
+  options: {
+    calls: { type: 'string', default: '200' },
+    rate: { type: 'string', default: '20' },
+    hold: { type: 'string', default: '1000' },
+  },
+});
+const CALLS = Number(args.calls);
+const RATE = Number(args.rate);
+const ROOT = path.resolve(__dirname, '..');
+const BENCH_APP = 'cticloud-bench';
+
+interface SippResult {
+  latenciesMs: number[];
+  successful: number;
+  failed: number;
+}
+
+/** Runs SIPp's answer scenario; per-call INVITE→200 OK times come from its message trace. */
+async function sipp(app: string, port: number): Promise<SippResult> {
+  const dir = await mkdtemp(path.join(os.tmpdir(), `sipp-${app}-`));
+  const scenario = path.join(ROOT, 'bench/sipp/answer.xml');
+  const stdout = await new Promise<string>((resolve) => {
+    execFile(
+      'sipp',
+      [
+        '127.0.0.1:5060',
+        '-sf',
+        scenario,
+        '-s',
+        '5559000',
+        '-i',
+        '127.0.0.1',
+        '-p',
+        String(port),
+        '-mp',
+        String(port + 2000),
+        '-m',
+        String(CALLS),
+        '-r',
+        String(RATE),
+        '-rp',
+        '1000',
+        '-l',
+        String(RATE * 10),
+        '-key',
+        'app',
+        app,
+        '-d',
+        args.hold!,
+        '-trace_msg',
+        '-nostdin',
+        '-timeout',
+        `${Math.ceil(CALLS / RATE) + 60}s`,
+      ],
+      { cwd: dir, timeout: (CALLS / RATE + 120) * 1000 },
+      (_err, out) => resolve(out),
+    );
+  });
+  const traceFile = (await readdir(dir)).find((f) => f.endsWith('_messages.log'));
+  const trace = traceFile ? await readFile(path.join(dir, traceFile), 'utf8') : '';
+  const count = (label: string): number =>
+    Number(new RegExp(`${label}\\s+\\|\\s+\\d+\\s+\\|\\s+(\\d+)`).exec(stdout)?.[1] ?? 0);
+  return {
+    latenciesMs: answerTimesFromTrace(trace),
+    successful: count('Successful call'),
+    failed: count('Failed call'),
+  };
+}
+
+interface Breakdown {
+  /** Asterisk's StasisStart → workflow started: bridge, JetStream, router, start RPC. */
+  routeMs: Summary;
+  /** Workflow started → answer command done: workflow task, local activity, ARI answer. */
+  answerMs: Summary;
+}
+
+const ms = (t: { seconds?: unknown; nanos?: number | null } | null | undefined): number =>
+  t ? Number(t.seconds) * 1000 + Math.round((t.nanos ?? 0) / 1e6) : NaN;
+
+/** Splits CTICloud's answer path by hop, from the bench calls' workflow histories. */
+async function breakdown(client: Client, since: Date): Promise<Breakdown> {
+  const route: number[] = [];
+  const answer: number[] = [];
+  const query = `WorkflowType = 'CallWorkflow' AND StartTime > '${since.toISOString()}' AND DialedNumber = '5559000'`;
+  for await (const info of client.workflow.list({ query })) {
+    const events = (await client.workflow.getHandle(info.workflowId).fetchHistory()).events ?? [];
+    const started = events[0]!;
+    const input = started.workflowExecutionStartedEventAttributes?.input?.payloads?.[0];
+    const stasisStart = Date.parse(JSON.parse(Buffer.from(input!.data!).toString()).startedAt);
+    const marker = events.find((e) => e.markerRecordedEventAttributes?.markerName === 'core_local_activity');
+    const data = marker?.markerRecordedEventAttributes?.details?.data?.payloads?.[0]?.data;
+    const answered = data ? ms(JSON.parse(Buffer.from(data).toString()).complete_time) : NaN;
+    route.push(ms(started.eventTime) - stasisStart);
+    answer.push(answered - ms(started.eventTime));
+  }
+  return { routeMs: summarize(route), answerMs: summarize(answer) };
+}
+
+async function main(): Promise<void> {
+  const config = loadConfig({ ARI_APP: BENCH_APP, LOG_LEVEL: 'warn' });
+  const env = { ARI_APP: BENCH_APP };
+  const processes = [
+    new ManagedProcess('bench-bridge', 'asterisk/bridge.ts', env),
+    new ManagedProcess('bench-bridge-mirror', 'asterisk/bridge.ts', { ...env, ARI_BRIDGE_ROLE: 'mirror' }),
+    new ManagedProcess('bench-worker', 'workers/worker.ts', {
+      ...env,
+      LOG_LEVEL: process.env.BENCH_WORKER_LOG ?? 'info',
+    }),
+    new ManagedProcess('bench-bare', 'bench/bare-ari-app.ts', env),
+  ].map((p) => p.start());
+  const connection = await Connection.connect({ address: config.TEMPORAL_ADDRESS });
+  const client = new Client({ connection, namespace: config.TEMPORAL_NAMESPACE });
+  try {
+    await Promise.all([
+      processes[0]!.waitFor(/ARI connected/),
+      processes[1]!.waitFor(/ARI connected/),
+      processes[2]!.waitFor(/worker ready/, 90_000),
+      processes[3]!.waitFor(/bare ARI app ready/),
+    ]);
+    const results: Record<string, SippResult & { latency: Summary }> = {};
+    const since = new Date();
+    let port = 25060;
+    for (const [name, app] of [
+      ['dialplan Answer()', 'dialplan-answer'],
+      ['bare ARI app', 'bench-bare'],
+      ['CTICloud workflow', BENCH_APP],
+    ] as const) {
+      process.stdout.write(`${name}: ${CALLS} calls at ${RATE}/s … `);
+      const run = await sipp(app, (port += 10));
+      results[name] = { ...run, latency: summarize(run.latenciesMs) };
+      console.log(
+        `p50 ${results[name].latency.p50} ms, p99 ${results[name].latency.p99} ms, ${run.failed} failed`,
+      );
+    }
+    await new Promise((r) => setTimeout(r, 2000));
+    const hops = await breakdown(client, since);
+    const cti = results['CTICloud workflow']!.latency;
+    const bare = results['bare ARI app']!.latency;
+    const report = {
+      date: new Date().toISOString(),
+      calls: CALLS,
+      ratePerSecond: RATE,
+      machine: `${os.cpus().length} cores, ${Math.round(os.totalmem() / 2 ** 30)} GiB`,
+      results: Object.fromEntries(
+        Object.entries(results).map(([k, v]) => [
+          k,
+          { ...v.latency, successful: v.successful, failed: v.failed },
+        ]),
+      ),
+      ctiOverBareAtP50: Number((cti.p50 / bare.p50).toFixed(2)),
+      ctiBreakdownMs: hops,
+      targets: { p50WithinTwiceBare: cti.p50 <= 2 * bare.p50, p99Under100ms: cti.p99 < 100 },
+    };
+    console.log(JSON.stringify(report, null, 2));
+    await mkdir(path.join(ROOT, 'bench/results'), { recursive: true });
+    await writeFile(path.join(ROOT, 'bench/results/answer-latency.json'), JSON.stringify(report, null, 2));
+  } finally {
+    await Promise.all(processes.map((p) => p.stop()));
+    await connection.close();
+  }
+}
+
+main().catch((err: unknown) => {
+  console.error(err);
+  process.exit(1);
+});
