@@ -81,23 +81,31 @@ export class CallRouter {
     handle: (m: JsMsg, e: AriEvent) => Promise<void>,
     ownAppOnly: boolean,
   ): Promise<void> {
+    const limit = this.options.concurrency ?? 64;
+    const inFlight = new Set<Promise<void>>();
     for await (const m of messages) {
       const event = m.json<AriEvent>();
       if (ownAppOnly && event.application !== this.options.app) {
         m.ack();
         continue;
       }
-      try {
-        await handle(m, event);
-        m.ack();
-      } catch (err) {
-        this.options.log.error(
-          { err, subject: m.subject },
-          'routing an ARI event failed; it will be redelivered',
-        );
-        m.nak(500);
-      }
+      // Each message is a different call's StasisStart or ChannelDestroyed: nothing orders them, and one
+      // start is a server round trip, so handling them one by one caps routing at ~12 calls/s.
+      const task = handle(m, event).then(
+        () => m.ack(),
+        (err: unknown) => {
+          this.options.log.error(
+            { err, subject: m.subject },
+            'routing an ARI event failed; it will be redelivered',
+          );
+          m.nak(500);
+        },
+      );
+      inFlight.add(task);
+      void task.finally(() => inFlight.delete(task));
+      if (inFlight.size >= limit) await Promise.race(inFlight);
     }
+    await Promise.all(inFlight);
   }
 
   private async onStasisStart(m: JsMsg, event: AriEvent): Promise<void> {
