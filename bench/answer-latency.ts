@@ -10,6 +10,9 @@ import os from 'node:os';
 import path from 'node:path';
 import { parseArgs } from 'node:util';
 import { execFile } from 'node:child_process';
+import { DeliverPolicy, type NatsConnection } from 'nats';
+import { ARI_STREAM, channelSubject, type AriEvent } from '../asterisk/ari-events';
+import { connectNats } from '../asterisk/event-log';
 import { loadConfig } from '../lib/config';
 import { ManagedProcess } from '../test/support/process';
 import { answerTimesFromTrace } from './sipp-trace';
@@ -86,32 +89,65 @@ async function sipp(app: string, port: number): Promise<SippResult> {
 }
 
 interface Breakdown {
-  /** Asterisk's StasisStart → workflow started: bridge, JetStream, router, start RPC. */
+  /** Asterisk: channel created (INVITE in) → StasisStart. */
+  dialplanMs: Summary;
+  /** StasisStart → stored in JetStream by the bridge. */
+  bridgeMs: Summary;
+  /** Stored in JetStream → workflow started (router's consume and the start RPC, persisted by Temporal). */
   routeMs: Summary;
-  /** Workflow started → answer command done: workflow task, local activity, ARI answer. */
+  /** Workflow started → channel Up in Asterisk (workflow task, local activity, ARI answer). */
   answerMs: Summary;
 }
 
 const ms = (t: { seconds?: unknown; nanos?: number | null } | null | undefined): number =>
-  t ? Number(t.seconds) * 1000 + Math.round((t.nanos ?? 0) / 1e6) : NaN;
+  t ? Number(t.seconds) * 1000 + (t.nanos ?? 0) / 1e6 : NaN;
+const asteriskTime = (iso: string): number => Date.parse(iso.replace(/(\.\d+)\+0000$/, '$1Z'));
 
-/** Splits CTICloud's answer path by hop, from the bench calls' workflow histories. */
-async function breakdown(client: Client, since: Date): Promise<Breakdown> {
-  const route: number[] = [];
-  const answer: number[] = [];
+/**
+ * Splits CTICloud's answer path by hop for the bench calls: Asterisk's event times and JetStream's storage
+ * times come from the ARI stream, the workflow start from its history.
+ */
+async function breakdown(client: Client, nc: NatsConnection, since: Date): Promise<Breakdown> {
+  const js = nc.jetstream();
+  const hops = {
+    dialplan: [] as number[],
+    bridge: [] as number[],
+    route: [] as number[],
+    answer: [] as number[],
+  };
   const query = `WorkflowType = 'CallWorkflow' AND StartTime > '${since.toISOString()}' AND DialedNumber = '5559000'`;
   for await (const info of client.workflow.list({ query })) {
     const events = (await client.workflow.getHandle(info.workflowId).fetchHistory()).events ?? [];
     const started = events[0]!;
-    const input = started.workflowExecutionStartedEventAttributes?.input?.payloads?.[0];
-    const stasisStart = Date.parse(JSON.parse(Buffer.from(input!.data!).toString()).startedAt);
-    const marker = events.find((e) => e.markerRecordedEventAttributes?.markerName === 'core_local_activity');
-    const data = marker?.markerRecordedEventAttributes?.details?.data?.payloads?.[0]?.data;
-    const answered = data ? ms(JSON.parse(Buffer.from(data).toString()).complete_time) : NaN;
-    route.push(ms(started.eventTime) - stasisStart);
-    answer.push(answered - ms(started.eventTime));
+    const input = JSON.parse(
+      Buffer.from(started.workflowExecutionStartedEventAttributes!.input!.payloads![0]!.data!).toString(),
+    );
+    const cursor = await js.consumers.get(ARI_STREAM, {
+      filterSubjects: channelSubject(input.node, input.channelId),
+      deliver_policy: DeliverPolicy.StartSequence,
+      opt_start_seq: Math.max(1, input.eventSeq - 50),
+    });
+    const seen: Record<string, number> = {};
+    let storedStasisStart = NaN;
+    for (let m = await cursor.next({ expires: 1000 }); m; m = await cursor.next({ expires: 1000 })) {
+      const e = m.json<AriEvent>();
+      const key = e.type === 'ChannelStateChange' ? `State:${e.channel?.state}` : e.type;
+      seen[key] ??= asteriskTime(e.timestamp);
+      if (e.type === 'StasisStart') storedStasisStart = Number(m.info.timestampNanos) / 1e6;
+      if (seen['State:Up']) break;
+    }
+    await cursor.delete().catch(() => undefined);
+    hops.dialplan.push(seen.StasisStart! - seen.ChannelCreated!);
+    hops.bridge.push(storedStasisStart - seen.StasisStart!);
+    hops.route.push(ms(started.eventTime) - storedStasisStart);
+    hops.answer.push(seen['State:Up']! - ms(started.eventTime));
   }
-  return { routeMs: summarize(route), answerMs: summarize(answer) };
+  return {
+    dialplanMs: summarize(hops.dialplan),
+    bridgeMs: summarize(hops.bridge),
+    routeMs: summarize(hops.route),
+    answerMs: summarize(hops.answer),
+  };
 }
 
 async function main(): Promise<void> {
@@ -128,6 +164,7 @@ async function main(): Promise<void> {
   ].map((p) => p.start());
   const connection = await Connection.connect({ address: config.TEMPORAL_ADDRESS });
   const client = new Client({ connection, namespace: config.TEMPORAL_NAMESPACE });
+  const nc = await connectNats(config.NATS_URL, 'cticloud-bench');
   try {
     await Promise.all([
       processes[0]!.waitFor(/ARI connected/),
@@ -151,7 +188,7 @@ async function main(): Promise<void> {
       );
     }
     await new Promise((r) => setTimeout(r, 2000));
-    const hops = await breakdown(client, since);
+    const hops = await breakdown(client, nc, since);
     const cti = results['CTICloud workflow']!.latency;
     const bare = results['bare ARI app']!.latency;
     const report = {
@@ -175,6 +212,7 @@ async function main(): Promise<void> {
   } finally {
     await Promise.all(processes.map((p) => p.stop()));
     await connection.close();
+    await nc.close();
   }
 }
 

@@ -1,5 +1,6 @@
 import { Client } from '@temporalio/client';
 import { Worker } from '@temporalio/worker';
+import { monitorEventLoopDelay } from 'node:perf_hooks';
 import { createAriActivities } from '../activities/ari';
 import { createCdrActivities } from '../activities/cdr';
 import { JetStreamChannelEvents } from '../activities/channel-events';
@@ -49,16 +50,13 @@ async function main(): Promise<void> {
     log,
   });
   await router.start();
-  const { monitorEventLoopDelay } = await import('node:perf_hooks');
+  // At debug level: event-loop delay, to tell a saturated worker from a slow dependency.
   const loop = monitorEventLoopDelay({ resolution: 10 });
   loop.enable();
   setInterval(() => {
-    log.debug(
-      { p50: loop.percentile(50) / 1e6, p99: loop.percentile(99) / 1e6, max: loop.max / 1e6 },
-      'event loop delay',
-    );
+    log.debug({ p50Ms: loop.percentile(50) / 1e6, p99Ms: loop.percentile(99) / 1e6 }, 'event loop delay');
     loop.reset();
-  }, 2000).unref();
+  }, 10_000).unref();
   log.info(
     { namespace: config.TEMPORAL_NAMESPACE, taskQueue: config.TEMPORAL_TASK_QUEUE, app: config.ARI_APP },
     'worker ready',
