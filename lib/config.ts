@@ -22,6 +22,13 @@ const ConfigSchema = z.object({
     .string()
     .regex(/^[A-Za-z0-9_-]+$/, 'ASTERISK_NODE must be a single NATS subject token')
     .default('ast1'),
+  /** Start call workflows on the routing worker itself, skipping a server round trip. @default true */
+  WORKER_EAGER_START: z
+    .enum(['true', 'false'])
+    .default('true')
+    .transform((v) => v === 'true'),
+  /** Threads running workflow code in the worker. @default 1 (the SDK's default with reused V8 contexts) */
+  WORKER_WORKFLOW_THREADS: z.coerce.number().int().min(1).max(16).default(1),
   LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
 });
 

@@ -31,6 +31,7 @@ async function main(): Promise<void> {
     namespace: config.TEMPORAL_NAMESPACE,
     taskQueue: config.TEMPORAL_TASK_QUEUE,
     workflowBundle: await loadWorkflowBundle(),
+    workflowThreadPoolSize: config.WORKER_WORKFLOW_THREADS,
     activities: {
       ...createAriActivities({
         ari: new AriCommands(raw),
@@ -48,6 +49,7 @@ async function main(): Promise<void> {
     app: config.ARI_APP,
     tenantId: config.DEFAULT_TENANT,
     log,
+    eagerStart: config.WORKER_EAGER_START,
   });
   await router.start();
   // At debug level: event-loop delay, to tell a saturated worker from a slow dependency.
