@@ -11,7 +11,11 @@ RUN="$APP_RUN"
 pid_alive bridge || spawn bridge node --import tsx "$ROOT/asterisk/bridge.ts"
 # A second bridge subscribed to every channel, so events survive a restart of the first (docs/architecture.md).
 pid_alive bridge-mirror || ARI_BRIDGE_ROLE=mirror spawn bridge-mirror node --import tsx "$ROOT/asterisk/bridge.ts"
-pid_alive worker || spawn worker node --import tsx "$ROOT/workers/worker.ts"
+worker_log_start=-1
+if ! pid_alive worker; then
+  worker_log_start=$(wc -l < "$LOGS/worker.log" 2>/dev/null || echo 0)
+  spawn worker node --import tsx "$ROOT/workers/worker.ts"
+fi
 pid_alive gateway || spawn gateway node --import tsx "$ROOT/gateway/server.ts"
 
 api="http://$API_HOST:$API_PORT"
@@ -20,6 +24,13 @@ for _ in $(seq 150); do
   sleep 0.2
 done
 curl -fs "$api/readyz" >/dev/null || die "the gateway is not ready: $(curl -s "$api/readyz") (logs: $LOGS)"
+# Calls that arrive before the worker is up wait in JetStream, but the first one would wait seconds.
+for _ in $(seq 300); do
+  ((worker_log_start >= 0)) || break
+  tail -n +"$((worker_log_start + 1))" "$LOGS/worker.log" 2>/dev/null | grep -q '"worker ready"' && break
+  pid_alive worker || die "the worker exited: see $LOGS/worker.log"
+  sleep 0.2
+done
 cat <<MSG
 
   CTICloud is running.
