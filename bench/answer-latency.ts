@@ -192,7 +192,10 @@ async function main(): Promise<void> {
     const cti = results['CTICloud workflow']!.latency;
     const bare = results['bare ARI app']!.latency;
     const report = {
-      worker: { eagerStart: process.env.WORKER_EAGER_START ?? 'true', workflowThreads: process.env.WORKER_WORKFLOW_THREADS ?? '1' },
+      worker: {
+        eagerStart: process.env.WORKER_EAGER_START ?? 'true',
+        workflowThreads: process.env.WORKER_WORKFLOW_THREADS ?? '1',
+      },
       date: new Date().toISOString(),
       calls: CALLS,
       ratePerSecond: RATE,
