@@ -22,10 +22,14 @@ export async function buildGateway({ config, logger }: GatewayOptions): Promise<
   await app.register(errorHandler);
   await app.register(external, { config });
   await app.register(openapi);
-  await app.register(auth);
-
   await app.register(health);
-  await app.register(calls, { prefix: '/v1/calls' });
+  await app.register(
+    async (v1) => {
+      await v1.register(auth);
+      await v1.register(calls, { prefix: '/calls' });
+    },
+    { prefix: '/v1' },
+  );
   // The web UI (flow designer, supervisor console) arrives with its own issue; until then / shows the API.
   app.get('/', { schema: { hide: true } }, (_request, reply) => reply.redirect('/docs'));
   return app;

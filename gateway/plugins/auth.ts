@@ -16,7 +16,12 @@ declare module 'fastify' {
 const CACHE_TTL_MS = 10_000;
 const CACHE_MAX = 10_000;
 
-/** Every /v1 route needs `Authorization: Bearer <key>` of a key whose role the route allows. */
+/**
+ * Every route in the scope this plugin is registered in needs `Authorization: Bearer <key>` of a key whose
+ * role the route allows. Register it inside the /v1 scope: the hook then belongs to the matched routes, so
+ * no spelling of the path (`/%761/calls` is `/v1/calls` to the router) gets around it, and it runs on
+ * request, before validation, so a caller without a key learns nothing about the route's schema.
+ */
 export default fp(async (app) => {
   const cache = new Map<string, { principal: ApiPrincipal | undefined; until: number }>();
 
@@ -30,8 +35,7 @@ export default fp(async (app) => {
   };
 
   app.decorateRequest('principal', null as unknown as ApiPrincipal);
-  app.addHook('preHandler', async (request) => {
-    if (!request.url.startsWith('/v1/')) return;
+  app.addHook('onRequest', async (request) => {
     const match = /^Bearer\s+(\S+)$/i.exec(request.headers.authorization ?? '');
     if (!match) throw new UnauthorizedError();
     const principal = await lookup(match[1]!);

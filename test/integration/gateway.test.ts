@@ -52,8 +52,56 @@ describe('API keys and roles', () => {
     expect(res.json().message).toMatch(/role agent .*allowed: admin, supervisor, developer/);
   });
 
+  test('no spelling of a /v1 path gets around the key check', async () => {
+    for (const url of ['/%761/calls', '/v1/%63alls', '//v1/calls', '/V1/calls', '/v1/calls/call-ast1-x.1']) {
+      const res = await get(url);
+      expect([401, 404]).toContain(res.statusCode);
+      expect(res.statusCode).not.toBe(200);
+    }
+    expect((await get('/%761/calls')).statusCode).toBe(401);
+  });
+
+  test('without a key, validation says nothing about the route: 401 before 400', async () => {
+    expect((await get('/v1/calls?limit=0')).statusCode).toBe(401);
+  });
+
   test('a supervisor may list calls', async () => {
     expect((await get('/v1/calls', keys.supervisor)).statusCode).toBe(200);
+  });
+});
+
+describe('tenant isolation', () => {
+  test("another tenant's admin sees none of this tenant's calls and gets 404 for one of them", async () => {
+    const workflowId = `call-ast1-isolation${Date.now()}.1`;
+    const { Client, Connection } = await import('@temporalio/client');
+    const { TypedSearchAttributes } = await import('@temporalio/common');
+    const { CallSearchAttributes } = await import('../../workflows/call-contract');
+    const connection = await Connection.connect({ address: config.TEMPORAL_ADDRESS });
+    const client = new Client({ connection, namespace: config.TEMPORAL_NAMESPACE });
+    // A call of the default tenant, as the router would start it (no worker needed: it just waits).
+    await client.workflow.start('CallWorkflow', {
+      workflowId,
+      taskQueue: 'isolation-no-worker',
+      args: [],
+      typedSearchAttributes: new TypedSearchAttributes([
+        { key: CallSearchAttributes.tenant, value: 'default' },
+        { key: CallSearchAttributes.caller, value: '5550999' },
+      ]),
+    });
+    try {
+      const ownList = async () => (await get('/v1/calls?from=5550999', config.ADMIN_API_KEY)).json().calls;
+      for (let i = 0; i < 50 && (await ownList()).length === 0; i++)
+        await new Promise((r) => setTimeout(r, 100));
+      expect((await ownList()).map((c: { id: string }) => c.id)).toContain(workflowId);
+
+      const otherList = await get('/v1/calls?from=5550999', keys.otherAdmin);
+      expect(otherList.statusCode).toBe(200);
+      expect(otherList.json().calls).toEqual([]);
+      expect((await get(`/v1/calls/${workflowId}`, keys.otherAdmin)).statusCode).toBe(404);
+    } finally {
+      await client.workflow.getHandle(workflowId).terminate('test done');
+      await connection.close();
+    }
   });
 });
 
