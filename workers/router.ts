@@ -128,6 +128,9 @@ export class CallRouter {
         taskQueue: this.options.taskQueue,
         args: [input],
         requestEagerStart: this.options.eagerStart ?? true,
+        // A StasisStart redelivered after the call ended must not start a second run (which would find the
+        // channel gone and overwrite the real CDR): one channel, one run, ever.
+        workflowIdReusePolicy: 'REJECT_DUPLICATE',
         typedSearchAttributes: new TypedSearchAttributes([
           { key: CallSearchAttributes.state, value: 'ringing' },
           { key: CallSearchAttributes.caller, value: input.from },

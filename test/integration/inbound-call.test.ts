@@ -1,4 +1,6 @@
 import { Worker } from '@temporalio/worker';
+import { connect } from 'nats';
+import { ARI_STREAM } from '../../asterisk/ari-events';
 import path from 'node:path';
 import type { CallStatus } from '../../workflows/call-contract';
 import { placeCall } from '../support/caller';
@@ -97,6 +99,35 @@ describe('an inbound call on the real stack', () => {
       call.workflowId,
     ]);
     expect(rows).toEqual([{ ended_by: 'caller', disposition: 'answered' }]);
+  });
+
+  test('a StasisStart delivered again after the call ended starts nothing and leaves the CDR alone', async () => {
+    const call = await placeCall(stack.ari, stack.config.ARI_APP, stack.config.ASTERISK_NODE, {
+      from: '5550114',
+      digits: '8#',
+    });
+    const handle = await callWorkflow(stack.temporal, call.workflowId);
+    const input = (await handle.fetchHistory()).events![0]!.workflowExecutionStartedEventAttributes!.input!;
+    const { eventSeq } = JSON.parse(Buffer.from(input.payloads![0]!.data!).toString());
+    await handle.result();
+
+    const nc = await connect({ servers: stack.config.NATS_URL });
+    try {
+      const original = await (await nc.jetstreamManager()).streams.getMessage(ARI_STREAM, { seq: eventSeq });
+      await nc.jetstream().publish(original.subject, original.data, { msgID: `redelivered-${call.id}` });
+      await new Promise((r) => setTimeout(r, 3000));
+    } finally {
+      await nc.close();
+    }
+    const runs: string[] = [];
+    for await (const wf of stack.temporal.workflow.list({ query: `WorkflowId = '${call.workflowId}'` })) {
+      runs.push(wf.runId);
+    }
+    expect(runs).toHaveLength(1);
+    const { rows } = await stack.pool.query('select digits, disposition from cdrs where workflow_id = $1', [
+      call.workflowId,
+    ]);
+    expect(rows).toEqual([{ digits: '8', disposition: 'answered' }]);
   });
 
   test('the call is visible while it is live, with its state from the workflow query', async () => {
