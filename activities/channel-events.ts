@@ -50,16 +50,28 @@ export class JetStreamChannelEvents implements ChannelEventSource {
       num_replicas: 1,
     });
     const consumer = await this.js.consumers.get(ARI_STREAM, info.name);
-    const messages = await consumer.consume({ max_messages: 64 });
+    // A consumer lost with a NATS restart must end the read with an error, not be retried silently
+    // forever: the activity then fails and Temporal retries it from the same sequence.
+    const messages = await consumer.consume({ max_messages: 64, abort_on_missing_resource: true });
     return new BufferedCursor(messages, () =>
       this.jsm.consumers.delete(ARI_STREAM, info.name).then(() => undefined),
     );
   }
 }
+/** Thrown by a cursor whose consumer stopped delivering: the activity fails and is retried from its input. */
+export class ChannelEventsLostError extends Error {
+  constructor(readonly reason: string) {
+    super(`reading the channel's events stopped: ${reason}`);
+    this.name = 'ChannelEventsLostError';
+  }
+}
+
 class BufferedCursor implements ChannelEventCursor {
   private readonly buffer: SequencedEvent[] = [];
   private waiter: (() => void) | undefined;
   private ended = false;
+  private closed = false;
+  private failure: Error | undefined;
 
   constructor(
     private readonly messages: ConsumerMessages,
@@ -79,10 +91,15 @@ class BufferedCursor implements ChannelEventCursor {
       });
       this.waiter = undefined;
     }
-    return this.buffer.shift();
+    const next = this.buffer.shift();
+    if (!next && this.ended && !this.closed) {
+      throw new ChannelEventsLostError(this.failure?.message ?? 'the consumer ended');
+    }
+    return next;
   }
 
   async close(): Promise<void> {
+    this.closed = true;
     this.ended = true;
     await this.messages.close();
     await this.release().catch(() => undefined);
@@ -94,6 +111,8 @@ class BufferedCursor implements ChannelEventCursor {
         this.buffer.push({ seq: m.seq, event: m.json<AriEvent>() });
         this.waiter?.();
       }
+    } catch (err) {
+      this.failure = err as Error;
     } finally {
       this.ended = true;
       this.waiter?.();
