@@ -78,19 +78,24 @@ export async function connectAri(options: AriOptions): Promise<RawAriClient> {
   const timeout = new Promise<never>((_, reject) => {
     timer = setTimeout(() => reject(new AriUnavailableError(options.url, 'connect timed out')), timeoutMs);
   });
+  const connecting = ariClient.connect(options.url, options.user, options.password);
+  // The guard stays until ari-client itself is done, not until our race is: a connect that timed out can
+  // still fail later, and swagger-client then throws right after rejecting.
+  const release = (): void => {
+    console.log = consoleLog;
+    setImmediate(() => onUncaught && process.removeListener('uncaughtException', onUncaught));
+  };
+  connecting.then(release, release);
   try {
     return await Promise.race([
-      ariClient.connect(options.url, options.user, options.password).catch((err: unknown) => {
+      connecting.catch((err: unknown) => {
         throw new AriUnavailableError(options.url, err instanceof Error ? err.message : String(err));
       }),
       contained,
       timeout,
     ]);
   } finally {
-    console.log = consoleLog;
     clearTimeout(timer);
-    // The swagger failure throws right after rejecting; let that throw land before removing the guard.
-    setImmediate(() => onUncaught && process.removeListener('uncaughtException', onUncaught));
   }
 }
 
@@ -165,6 +170,8 @@ export class AriEventStream extends EventEmitter<AriEventStreamEvents> {
   /** Resolves once connected, with a promise that settles when ari-client has given up for good. */
   private async connectOnce(): Promise<Promise<Error | undefined>> {
     const client = await connectAri(this.options);
+    // stop() may have run while we were connecting; it could not wake what did not exist yet.
+    if (this.stopped) return Promise.resolve(undefined);
     this.client = client;
     const lost = new Promise<Error | undefined>((resolve) => {
       client.on('WebSocketMaxRetries', (err?: Error) => resolve(err ?? new Error('ARI WebSocket gave up')));
@@ -180,6 +187,7 @@ export class AriEventStream extends EventEmitter<AriEventStreamEvents> {
     });
     client.on('*', (event: AriEvent) => this.onEvent(client, event));
     await client.start(this.options.app, this.options.subscribeAll ?? false);
+    if (this.stopped) return Promise.resolve(undefined);
     return lost;
   }
 

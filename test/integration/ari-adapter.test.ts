@@ -92,4 +92,16 @@ describe('the ARI event stream on a real Asterisk', () => {
     );
     expect(stream.listenerFootprint()).toBe(baseline);
   });
+
+  test('stop() while still connecting resolves and leaves no app registered', async () => {
+    const early = new AriEventStream({ ...options, app: `${app}-early-stop` });
+    early.start();
+    await early.stop();
+    const res = await fetch(`${config.ARI_URL}/ari/applications/${app}-early-stop`, {
+      headers: {
+        authorization: `Basic ${Buffer.from(`${config.ARI_USER}:${config.ARI_PASSWORD}`).toString('base64')}`,
+      },
+    });
+    expect(res.status).toBe(404);
+  });
 });

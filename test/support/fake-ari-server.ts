@@ -5,7 +5,11 @@ import type { AddressInfo } from 'node:net';
  * An HTTP server that answers ARI's API-docs requests badly in chosen ways: the faults ari-client
  * mishandles. `resources` is the status for resources.json; `declarations` for every API declaration.
  */
-export async function startFakeAri(statuses: { resources: number; declarations: number }) {
+export async function startFakeAri(statuses: {
+  resources: number;
+  declarations: number;
+  declarationDelayMs?: number;
+}) {
   const server = http.createServer((req, res) => {
     const port = (server.address() as AddressInfo).port;
     if (req.url?.startsWith('/ari/api-docs/resources.json')) {
@@ -20,8 +24,10 @@ export async function startFakeAri(statuses: { resources: number; declarations: 
       );
       return;
     }
-    res.writeHead(statuses.declarations, { 'content-type': 'application/json' });
-    res.end('{"message":"nope"}');
+    setTimeout(() => {
+      res.writeHead(statuses.declarations, { 'content-type': 'application/json' });
+      res.end('{"message":"nope"}');
+    }, statuses.declarationDelayMs ?? 0);
   });
   await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
   return {

@@ -9,12 +9,16 @@ const run = promisify(execFile);
 const ROOT = path.resolve(__dirname, '../..');
 
 /** Runs connectAri in a fresh Node process, where an uncaught exception would kill it. */
-async function connectInChild(url: string): Promise<{ code: number; out: string }> {
+async function connectInChild(
+  url: string,
+  timeoutMs = 3000,
+  aliveAfterMs = 300,
+): Promise<{ code: number; out: string }> {
   const script = `
     const { connectAri } = require('./asterisk/ari');
-    connectAri({ url: ${JSON.stringify(url)}, user: 'u', password: 'p', connectTimeoutMs: 3000 })
+    connectAri({ url: ${JSON.stringify(url)}, user: 'u', password: 'p', connectTimeoutMs: ${timeoutMs} })
       .then(() => console.log('CONNECTED'), (err) => console.log('REJECTED', err.name, err.message))
-      .then(() => setTimeout(() => console.log('ALIVE'), 300));`;
+      .then(() => setTimeout(() => console.log('ALIVE'), ${aliveAfterMs}));`;
   try {
     const { stdout } = await run(path.join(ROOT, 'node_modules/.bin/tsx'), ['-e', script], { cwd: ROOT });
     return { code: 0, out: stdout };
@@ -42,6 +46,18 @@ describe('connecting to ARI through the adapter', () => {
     );
     expect(err).toBeInstanceOf(AriUnavailableError);
     expect((err as Error).message).toMatch(/ECONNREFUSED/);
+  });
+
+  test('a declaration that fails after the connect timed out is contained too', async () => {
+    const fake = await startFakeAri({ resources: 200, declarations: 404, declarationDelayMs: 1200 });
+    try {
+      const { code, out } = await connectInChild(fake.url, 400, 2500);
+      expect(out).toMatch(/REJECTED AriUnavailableError .*connect timed out/);
+      expect(out).toContain('ALIVE');
+      expect(code).toBe(0);
+    } finally {
+      await fake.close();
+    }
   });
 
   test("swagger-client's uncaught throw on a failing API declaration is contained: the process lives on", async () => {
