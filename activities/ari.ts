@@ -67,10 +67,22 @@ async function nextEvent(cursor: ChannelEventCursor, until: number) {
 }
 
 export function createAriActivities({ ari, events }: AriActivityDeps) {
-  // A retried attempt reuses the same playback id, so a prompt already started is not started twice.
-  const playbackId = (suffix: string): string => {
+  /**
+   * A playback id per attempt: a retry re-reads the channel's events from the start, where the previous
+   * attempt's PlaybackFinished must not pass for its own. The previous attempts' playbacks are stopped
+   * first, so a retried prompt does not talk over itself.
+   */
+  const startPlayback = async (
+    channelId: string,
+    media: readonly string[],
+    suffix: string,
+  ): Promise<string> => {
     const info = Context.current().info;
-    return `${info.workflowExecution?.runId ?? 'standalone'}-${info.activityId}-${suffix}`;
+    const base = `${info.workflowExecution?.runId ?? 'standalone'}-${info.activityId}-${suffix}`;
+    for (let attempt = 1; attempt < info.attempt; attempt++) await ari.stopPlayback(`${base}-${attempt}`);
+    const id = `${base}-${info.attempt}`;
+    await ari.play(channelId, media, id).catch(channelGone);
+    return id;
   };
 
   return {
@@ -83,10 +95,9 @@ export function createAriActivities({ ari, events }: AriActivityDeps) {
     },
 
     async playMedia({ channelId, node, fromSeq, media }: PlayMediaInput): Promise<PlayMediaResult> {
-      const id = playbackId('play');
       const cursor = await events.open(node, channelId, fromSeq);
       try {
-        await ari.play(channelId, media, id).catch(channelGone);
+        const id = await startPlayback(channelId, media, 'play');
         for (;;) {
           const next = await nextEvent(cursor, Date.now() + 10 * 60_000);
           if (!next) throw new Error(`playback ${id} never finished`);
@@ -102,7 +113,7 @@ export function createAriActivities({ ari, events }: AriActivityDeps) {
 
     async collectDigits(input: CollectDigitsInput): Promise<CollectDigitsResult> {
       const { channelId, node, fromSeq, prompt, maxDigits, terminator } = input;
-      const id = playbackId('prompt');
+      let id = '';
       const cursor = await events.open(node, channelId, fromSeq);
       let digits = '';
       let nextSeq = fromSeq;
@@ -113,7 +124,7 @@ export function createAriActivities({ ari, events }: AriActivityDeps) {
         nextSeq,
       });
       try {
-        if (prompting) await ari.play(channelId, prompt, id).catch(channelGone);
+        if (prompting) id = await startPlayback(channelId, prompt, 'prompt');
         // While the prompt plays there is no timeout: it ends with PlaybackFinished or the first digit.
         let deadline = prompting ? Number.POSITIVE_INFINITY : Date.now() + input.firstDigitTimeoutMs;
         for (;;) {

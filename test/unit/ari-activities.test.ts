@@ -74,9 +74,15 @@ describe('collectDigits', () => {
   });
 
   test('an inter-digit pause longer than allowed ends input with what was typed', async () => {
-    const result = env.run(activities.collectDigits, input({ prompt: [] }));
+    const started = Date.now();
+    const result = env.run(
+      activities.collectDigits,
+      input({ prompt: [], firstDigitTimeoutMs: 5000, interDigitTimeoutMs: 200 }),
+    );
     events.push('ChannelDtmfReceived', { digit: '5' });
     await expect(result).resolves.toMatchObject({ digits: '5', endedBy: 'timeout' });
+    // The 200 ms inter-digit timer ended it, not the 5 s first-digit one.
+    expect(Date.now() - started).toBeLessThan(1000);
   });
 
   test('the caller hanging up ends collection', async () => {
@@ -84,6 +90,25 @@ describe('collectDigits', () => {
     events.push('ChannelDtmfReceived', { digit: '3' });
     events.push('ChannelDestroyed', { cause: 16 });
     await expect(result).resolves.toMatchObject({ digits: '3', endedBy: 'hangup' });
+  });
+
+  test('a retried attempt stops the earlier prompt and ignores its PlaybackFinished', async () => {
+    const retry = new MockActivityEnvironment({ attempt: 2 });
+    const result = retry.run(activities.collectDigits, input({ firstDigitTimeoutMs: 5000 }));
+    await tick();
+    const current = ari.lastPlaybackId();
+    expect(current).toMatch(/-prompt-2$/);
+    const previous = current.replace(/-2$/, '-1');
+    expect(ari.commands).toContain(`stop ${previous}`);
+    // The first attempt's prompt finished before the crash: that event is still in the log.
+    events.push('PlaybackFinished', {
+      playback: { id: previous, target_uri: 'channel:c1', state: 'done', media_uri: '' },
+    });
+    events.push('ChannelDtmfReceived', { digit: '6' });
+    events.push('ChannelDtmfReceived', { digit: '#' });
+    await expect(result).resolves.toMatchObject({ digits: '6', endedBy: 'terminator' });
+    // Still prompting when the digit came, so barge-in stopped the current prompt.
+    expect(ari.commands).toContain(`stop ${current}`);
   });
 
   test('a channel that is gone fails for good (non-retryable ChannelGone)', async () => {
