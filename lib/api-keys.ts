@@ -38,4 +38,10 @@ export async function ensureBootstrap(pool: Pool, tenantId: string, adminKey: st
      on conflict (key_hash) do nothing`,
     [tenantId, hashApiKey(adminKey), adminKey.slice(0, 8)],
   );
+  // Changing ADMIN_API_KEY in .env is how the bootstrap key is rotated: the old one stops working.
+  await pool.query(
+    `update api_keys set revoked_at = now()
+      where tenant_id = $1 and name = 'bootstrap admin' and key_hash <> $2 and revoked_at is null`,
+    [tenantId, hashApiKey(adminKey)],
+  );
 }

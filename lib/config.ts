@@ -7,7 +7,10 @@ const ConfigSchema = z.object({
   API_HOST: z.string().default('127.0.0.1'),
   API_PORT: z.coerce.number().int().positive().default(3000),
   ADMIN_API_KEY: z.string().min(16, 'ADMIN_API_KEY must be at least 16 characters'),
-  DEFAULT_TENANT: z.string().default('default'),
+  DEFAULT_TENANT: z
+    .string()
+    .regex(/^[a-z0-9][a-z0-9-]{0,62}$/, 'DEFAULT_TENANT must be lowercase letters, digits and dashes')
+    .default('default'),
   DATABASE_URL: z.string().url(),
   NATS_URL: z.string().default('nats://127.0.0.1:4222'),
   TEMPORAL_ADDRESS: z.string().default('127.0.0.1:7233'),
