@@ -18,8 +18,13 @@ const CACHE_DIR = path.join(
 export async function loadWorkflowBundle(): Promise<{ code: string }> {
   const hash = createHash('sha256');
   hash.update(workflowPackage.version);
-  for (const file of (await readdir(WORKFLOWS_DIR)).sort()) {
-    hash.update(file).update(await readFile(path.join(WORKFLOWS_DIR, file)));
+  // Workflow code imports only from workflows/ (and the SDK, pinned by the lockfile).
+  hash.update(await readFile(path.join(WORKFLOWS_DIR, '..', 'package-lock.json')));
+  for (const entry of (await readdir(WORKFLOWS_DIR, { recursive: true, withFileTypes: true }))
+    .filter((e) => e.isFile())
+    .map((e) => path.join(e.parentPath, e.name))
+    .sort()) {
+    hash.update(path.relative(WORKFLOWS_DIR, entry)).update(await readFile(entry));
   }
   const cached = path.join(CACHE_DIR, `${hash.digest('hex').slice(0, 24)}.js`);
   try {
