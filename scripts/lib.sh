@@ -19,8 +19,10 @@ die() { printf '\033[1;31m[cticloud] error:\033[0m %s\n' "$*" >&2; exit 1; }
 # .env is created from .env.example once; the environment always wins over the file.
 load_env() {
   if [ ! -f "$ROOT/.env" ]; then
-    sed "s/^ADMIN_API_KEY=generate$/ADMIN_API_KEY=cti_$(head -c 32 /dev/urandom | base64 | tr -dc 'A-Za-z0-9' | head -c 40)/" \
-      "$ROOT/.env.example" > "$ROOT/.env"
+    local key_value
+    key_value="cti_$(head -c 32 /dev/urandom | base64 | tr -dc 'A-Za-z0-9' | head -c 40)"
+    # It holds the admin key: readable by its owner only.
+    (umask 077 && sed "s/^ADMIN_API_KEY=generate$/ADMIN_API_KEY=$key_value/" "$ROOT/.env.example" > "$ROOT/.env")
   fi
   local line key
   while IFS= read -r line || [ -n "$line" ]; do

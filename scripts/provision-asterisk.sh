@@ -31,7 +31,10 @@ chroot "$ASTERISK_ROOT.tmp" "${APT[@]}" update >>"$LOGS/debootstrap.log" 2>&1
 DEBIAN_FRONTEND=noninteractive chroot "$ASTERISK_ROOT.tmp" "${APT[@]}" install -y --no-install-recommends \
   "${PACKAGES[@]}" >>"$LOGS/debootstrap.log" 2>&1 || die "installing asterisk in the chroot failed: see $LOGS/debootstrap.log"
 chroot "$ASTERISK_ROOT.tmp" apt-get clean
+echo "$RECIPE" > "$ASTERISK_ROOT.tmp/.cticloud-recipe"
+chroot "$ASTERISK_ROOT.tmp" /usr/sbin/asterisk -V > "$ASTERISK_ROOT.tmp/.cticloud-ready"
+# A chroot without its marker is an interrupted build: replace it whole (mv would nest the new one in it).
+mountpoint -q "$ASTERISK_ROOT/proc" 2>/dev/null && umount "$ASTERISK_ROOT/proc"
+rm -rf "$ASTERISK_ROOT"
 mv "$ASTERISK_ROOT.tmp" "$ASTERISK_ROOT"
-echo "$RECIPE" > "$ASTERISK_ROOT/.cticloud-recipe"
-chroot "$ASTERISK_ROOT" /usr/sbin/asterisk -V > "$MARKER"
 log "chroot ready: $(cat "$MARKER")"

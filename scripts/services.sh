@@ -79,7 +79,8 @@ sync_asterisk_config() {
 }
 
 start_asterisk() {
-  if [ -n "${ARI_URL:-}" ] && [ "${ARI_URL}" != "http://127.0.0.1:8088" ]; then return 0; fi
+  # ARI_URL set means "use that Asterisk" (scripts/provision.sh then builds no chroot either).
+  [ -z "${ARI_URL:-}" ] || return 0
   [ -f "$ASTERISK_ROOT/.cticloud-ready" ] || die "no Asterisk chroot; run scripts/provision.sh"
   mkdir -p "$ASTERISK_ROOT/var/run/asterisk" "$ASTERISK_ROOT/var/spool/asterisk/recording"
   # Asterisk looks up its own host name; answer it locally instead of waiting on a resolver.
