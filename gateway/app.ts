@@ -6,6 +6,7 @@ import errorHandler from './plugins/error-handler';
 import external from './plugins/external';
 import openapi from './plugins/openapi';
 import calls from './routes/calls';
+import flows from './routes/flows';
 import health from './routes/health';
 
 export interface GatewayOptions {
@@ -27,6 +28,7 @@ export async function buildGateway({ config, logger }: GatewayOptions): Promise<
     async (v1) => {
       await v1.register(auth);
       await v1.register(calls, { prefix: '/calls' });
+      await v1.register(flows, { prefix: '/flows' });
     },
     { prefix: '/v1' },
   );

@@ -1,0 +1,154 @@
+import type { FastifyInstance } from 'fastify';
+import { buildGateway } from '../../gateway/app';
+import { ensureBootstrap, generateApiKey, hashApiKey } from '../../lib/api-keys';
+import { loadConfig } from '../../lib/config';
+import { createPool, migrate } from '../../lib/db';
+
+const config = loadConfig();
+const pool = createPool(config.DATABASE_URL, 2);
+let app: FastifyInstance;
+const keys: Record<string, string> = { admin: config.ADMIN_API_KEY };
+
+beforeAll(async () => {
+  await migrate(pool);
+  await ensureBootstrap(pool, config.DEFAULT_TENANT, config.ADMIN_API_KEY);
+  await pool.query(`insert into tenants (id, name) values ('other', 'Other') on conflict do nothing`);
+  for (const [name, tenant, role] of [
+    ['supervisor', 'default', 'supervisor'],
+    ['otherAdmin', 'other', 'admin'],
+  ] as const) {
+    keys[name] = generateApiKey();
+    await pool.query(
+      'insert into api_keys (tenant_id, name, role, key_hash, prefix) values ($1, $2, $3, $4, $5)',
+      [tenant, `flows-${name}`, role, hashApiKey(keys[name]!), 'x'],
+    );
+  }
+  app = await buildGateway({ config, logger: false });
+});
+afterAll(async () => {
+  await app?.close();
+  await pool.end();
+});
+
+const call = (method: 'GET' | 'POST' | 'PUT' | 'DELETE', url: string, body?: unknown, key = keys.admin!) =>
+  app.inject({ method, url, payload: body as object, headers: { authorization: `Bearer ${key}` } });
+
+const tts = (text: string) => ({ kind: 'tts', text });
+const definition = (withExit = true) => ({
+  schemaVersion: 1,
+  start: 'hello',
+  nodes: [
+    { id: 'hello', type: 'play', params: { prompt: tts('Hello') } },
+    { id: 'bye', type: 'hangup' },
+  ],
+  edges: withExit ? [{ from: 'hello', exit: 'next', to: 'bye' }] : [],
+});
+const unique = (name: string) => `${name} ${Date.now()} ${Math.random().toString(36).slice(2, 6)}`;
+
+test('create, read, update with the version it started from, and a stale update is 409', async () => {
+  const created = await call('POST', '/v1/flows', { name: unique('Main'), definition: definition() });
+  expect(created.statusCode).toBe(201);
+  const flow = created.json();
+  expect(flow).toMatchObject({ version: 1, latestPublished: null });
+
+  const updated = await call('PUT', `/v1/flows/${flow.id}`, {
+    name: flow.name,
+    definition: definition(),
+    version: 1,
+  });
+  expect(updated.statusCode).toBe(200);
+  expect(updated.json().version).toBe(2);
+
+  const stale = await call('PUT', `/v1/flows/${flow.id}`, {
+    name: flow.name,
+    definition: definition(),
+    version: 1,
+  });
+  expect(stale.statusCode).toBe(409);
+  expect(stale.json().message).toMatch(/version 2, not 1/);
+  expect((await call('GET', `/v1/flows/${flow.id}`)).json().version).toBe(2);
+});
+
+test('bad input is 400 naming the field; a duplicate name is 409; a non-UUID id is 400', async () => {
+  const bad = await call('POST', '/v1/flows', {
+    name: '',
+    definition: { ...definition(), schemaVersion: 7 },
+  });
+  expect(bad.statusCode).toBe(400);
+  expect(bad.json().fields.map((f: { field: string }) => f.field)).toEqual(
+    expect.arrayContaining(['body.name', 'body.definition.schemaVersion']),
+  );
+  const name = unique('Twice');
+  expect((await call('POST', '/v1/flows', { name, definition: definition() })).statusCode).toBe(201);
+  expect((await call('POST', '/v1/flows', { name, definition: definition() })).statusCode).toBe(409);
+  expect((await call('GET', '/v1/flows/not-a-uuid')).json().fields[0].field).toBe('params.id');
+});
+
+test('validate lists the problems; publish refuses an invalid draft with 422 and numbers valid ones', async () => {
+  const flow = (
+    await call('POST', '/v1/flows', { name: unique('Publish'), definition: definition(false) })
+  ).json();
+  const report = (await call('POST', `/v1/flows/${flow.id}/validate`)).json();
+  expect(report.valid).toBe(false);
+  expect(report.problems).toEqual(
+    expect.arrayContaining([expect.objectContaining({ code: 'missing_exit', nodeId: 'hello' })]),
+  );
+  const refused = await call('POST', `/v1/flows/${flow.id}/publish`);
+  expect(refused.statusCode).toBe(422);
+  expect(refused.json().problems.length).toBeGreaterThan(0);
+
+  await call('PUT', `/v1/flows/${flow.id}`, { name: flow.name, definition: definition(), version: 1 });
+  expect((await call('POST', `/v1/flows/${flow.id}/publish`)).json()).toEqual({ number: 1 });
+  expect((await call('POST', `/v1/flows/${flow.id}/publish`)).json()).toEqual({ number: 2 });
+  const versions = (await call('GET', `/v1/flows/${flow.id}/versions`)).json().versions;
+  expect(versions.map((v: { number: number }) => v.number)).toEqual([2, 1]);
+  expect((await call('GET', `/v1/flows/${flow.id}`)).json().latestPublished).toBe(2);
+});
+
+test('publishing a flow whose subflow calls it back is refused', async () => {
+  const a = (await call('POST', '/v1/flows', { name: unique('A'), definition: definition() })).json();
+  const callsA = {
+    schemaVersion: 1,
+    start: 'sub',
+    nodes: [
+      { id: 'sub', type: 'subflow', params: { flowId: a.id } },
+      { id: 'end', type: 'hangup' },
+    ],
+    edges: [{ from: 'sub', exit: 'next', to: 'end' }],
+  };
+  const b = (await call('POST', '/v1/flows', { name: unique('B'), definition: callsA })).json();
+  expect((await call('POST', `/v1/flows/${b.id}/publish`)).statusCode).toBe(201);
+  const aCallsB = {
+    ...callsA,
+    nodes: [{ id: 'sub', type: 'subflow', params: { flowId: b.id } }, callsA.nodes[1]],
+  };
+  await call('PUT', `/v1/flows/${a.id}`, { name: a.name, definition: aCallsB, version: 1 });
+  const refused = await call('POST', `/v1/flows/${a.id}/publish`);
+  expect(refused.statusCode).toBe(422);
+  expect(refused.json().problems).toEqual([
+    expect.objectContaining({ code: 'subflow_recursion', nodeId: 'sub' }),
+  ]);
+});
+
+test('roles and tenants: a supervisor reads but cannot publish; another tenant sees nothing', async () => {
+  const flow = (await call('POST', '/v1/flows', { name: unique('Scoped'), definition: definition() })).json();
+  expect((await call('GET', `/v1/flows/${flow.id}`, undefined, keys.supervisor)).statusCode).toBe(200);
+  expect((await call('POST', `/v1/flows/${flow.id}/publish`, undefined, keys.supervisor)).statusCode).toBe(
+    403,
+  );
+  expect((await call('GET', `/v1/flows/${flow.id}`, undefined, keys.otherAdmin)).statusCode).toBe(404);
+  const theirs = (await call('GET', '/v1/flows', undefined, keys.otherAdmin)).json().flows;
+  expect(theirs.map((f: { id: string }) => f.id)).not.toContain(flow.id);
+});
+
+test('delete hides the flow; its published versions stay in the database', async () => {
+  const flow = (await call('POST', '/v1/flows', { name: unique('Gone'), definition: definition() })).json();
+  await call('POST', `/v1/flows/${flow.id}/publish`);
+  expect((await call('DELETE', `/v1/flows/${flow.id}`)).statusCode).toBe(204);
+  expect((await call('GET', `/v1/flows/${flow.id}`)).statusCode).toBe(404);
+  expect((await call('DELETE', `/v1/flows/${flow.id}`)).statusCode).toBe(404);
+  const { rows } = await pool.query('select count(*)::int as n from flow_versions where flow_id = $1', [
+    flow.id,
+  ]);
+  expect(rows[0].n).toBe(1);
+});
