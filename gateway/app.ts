@@ -7,6 +7,7 @@ import external from './plugins/external';
 import openapi from './plugins/openapi';
 import calls from './routes/calls';
 import flows from './routes/flows';
+import numbers from './routes/numbers';
 import health from './routes/health';
 
 export interface GatewayOptions {
@@ -29,6 +30,7 @@ export async function buildGateway({ config, logger }: GatewayOptions): Promise<
       await v1.register(auth);
       await v1.register(calls, { prefix: '/calls' });
       await v1.register(flows, { prefix: '/flows' });
+      await v1.register(numbers, { prefix: '/numbers' });
     },
     { prefix: '/v1' },
   );

@@ -28,3 +28,15 @@ export class ForbiddenError extends Error {
     this.name = 'ForbiddenError';
   }
 }
+
+/** Input that is well-formed but wrong against what is stored, e.g. a version that was never published. */
+export class InvalidFieldError extends Error {
+  readonly statusCode = 400;
+  constructor(
+    readonly field: string,
+    readonly reason: string,
+  ) {
+    super(`${field}: ${reason}`);
+    this.name = 'InvalidFieldError';
+  }
+}

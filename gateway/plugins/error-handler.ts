@@ -1,6 +1,7 @@
 import fp from 'fastify-plugin';
 import { hasZodFastifySchemaValidationErrors, isResponseSerializationError } from 'fastify-type-provider-zod';
 import { z } from 'zod';
+import { InvalidFieldError } from '../errors';
 
 export const ErrorBody = z
   .object({
@@ -39,9 +40,14 @@ export default fp(async (app) => {
     }
     const status = (err as { statusCode?: number }).statusCode;
     if (status && status >= 400 && status < 500 && !isResponseSerializationError(err)) {
-      return reply
-        .code(status)
-        .send({ statusCode: status, error: reasons[status] ?? 'Error', message: (err as Error).message });
+      const field =
+        err instanceof InvalidFieldError ? { fields: [{ field: err.field, message: err.reason }] } : {};
+      return reply.code(status).send({
+        statusCode: status,
+        error: reasons[status] ?? 'Error',
+        message: (err as Error).message,
+        ...field,
+      });
     }
     request.log.error({ err }, 'request failed');
     const code = status === 503 ? 503 : 500;

@@ -152,3 +152,61 @@ test('delete hides the flow; its published versions stay in the database', async
   ]);
   expect(rows[0].n).toBe(1);
 });
+
+test('rollout: stable and canary must be published versions; replacing the rule rolls back in one request', async () => {
+  const flow = (
+    await call('POST', '/v1/flows', { name: unique('Rollout'), definition: definition() })
+  ).json();
+  expect((await call('GET', `/v1/flows/${flow.id}/rollout`)).json()).toEqual({ rollout: null });
+  const unpublished = await call('PUT', `/v1/flows/${flow.id}/rollout`, { stable: 1 });
+  expect(unpublished.statusCode).toBe(400);
+  expect(unpublished.json().fields).toEqual([
+    { field: 'body.stable', message: 'version 1 is not published' },
+  ]);
+
+  await call('POST', `/v1/flows/${flow.id}/publish`);
+  await call('POST', `/v1/flows/${flow.id}/publish`);
+  const canary = await call('PUT', `/v1/flows/${flow.id}/rollout`, {
+    stable: 1,
+    canary: { version: 2, percent: 5 },
+  });
+  expect(canary.json()).toEqual({ rollout: { stable: 1, canary: { version: 2, percent: 5 } } });
+  const missing = await call('PUT', `/v1/flows/${flow.id}/rollout`, {
+    stable: 1,
+    canary: { version: 9, percent: 5 },
+  });
+  expect(missing.json().fields[0].field).toBe('body.canary.version');
+  const tooMuch = await call('PUT', `/v1/flows/${flow.id}/rollout`, {
+    stable: 1,
+    canary: { version: 2, percent: 500 },
+  });
+  expect(tooMuch.json().fields[0].field).toBe('body.canary.percent');
+
+  await call('PUT', `/v1/flows/${flow.id}/rollout`, { stable: 1 });
+  expect((await call('GET', `/v1/flows/${flow.id}/rollout`)).json()).toEqual({ rollout: { stable: 1 } });
+});
+
+test('numbers: assign a number to a flow, once across tenants; an unknown flow is 400 naming flowId', async () => {
+  const flow = (
+    await call('POST', '/v1/flows', { name: unique('Numbered'), definition: definition() })
+  ).json();
+  const number = `+1555${Date.now() % 10_000_000}`;
+  const assigned = await call('POST', '/v1/numbers', { number, flowId: flow.id });
+  expect(assigned.statusCode).toBe(201);
+  expect((await call('GET', '/v1/numbers')).json().numbers).toEqual(
+    expect.arrayContaining([expect.objectContaining({ number, flowId: flow.id })]),
+  );
+  const otherFlow = (
+    await call('POST', '/v1/flows', { name: unique('Theirs'), definition: definition() }, keys.otherAdmin)
+  ).json();
+  expect(
+    (await call('POST', '/v1/numbers', { number, flowId: otherFlow.id }, keys.otherAdmin)).statusCode,
+  ).toBe(409);
+  const unknown = await call('POST', '/v1/numbers', { number: '5550001', flowId: otherFlow.id });
+  expect(unknown.statusCode).toBe(400);
+  expect(unknown.json().fields[0].field).toBe('body.flowId');
+  expect(
+    (await call('POST', '/v1/numbers', { number: '555-0001', flowId: flow.id })).json().fields[0].field,
+  ).toBe('body.number');
+  expect((await call('DELETE', `/v1/numbers/${assigned.json().id}`)).statusCode).toBe(204);
+});

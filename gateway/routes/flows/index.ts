@@ -1,6 +1,7 @@
 import type { FastifyPluginAsyncZod } from 'fastify-type-provider-zod';
 import { z } from 'zod';
 import { Role } from '../../../lib/api-keys';
+import { Rollout } from '../../../workflows/flow/rollout';
 import { validateFlow } from '../../../workflows/flow/validate';
 import { ErrorBody } from '../../plugins/error-handler';
 import { Flow, FlowId, FlowInput, FlowSummary, FlowUpdate, FlowVersion, Problem } from './schemas';
@@ -119,6 +120,36 @@ const flows: FastifyPluginAsyncZod = async (app) => {
       if (!report.valid) return reply.code(422).send(report);
       return reply.code(201).send({ number: await store(tenantId).publish(flow.id, flow.definition, keyId) });
     },
+  );
+
+  app.get(
+    '/:id/rollout',
+    {
+      config: { roles: readers },
+      schema: {
+        tags: ['flows'],
+        params: FlowId,
+        response: { 200: z.object({ rollout: Rollout.nullable() }), ...errors },
+      },
+    },
+    async (request) => ({ rollout: await store(request.principal.tenantId).rollout(request.params.id) }),
+  );
+
+  app.put(
+    '/:id/rollout',
+    {
+      config: { roles: editors },
+      schema: {
+        tags: ['flows'],
+        summary: 'Which published version serves calls: stable, and a canary for a share of calls',
+        params: FlowId,
+        body: Rollout,
+        response: { 200: z.object({ rollout: Rollout }), ...errors },
+      },
+    },
+    async (request) => ({
+      rollout: await store(request.principal.tenantId).setRollout(request.params.id, request.body),
+    }),
   );
 
   app.get(

@@ -1,6 +1,7 @@
 import type { Pool } from '../../../lib/db';
 import type { FlowDefinition } from '../../../workflows/flow/definition';
-import { NotFoundError } from '../../errors';
+import type { Rollout } from '../../../workflows/flow/rollout';
+import { InvalidFieldError, NotFoundError } from '../../errors';
 
 export class ConflictError extends Error {
   readonly statusCode = 409;
@@ -141,6 +142,34 @@ export class FlowStore {
       publishedAt: r.published_at.toISOString(),
       definition: r.definition,
     }));
+  }
+
+  async rollout(id: string): Promise<Rollout | null> {
+    await this.get(id);
+    const { rows } = await this.pool.query<{ rollout: Rollout }>(
+      'select rollout from flow_rollouts where flow_id = $1',
+      [id],
+    );
+    return rows[0]?.rollout ?? null;
+  }
+
+  /** Replaces the rule in one step: that is also how a canary is rolled back. */
+  async setRollout(id: string, rollout: Rollout): Promise<Rollout> {
+    const published = new Set((await this.versions(id)).map((v) => v.number));
+    if (!published.has(rollout.stable))
+      throw new InvalidFieldError('body.stable', `version ${rollout.stable} is not published`);
+    if (rollout.canary && !published.has(rollout.canary.version)) {
+      throw new InvalidFieldError(
+        'body.canary.version',
+        `version ${rollout.canary.version} is not published`,
+      );
+    }
+    await this.pool.query(
+      `insert into flow_rollouts (flow_id, rollout) values ($1, $2)
+       on conflict (flow_id) do update set rollout = excluded.rollout, version = flow_rollouts.version + 1, updated_at = now()`,
+      [id, rollout],
+    );
+    return rollout;
   }
 
   /** For subflow recursion checks: the flows each of this tenant's latest published versions calls. */
