@@ -1,6 +1,7 @@
 import type { FastifyInstance } from 'fastify';
 import { buildGateway } from '../../gateway/app';
-import { ensureBootstrap, generateApiKey, hashApiKey } from '../../lib/api-keys';
+import { ensureBootstrap } from '../../lib/api-keys';
+import { createApiKey } from '../support/keys';
 import { loadConfig } from '../../lib/config';
 import { createPool, migrate } from '../../lib/db';
 
@@ -12,17 +13,8 @@ const keys: Record<string, string> = { admin: config.ADMIN_API_KEY };
 beforeAll(async () => {
   await migrate(pool);
   await ensureBootstrap(pool, config.DEFAULT_TENANT, config.ADMIN_API_KEY);
-  await pool.query(`insert into tenants (id, name) values ('other', 'Other') on conflict do nothing`);
-  for (const [name, tenant, role] of [
-    ['supervisor', 'default', 'supervisor'],
-    ['otherAdmin', 'other', 'admin'],
-  ] as const) {
-    keys[name] = generateApiKey();
-    await pool.query(
-      'insert into api_keys (tenant_id, name, role, key_hash, prefix) values ($1, $2, $3, $4, $5)',
-      [tenant, `flows-${name}`, role, hashApiKey(keys[name]!), 'x'],
-    );
-  }
+  keys.supervisor = await createApiKey(pool, 'default', 'supervisor');
+  keys.otherAdmin = await createApiKey(pool, 'other', 'admin');
   app = await buildGateway({ config, logger: false });
 });
 afterAll(async () => {

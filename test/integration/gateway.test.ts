@@ -1,9 +1,9 @@
 import type { FastifyInstance } from 'fastify';
 import { buildGateway } from '../../gateway/app';
-import { generateApiKey, hashApiKey } from '../../lib/api-keys';
 import { loadConfig } from '../../lib/config';
 import { createPool, migrate } from '../../lib/db';
 import { ensureBootstrap } from '../../lib/api-keys';
+import { createApiKey } from '../support/keys';
 
 const config = loadConfig();
 const pool = createPool(config.DATABASE_URL, 2);
@@ -13,18 +13,9 @@ let app: FastifyInstance;
 beforeAll(async () => {
   await migrate(pool);
   await ensureBootstrap(pool, config.DEFAULT_TENANT, config.ADMIN_API_KEY);
-  await pool.query(`insert into tenants (id, name) values ('other', 'Other') on conflict do nothing`);
-  for (const [name, tenant, role] of [
-    ['agent', 'default', 'agent'],
-    ['supervisor', 'default', 'supervisor'],
-    ['otherAdmin', 'other', 'admin'],
-  ] as const) {
-    keys[name] = generateApiKey();
-    await pool.query(
-      'insert into api_keys (tenant_id, name, role, key_hash, prefix) values ($1, $2, $3, $4, $5)',
-      [tenant, name, role, hashApiKey(keys[name]!), keys[name]!.slice(0, 8)],
-    );
-  }
+  keys.agent = await createApiKey(pool, 'default', 'agent');
+  keys.supervisor = await createApiKey(pool, 'default', 'supervisor');
+  keys.otherAdmin = await createApiKey(pool, 'other', 'admin');
   app = await buildGateway({ config, logger: false });
 });
 afterAll(async () => {
