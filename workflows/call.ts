@@ -1,15 +1,12 @@
 import {
-  ApplicationFailure,
   CancellationScope,
   isCancellation,
-  proxyActivities,
-  proxyLocalActivities,
   setHandler,
   upsertSearchAttributes,
   workflowInfo,
 } from '@temporalio/workflow';
-import type { AriActivities } from '../activities/ari';
-import type { CdrActivities } from '../activities/cdr';
+import { answerNow, ariCommand, mediaWait, persistence } from './activity-profiles';
+import { isChannelGone } from './failures';
 import {
   CallSearchAttributes,
   CallState,
@@ -21,38 +18,6 @@ import {
   type DigitCollection,
 } from './call-contract';
 
-/** Commands to Asterisk: quick, retried briefly; a vanished channel is final (ChannelGone). */
-const ariCommand = proxyActivities<AriActivities>({
-  startToCloseTimeout: '5 seconds',
-  retry: { initialInterval: '100 milliseconds', maximumAttempts: 5, nonRetryableErrorTypes: ['ChannelGone'] },
-});
-
-/**
- * Answering is on the caller's critical path: as a local activity it runs in the same workflow task,
- * with no round trip to the server to schedule and dispatch it.
- */
-const answerNow = proxyLocalActivities<AriActivities>({
-  startToCloseTimeout: '5 seconds',
-  retry: { initialInterval: '100 milliseconds', maximumAttempts: 5, nonRetryableErrorTypes: ['ChannelGone'] },
-});
-
-/** Waiting on media (prompts, digits): long, heartbeating so a dead worker is noticed in seconds. */
-const mediaWait = proxyActivities<AriActivities>({
-  startToCloseTimeout: '5 minutes',
-  heartbeatTimeout: '5 seconds',
-  retry: {
-    initialInterval: '200 milliseconds',
-    maximumAttempts: 10,
-    nonRetryableErrorTypes: ['ChannelGone'],
-  },
-});
-
-/** Writes to PostgreSQL: retried until the database is back; a CDR must not be lost. */
-const persistence = proxyActivities<CdrActivities>({
-  startToCloseTimeout: '10 seconds',
-  retry: { initialInterval: '500 milliseconds', backoffCoefficient: 2, maximumInterval: '30 seconds' },
-});
-
 const DEFAULT_COLLECT: DigitCollection = {
   maxDigits: 4,
   terminator: '#',
@@ -61,14 +26,6 @@ const DEFAULT_COLLECT: DigitCollection = {
 };
 
 const now = (): string => new Date().toISOString();
-
-/** Activities and local activities wrap the ApplicationFailure differently; look along the cause chain. */
-function isChannelGone(err: unknown): boolean {
-  for (let e = err; e instanceof Error; e = e.cause) {
-    if (e instanceof ApplicationFailure && e.type === 'ChannelGone') return true;
-  }
-  return false;
-}
 
 /** One inbound call: answer, prompt, collect DTMF, read the digits back, hang up, and write the CDR. */
 export async function CallWorkflow(input: CallInput): Promise<CallStatus> {
