@@ -11,6 +11,8 @@ import {
 import { ARI_STREAM, typeSubject, type AriEvent } from '../asterisk/ari-events';
 import type { Logger } from '../lib/logger';
 import { CallWorkflow } from '../workflows/call';
+import { FlowCallWorkflow } from '../workflows/flow-call';
+import type { ResolvedFlow } from './flow-resolver';
 import {
   CallSearchAttributes,
   callWorkflowId,
@@ -28,6 +30,8 @@ export interface CallRouterOptions {
   log: Logger;
   /** Start workflows on this process's own worker, skipping a server round trip. @default true */
   eagerStart?: boolean;
+  /** The published flow a dialed number reaches, if any; calls without one run CallWorkflow. */
+  resolveFlow?: (dialed: string, callId: string) => Promise<ResolvedFlow | undefined>;
   /** Events handled at once per consumer; calls arrive in bursts and each start is a round trip. @default 64 */
   concurrency?: number;
 }
@@ -120,13 +124,17 @@ export class CallRouter {
       startedAt: new Date(event.timestamp).toISOString(),
       eventSeq: m.seq,
     };
+    const workflowId = callWorkflowId(node, channel.id);
+    const resolved = await this.options.resolveFlow?.(input.to, workflowId);
+    const callInput = resolved ? { ...input, tenantId: resolved.tenantId, flow: resolved.flow } : input;
+    const workflow = resolved ? FlowCallWorkflow : CallWorkflow;
     const received = Date.now();
     const storedAt = Number(m.info.timestampNanos / 1_000_000);
     try {
-      await this.options.client.workflow.start(CallWorkflow, {
-        workflowId: callWorkflowId(node, channel.id),
+      await this.options.client.workflow.start(workflow, {
+        workflowId,
         taskQueue: this.options.taskQueue,
-        args: [input],
+        args: [callInput],
         requestEagerStart: this.options.eagerStart ?? true,
         // A StasisStart redelivered after the call ended must not start a second run (which would find the
         // channel gone and overwrite the real CDR): one channel, one run, ever.
@@ -135,7 +143,7 @@ export class CallRouter {
           { key: CallSearchAttributes.state, value: 'ringing' },
           { key: CallSearchAttributes.caller, value: input.from },
           { key: CallSearchAttributes.dialed, value: input.to },
-          { key: CallSearchAttributes.tenant, value: input.tenantId },
+          { key: CallSearchAttributes.tenant, value: callInput.tenantId },
         ]),
       });
     } catch (err) {

@@ -12,6 +12,7 @@ import { createPool } from '../lib/db';
 import { createLogger } from '../lib/logger';
 import { connectTemporal } from '../lib/temporal';
 import { loadWorkflowBundle } from './workflow-bundle';
+import { resolveFlow } from './flow-resolver';
 import { CallRouter } from './router';
 
 /** The call worker: runs CallWorkflow and its activities, and routes new ARI channels to it. */
@@ -50,6 +51,7 @@ async function main(): Promise<void> {
     tenantId: config.DEFAULT_TENANT,
     log,
     eagerStart: config.WORKER_EAGER_START,
+    resolveFlow: (dialed, callId) => resolveFlow(pool, dialed, callId),
   });
   await router.start();
   // At debug level: event-loop delay, to tell a saturated worker from a slow dependency.

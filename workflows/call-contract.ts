@@ -10,6 +10,8 @@ export const CallState = {
   Answered: 'answered',
   Prompting: 'prompting',
   Collecting: 'collecting',
+  /** Running a flow's nodes; which one is in the flow status. */
+  InFlow: 'in_flow',
   ReadingBack: 'reading_back',
   Ending: 'ending',
   Ended: 'ended',

@@ -1,2 +1,3 @@
 // Every workflow the worker registers; one workflow per file.
 export { CallWorkflow } from './call';
+export { FlowCallWorkflow } from './flow-call';

@@ -15,6 +15,7 @@ export const ProblemCode = {
   BusyLoop: 'busy_loop',
   ReadBeforeSet: 'read_before_set',
   SubflowRecursion: 'subflow_recursion',
+  NotRunnable: 'not_runnable',
 } as const;
 export type ProblemCode = (typeof ProblemCode)[keyof typeof ProblemCode];
 
@@ -32,6 +33,8 @@ export interface ValidateOptions {
   flowId?: string;
   /** The flow ids a published flow calls as subflows; undefined when the flow is unknown. */
   subflowsOf?: (flowId: string) => readonly string[] | undefined;
+  /** Whether a node can run on a call yet; those that cannot are reported (publishing needs none). */
+  runnable?: (type: string, params: Record<string, unknown>) => boolean;
 }
 
 interface CheckedNode {
@@ -175,6 +178,18 @@ export function validateFlow(input: unknown, options: ValidateOptions = {}): Flo
   problems.push(...busyLoops(nodes, successors));
   problems.push(...readsBeforeSet(flow, nodes, successors, reachable));
   problems.push(...subflowRecursion(nodes, options));
+  if (options.runnable) {
+    for (const node of nodes.values()) {
+      if (!options.runnable(node.spec.type, node.params as Record<string, unknown>)) {
+        problems.push({
+          code: ProblemCode.NotRunnable,
+          nodeId: node.id,
+          path: `nodes.${node.index}`,
+          message: `${node.spec.type} node ${node.id} cannot run on calls yet in this configuration`,
+        });
+      }
+    }
+  }
   return problems;
 }
 

@@ -2,6 +2,7 @@ import type { FastifyPluginAsyncZod } from 'fastify-type-provider-zod';
 import { z } from 'zod';
 import { Role } from '../../../lib/api-keys';
 import { Rollout } from '../../../workflows/flow/rollout';
+import { runnableOnCalls } from '../../../workflows/flow/runnable';
 import { validateFlow } from '../../../workflows/flow/validate';
 import { ErrorBody } from '../../plugins/error-handler';
 import { Flow, FlowId, FlowInput, FlowSummary, FlowUpdate, FlowVersion, Problem } from './schemas';
@@ -20,7 +21,11 @@ const flows: FastifyPluginAsyncZod = async (app) => {
   /** Validation needs the published flows this one may call, to find subflow recursion. */
   const check = async (tenantId: string, flowId: string, definition: unknown) => {
     const calls = await store(tenantId).publishedSubflowCalls();
-    const problems = validateFlow(definition, { flowId, subflowsOf: (id) => calls.get(id) });
+    const problems = validateFlow(definition, {
+      flowId,
+      subflowsOf: (id) => calls.get(id),
+      runnable: runnableOnCalls,
+    });
     return { valid: problems.length === 0, problems };
   };
 

@@ -1,0 +1,99 @@
+import { Worker } from '@temporalio/worker';
+import path from 'node:path';
+import type { FlowCallStatus } from '../../workflows/flow-call-contract';
+import { placeCall } from '../support/caller';
+import { callWorkflow, startStack, type TestStack } from '../support/stack';
+
+let stack: TestStack;
+beforeAll(async () => {
+  stack = await startStack({ gateway: true });
+});
+afterAll(async () => {
+  await stack?.close();
+});
+
+const sound = (name: string) => ({ kind: 'sound', name });
+const post = (url: string, body?: unknown) =>
+  stack.api(url, {
+    method: 'POST',
+    body: body === undefined ? undefined : JSON.stringify(body),
+    headers: body === undefined ? {} : { 'content-type': 'application/json' },
+  });
+
+test('a call to an assigned number runs the published flow: menu, gather, branch, say, hang up', async () => {
+  const definition = {
+    schemaVersion: 1,
+    start: 'menu',
+    nodes: [
+      {
+        id: 'menu',
+        type: 'menu',
+        params: { prompt: sound('vm-enter-num-to-call'), options: [{ digit: '1' }, { digit: '2' }] },
+      },
+      { id: 'account', type: 'gather', params: { variable: 'account', maxDigits: 4, timeoutMs: 4000 } },
+      { id: 'big', type: 'branch', params: { conditions: [{ id: 'big', when: 'account > 40' }] } },
+      { id: 'read', type: 'say', params: { as: 'digits', value: '{{account}}' } },
+      { id: 'bye', type: 'hangup' },
+    ],
+    edges: [
+      ['menu', 'option:2', 'account'],
+      ['menu', 'option:1', 'bye'],
+      ['menu', 'invalid', 'bye'],
+      ['menu', 'no_input', 'bye'],
+      ['account', 'valid', 'big'],
+      ['account', 'invalid', 'bye'],
+      ['account', 'no_input', 'bye'],
+      ['big', 'when:big', 'read'],
+      ['big', 'else', 'bye'],
+      ['read', 'next', 'bye'],
+    ].map(([from, exit, to]) => ({ from, exit, to })),
+  };
+  const flow = await post('/v1/flows', { name: `Real call ${Date.now()}`, definition });
+  expect(flow.status).toBe(201);
+  expect((await post(`/v1/flows/${flow.body.id}/publish`)).body).toEqual({ number: 1 });
+  const number = `7${Date.now() % 1_000_000}`;
+  expect((await post('/v1/numbers', { number, flowId: flow.body.id })).status).toBe(201);
+
+  const call = await placeCall(stack.ari, stack.config.ARI_APP, stack.config.ASTERISK_NODE, {
+    to: number,
+    from: '5550120',
+    digits: '242#',
+    delaySec: 1,
+  });
+  const handle = await callWorkflow(stack.temporal, call.workflowId);
+  const result = (await handle.result()) as FlowCallStatus;
+
+  expect(result.path.map((s) => `${s.nodeId}:${s.exit ?? ''}`)).toEqual([
+    'menu:option:2',
+    'account:valid',
+    'big:when:big',
+    'read:next',
+    'bye:',
+  ]);
+  expect(result).toMatchObject({
+    flowId: flow.body.id,
+    version: 1,
+    endedBy: 'system',
+    disposition: 'answered',
+  });
+  expect(result.variables).toMatchObject({ account: '42', 'caller.number': '5550120', 'call.to': number });
+
+  const history = await handle.fetchHistory();
+  await Worker.runReplayHistory(
+    { workflowsPath: path.resolve(__dirname, '../../workflows') },
+    history,
+    call.workflowId,
+  );
+
+  const detail = await stack.api(`/v1/calls/${call.workflowId}`);
+  expect(detail.body.cdr).toMatchObject({ from: '5550120', to: number, disposition: 'answered' });
+});
+
+test('a number without a published flow keeps the built-in call script', async () => {
+  const call = await placeCall(stack.ari, stack.config.ARI_APP, stack.config.ASTERISK_NODE, {
+    to: '5551999',
+    digits: '5#',
+  });
+  const result = await (await callWorkflow(stack.temporal, call.workflowId)).result();
+  expect(result).toMatchObject({ digits: '5', collectEndedBy: 'terminator' });
+});
