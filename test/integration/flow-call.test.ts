@@ -1,6 +1,8 @@
 import { Worker } from '@temporalio/worker';
 import path from 'node:path';
 import type { FlowCallStatus } from '../../workflows/flow-call-contract';
+import { isOpen } from '../../workflows/flow/hours';
+import { nodeSpec } from '../../workflows/flow/registry';
 import { placeCall } from '../support/caller';
 import { callWorkflow, startStack, type TestStack } from '../support/stack';
 
@@ -13,6 +15,11 @@ afterAll(async () => {
 });
 
 const sound = (name: string) => ({ kind: 'sound', name });
+const hoursParams = {
+  timeZone: 'Europe/Paris',
+  weekly: [{ days: ['mon', 'tue', 'wed', 'thu', 'fri'], open: '08:00', close: '20:00' }],
+  holidays: [{ date: '2026-12-25' }],
+};
 const post = (url: string, body?: unknown) =>
   stack.api(url, {
     method: 'POST',
@@ -20,11 +27,12 @@ const post = (url: string, body?: unknown) =>
     headers: body === undefined ? {} : { 'content-type': 'application/json' },
   });
 
-test('a call to an assigned number runs the published flow: menu, gather, branch, say, hang up', async () => {
+test('a call to an assigned number runs the published flow: hours, menu, gather, branch, say, hang up', async () => {
   const definition = {
     schemaVersion: 1,
-    start: 'menu',
+    start: 'hours',
     nodes: [
+      { id: 'hours', type: 'hours', params: hoursParams },
       {
         id: 'menu',
         type: 'menu',
@@ -36,6 +44,8 @@ test('a call to an assigned number runs the published flow: menu, gather, branch
       { id: 'bye', type: 'hangup' },
     ],
     edges: [
+      ['hours', 'open', 'menu'],
+      ['hours', 'closed', 'menu'],
       ['menu', 'option:2', 'account'],
       ['menu', 'option:1', 'bye'],
       ['menu', 'invalid', 'bye'],
@@ -63,7 +73,14 @@ test('a call to an assigned number runs the published flow: menu, gather, branch
   const handle = await callWorkflow(stack.temporal, call.workflowId);
   const result = (await handle.result()) as FlowCallStatus;
 
-  expect(result.path.map((s) => `${s.nodeId}:${s.exit ?? ''}`)).toEqual([
+  // Either exit continues to the menu; the one taken must match the hours at the step's workflow time.
+  const hoursStep = result.path[0]!;
+  const hoursOpen = isOpen(
+    nodeSpec('hours')!.params.parse(hoursParams) as Parameters<typeof isOpen>[0],
+    new Date(hoursStep.enteredAt),
+  );
+  expect(hoursStep).toMatchObject({ nodeId: 'hours', exit: hoursOpen ? 'open' : 'closed' });
+  expect(result.path.slice(1).map((s) => `${s.nodeId}:${s.exit ?? ''}`)).toEqual([
     'menu:option:2',
     'account:valid',
     'big:when:big',

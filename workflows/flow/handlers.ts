@@ -2,7 +2,8 @@ import type { z } from 'zod';
 import { ariCommand, mediaWait } from '../activity-profiles';
 import { holds, parseExpression } from './expression';
 import type { gather, menu } from './nodes/input';
-import type { branch, set } from './nodes/logic';
+import { isOpen } from './hours';
+import type { branch, hours, set } from './nodes/logic';
 import type { play, say } from './nodes/media';
 import type { Prompt } from './nodes/spec';
 import { renderTemplate } from './template';
@@ -113,6 +114,9 @@ const branchNode: Handler<typeof branch> = async (p, rt) => {
   return taken ? `when:${taken.id}` : 'else';
 };
 
+// Date.now() in workflow code is the workflow task's time: the same on replay.
+const hoursNode: Handler<typeof hours> = async (p) => (isOpen(p, new Date()) ? 'open' : 'closed');
+
 const hangupNode: Handler<{ params: z.ZodType }> = async (_p, rt) => {
   await ariCommand.hangup(rt.channel);
   return undefined;
@@ -126,5 +130,6 @@ export const HANDLERS: Record<string, Handler<{ params: z.ZodType }>> = {
   gather: gatherNode as Handler<{ params: z.ZodType }>,
   set: setNode as Handler<{ params: z.ZodType }>,
   branch: branchNode as Handler<{ params: z.ZodType }>,
+  hours: hoursNode as Handler<{ params: z.ZodType }>,
   hangup: hangupNode,
 };

@@ -16,6 +16,7 @@ export function runnableOnCalls(type: string, params: Record<string, unknown>): 
       return params.as !== 'date';
     case 'set':
     case 'branch':
+    case 'hours':
     case 'hangup':
       return true;
     default:
