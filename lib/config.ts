@@ -32,6 +32,14 @@ const ConfigSchema = z.object({
     .transform((v) => v === 'true'),
   /** Threads running workflow code in the worker. @default 1 (the SDK's default with reused V8 contexts) */
   WORKER_WORKFLOW_THREADS: z.coerce.number().int().min(1).max(16).default(1),
+  /** Where the worker writes TTS prompts. @default the bundled Asterisk's chroot */
+  TTS_HOST_DIR: z
+    .string()
+    .default(
+      `${process.env.CTICLOUD_CACHE ?? `${process.env.HOME ?? '/root'}/.cache/cticloud`}/asterisk-root/var/lib/asterisk/sounds/cticloud-tts`,
+    ),
+  /** The same directory as Asterisk sees it. @default '/var/lib/asterisk/sounds/cticloud-tts' */
+  TTS_ASTERISK_DIR: z.string().default('/var/lib/asterisk/sounds/cticloud-tts'),
   LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
 });
 

@@ -3,6 +3,7 @@ import { Worker } from '@temporalio/worker';
 import { monitorEventLoopDelay } from 'node:perf_hooks';
 import { createAriActivities } from '../activities/ari';
 import { createCdrActivities } from '../activities/cdr';
+import { createSpeechActivities } from '../activities/speech';
 import { JetStreamChannelEvents } from '../activities/channel-events';
 import { connectAriPersistently } from '../asterisk/ari';
 import { AriCommands } from '../asterisk/ari-commands';
@@ -39,6 +40,7 @@ async function main(): Promise<void> {
         events: new JetStreamChannelEvents(nc.jetstream(), await nc.jetstreamManager()),
       }),
       ...createCdrActivities(pool),
+      ...createSpeechActivities({ hostDir: config.TTS_HOST_DIR, asteriskDir: config.TTS_ASTERISK_DIR }),
     },
   });
   // Sharing the worker's connection is what lets the router start workflows eagerly on this worker.

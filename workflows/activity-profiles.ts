@@ -1,6 +1,7 @@
 import { proxyActivities, proxyLocalActivities } from '@temporalio/workflow';
 import type { AriActivities } from '../activities/ari';
 import type { CdrActivities } from '../activities/cdr';
+import type { SpeechActivities } from '../activities/speech';
 
 /** Commands to Asterisk: quick, retried briefly; a vanished channel is final (ChannelGone). */
 export const ariCommand = proxyActivities<AriActivities>({
@@ -36,5 +37,15 @@ export const persistence = proxyActivities<CdrActivities>({
     backoffCoefficient: 2,
     maximumInterval: '30 seconds',
     nonRetryableErrorTypes: ['CdrRejected'],
+  },
+});
+
+/** Making a TTS prompt: seconds at most; an unknown voice fails for good. */
+export const speech = proxyActivities<SpeechActivities>({
+  startToCloseTimeout: '30 seconds',
+  retry: {
+    initialInterval: '200 milliseconds',
+    maximumAttempts: 3,
+    nonRetryableErrorTypes: ['SpeechRejected'],
   },
 });

@@ -4,6 +4,7 @@ import type { FlowCallStatus } from '../../workflows/flow-call-contract';
 import { isOpen } from '../../workflows/flow/hours';
 import { nodeSpec } from '../../workflows/flow/registry';
 import { placeCall } from '../support/caller';
+import { audioStats, hostPath, waitForFile } from '../support/media';
 import { callWorkflow, startStack, type TestStack } from '../support/stack';
 
 let stack: TestStack;
@@ -41,6 +42,11 @@ test('a call to an assigned number runs the published flow: hours, menu, gather,
       { id: 'account', type: 'gather', params: { variable: 'account', maxDigits: 4, timeoutMs: 4000 } },
       { id: 'big', type: 'branch', params: { conditions: [{ id: 'big', when: 'account > 40' }] } },
       { id: 'read', type: 'say', params: { as: 'digits', value: '{{account}}' } },
+      {
+        id: 'thanks',
+        type: 'play',
+        params: { prompt: { kind: 'tts', text: 'Thank you, account {{account}}. Goodbye.' } },
+      },
       { id: 'bye', type: 'hangup' },
     ],
     edges: [
@@ -55,7 +61,8 @@ test('a call to an assigned number runs the published flow: hours, menu, gather,
       ['account', 'no_input', 'bye'],
       ['big', 'when:big', 'read'],
       ['big', 'else', 'bye'],
-      ['read', 'next', 'bye'],
+      ['read', 'next', 'thanks'],
+      ['thanks', 'next', 'bye'],
     ].map(([from, exit, to]) => ({ from, exit, to })),
   };
   const flow = await post('/v1/flows', { name: `Real call ${Date.now()}`, definition });
@@ -85,6 +92,7 @@ test('a call to an assigned number runs the published flow: hours, menu, gather,
     'account:valid',
     'big:when:big',
     'read:next',
+    'thanks:next',
     'bye:',
   ]);
   expect(result).toMatchObject({
@@ -101,6 +109,12 @@ test('a call to an assigned number runs the published flow: hours, menu, gather,
     history,
     call.workflowId,
   );
+
+  // The caller heard the prompts, the read-back and the spoken thanks: seconds of non-silent audio.
+  await waitForFile(hostPath(call.recording));
+  const heard = await audioStats(hostPath(call.recording));
+  expect(heard.seconds).toBeGreaterThan(4);
+  expect(heard.rms).toBeGreaterThan(0.01);
 
   const detail = await stack.api(`/v1/calls/${call.workflowId}`);
   expect(detail.body.cdr).toMatchObject({ from: '5550120', to: number, disposition: 'answered' });

@@ -25,7 +25,6 @@ afterAll(async () => {
 const call = (method: 'GET' | 'POST' | 'PUT' | 'DELETE', url: string, body?: unknown, key = keys.admin!) =>
   app.inject({ method, url, payload: body as object, headers: { authorization: `Bearer ${key}` } });
 
-const tts = (text: string) => ({ kind: 'tts', text });
 const definition = (withExit = true) => ({
   schemaVersion: 1,
   start: 'hello',
@@ -130,14 +129,20 @@ test('publishing a flow whose subflow calls it back is refused', async () => {
 });
 
 test('a node that cannot run on calls yet keeps the flow from being published', async () => {
-  const withTts = {
+  const withRecording = {
     ...definition(),
     nodes: [
-      { id: 'hello', type: 'play', params: { prompt: tts('Hello') } },
+      {
+        id: 'hello',
+        type: 'play',
+        params: { prompt: { kind: 'recording', recordingId: '33333333-3333-4333-8333-333333333333' } },
+      },
       { id: 'bye', type: 'hangup' },
     ],
   };
-  const flow = (await call('POST', '/v1/flows', { name: unique('TTS'), definition: withTts })).json();
+  const flow = (
+    await call('POST', '/v1/flows', { name: unique('Recording'), definition: withRecording })
+  ).json();
   const refused = await call('POST', `/v1/flows/${flow.id}/publish`);
   expect(refused.statusCode).toBe(422);
   expect(refused.json().problems).toEqual([

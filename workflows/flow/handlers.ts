@@ -1,5 +1,5 @@
 import type { z } from 'zod';
-import { ariCommand, mediaWait } from '../activity-profiles';
+import { ariCommand, mediaWait, speech } from '../activity-profiles';
 import { holds, parseExpression } from './expression';
 import type { gather, menu } from './nodes/input';
 import { isOpen } from './hours';
@@ -30,7 +30,18 @@ type Handler<S extends { params: z.ZodType }> = (
   rt: FlowRuntime,
 ) => Promise<string | undefined>;
 
-const media = (prompt: Prompt): string[] => (prompt.kind === 'sound' ? [`sound:${prompt.name}`] : []);
+/** What Asterisk plays for a prompt; TTS text is rendered with the call's variables, then spoken once. */
+async function media(prompt: Prompt, rt: FlowRuntime): Promise<string[]> {
+  if (prompt.kind === 'sound') return [`sound:${prompt.name}`];
+  if (prompt.kind === 'tts') {
+    const { media: spoken } = await speech.synthesizeSpeech({
+      text: renderTemplate(prompt.text, rt.variables),
+      voice: prompt.voice,
+    });
+    return [spoken];
+  }
+  return [];
+}
 
 async function playMedia(items: string[], rt: FlowRuntime): Promise<void> {
   const { outcome } = await mediaWait.playMedia({ ...rt.channel, fromSeq: rt.cursor, media: items });
@@ -44,7 +55,7 @@ async function collect(
   const result = await mediaWait.collectDigits({
     ...rt.channel,
     fromSeq: rt.cursor,
-    prompt: options.prompt ? media(options.prompt) : [],
+    prompt: options.prompt ? await media(options.prompt, rt) : [],
     maxDigits: options.maxDigits,
     terminator: options.terminator,
     firstDigitTimeoutMs: options.timeoutMs,
@@ -56,7 +67,7 @@ async function collect(
 }
 
 const playNode: Handler<typeof play> = async (p, rt) => {
-  await playMedia(media(p.prompt), rt);
+  await playMedia(await media(p.prompt, rt), rt);
   return 'next';
 };
 
@@ -82,7 +93,7 @@ const menuNode: Handler<typeof menu> = async (p, rt) => {
         : 'invalid';
     if (outcome.startsWith('option:') || attempt >= p.retries) return outcome;
     const apology = outcome === 'invalid' ? p.invalidPrompt : p.noInputPrompt;
-    if (apology) await playMedia(media(apology), rt);
+    if (apology) await playMedia(await media(apology, rt), rt);
   }
 };
 

@@ -6,11 +6,11 @@ export function runnableOnCalls(type: string, params: Record<string, unknown>): 
   const promptKind = (p: unknown) => (p as { kind?: string } | undefined)?.kind;
   switch (type) {
     case 'play':
-      return promptKind(params.prompt) === 'sound';
+      return promptKind(params.prompt) !== 'recording';
     case 'menu':
     case 'gather':
       return [params.prompt, params.invalidPrompt, params.noInputPrompt].every(
-        (p) => p === undefined || promptKind(p) === 'sound',
+        (p) => p === undefined || promptKind(p) !== 'recording',
       );
     case 'say':
       return params.as !== 'date';
