@@ -35,7 +35,7 @@ export async function ensureBootstrap(pool: Pool, tenantId: string, adminKey: st
   await pool.query(`insert into tenants (id, name) values ($1, $1) on conflict (id) do nothing`, [tenantId]);
   await pool.query(
     `insert into api_keys (tenant_id, name, role, key_hash, prefix) values ($1, 'bootstrap admin', 'admin', $2, $3)
-     on conflict (key_hash) do nothing`,
+     on conflict (key_hash) do update set revoked_at = null`,
     [tenantId, hashApiKey(adminKey), adminKey.slice(0, 8)],
   );
   // Changing ADMIN_API_KEY in .env is how the bootstrap key is rotated: the old one stops working.

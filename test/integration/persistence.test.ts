@@ -61,4 +61,15 @@ describe('the bootstrap admin key', () => {
     expect(await findApiKey(pool, newKey)).toMatchObject({ tenantId: tenant, role: 'admin' });
     expect(await findApiKey(pool, oldKey)).toBeUndefined();
   });
+
+  test('.env decides: setting a revoked key again makes it the valid one again', async () => {
+    const tenant = `rotation-back-${Date.now()}`;
+    const first = generateApiKey();
+    const second = generateApiKey();
+    await ensureBootstrap(pool, tenant, first);
+    await ensureBootstrap(pool, tenant, second);
+    await ensureBootstrap(pool, tenant, first);
+    expect(await findApiKey(pool, first)).toMatchObject({ tenantId: tenant, role: 'admin' });
+    expect(await findApiKey(pool, second)).toBeUndefined();
+  });
 });
