@@ -1,5 +1,6 @@
 import type { Pool } from '../lib/db';
 import type { FlowDefinition } from '../workflows/flow/definition';
+import { normalizeDefinition } from '../workflows/flow/normalize';
 import { pickVersion, type Rollout } from '../workflows/flow/rollout';
 
 export interface ResolvedFlow {
@@ -39,8 +40,7 @@ export async function resolveFlow(
     [row.flow_id, version],
   );
   if (!found.rows[0]) return undefined;
-  return {
-    tenantId: row.tenant_id,
-    flow: { id: row.flow_id, version, definition: found.rows[0].definition },
-  };
+  // Defaults are filled in here, outside the workflow sandbox (see flow/normalize.ts).
+  const definition = normalizeDefinition(found.rows[0].definition);
+  return { tenantId: row.tenant_id, flow: { id: row.flow_id, version, definition } };
 }

@@ -11,7 +11,6 @@ import { CallSearchAttributes, CallState, Disposition, callStatusQuery, hangupSi
 import { isChannelGone } from './failures';
 import { flowStatusQuery, type FlowCallInput, type FlowCallStatus } from './flow-call-contract';
 import { CallerHungUp, HANDLERS, type FlowRuntime } from './flow/handlers';
-import { nodeSpec } from './flow/registry';
 
 /** Node visits per call before the flow is stopped: validation forbids busy loops, this bounds the rest. */
 const MAX_STEPS = 1000;
@@ -91,7 +90,8 @@ export async function FlowCallWorkflow(input: FlowCallInput): Promise<FlowCallSt
         const step = { nodeId, type: node.type, enteredAt: now() } as FlowCallStatus['path'][number];
         status.path.push(step);
         status.currentNode = nodeId;
-        const exit = await HANDLERS[node.type]!(nodeSpec(node.type)!.params.parse(node.params), rt);
+        // Parameters arrive normalized (flow/normalize.ts): no schema library in workflow code.
+        const exit = await HANDLERS[node.type]!(node.params, rt);
         if (exit === undefined) {
           status.endedBy ??= 'system';
           return;

@@ -5,6 +5,7 @@ import type { CollectDigitsInput, PlayMediaInput } from '../../activities/ari';
 import type { CdrInput } from '../../activities/cdr';
 import { FlowCallWorkflow } from '../../workflows/flow-call';
 import { flowStatusQuery, type FlowCallInput } from '../../workflows/flow-call-contract';
+import { normalizeDefinition } from '../../workflows/flow/normalize';
 import { quietTemporalRuntime, temporalBinary } from '../support/temporal';
 
 let env: TestWorkflowEnvironment;
@@ -106,7 +107,11 @@ test('runs the pinned flow node by node, with retries, variables, masked secrets
     to: '5551000',
     startedAt: '2026-11-25T10:00:00.000Z',
     eventSeq: 10,
-    flow: { id: '11111111-1111-4111-8111-111111111111', version: 3, definition },
+    flow: {
+      id: '11111111-1111-4111-8111-111111111111',
+      version: 3,
+      definition: normalizeDefinition(definition),
+    },
   };
   const { result, queried } = await worker.runUntil(async () => {
     const handle = await env.client.workflow.start(FlowCallWorkflow, {
