@@ -1,16 +1,9 @@
-import {
-  CancellationScope,
-  isCancellation,
-  setHandler,
-  upsertSearchAttributes,
-  workflowInfo,
-} from '@temporalio/workflow';
-import { answerNow, ariCommand, mediaWait, persistence } from './activity-profiles';
-import { isChannelGone } from './failures';
+import { CancellationScope, setHandler, upsertSearchAttributes, workflowInfo } from '@temporalio/workflow';
+import { answerNow, ariCommand, mediaWait } from './activity-profiles';
+import { finishCall, noteEnding } from './call-ending';
 import {
   CallSearchAttributes,
   CallState,
-  Disposition,
   callStatusQuery,
   hangupSignal,
   type CallInput,
@@ -83,23 +76,9 @@ export async function CallWorkflow(input: CallInput): Promise<CallStatus> {
       await ariCommand.hangup(channel);
     });
   } catch (err) {
-    if (isChannelGone(err)) status.endedBy ??= 'caller';
-    else if (!isCancellation(err)) {
-      status.disposition = Disposition.Failed;
-      status.endedBy ??= 'system';
-    }
+    noteEnding(status, err);
   }
-
-  status.endedBy ??= 'caller';
-  status.endedAt ??= now();
-  status.disposition ??= status.answeredAt ? Disposition.Answered : Disposition.Abandoned;
   enter(CallState.Ended);
-  // Best effort: the channel may be gone already; the CDR must be written either way.
-  await CancellationScope.nonCancellable(async () => {
-    if (status.endedBy === 'system' && status.disposition === Disposition.Failed) {
-      await ariCommand.hangup(channel).catch(() => undefined);
-    }
-    await persistence.recordCdr({ ...status, node: input.node });
-  });
+  await finishCall(status, channel);
   return status;
 }

@@ -1,14 +1,13 @@
 import {
   ApplicationFailure,
   CancellationScope,
-  isCancellation,
   setHandler,
   upsertSearchAttributes,
   workflowInfo,
 } from '@temporalio/workflow';
-import { answerNow, ariCommand, persistence } from './activity-profiles';
-import { CallSearchAttributes, CallState, Disposition, callStatusQuery, hangupSignal } from './call-contract';
-import { isChannelGone } from './failures';
+import { answerNow, ariCommand } from './activity-profiles';
+import { CallSearchAttributes, CallState, callStatusQuery, hangupSignal } from './call-contract';
+import { finishCall, noteEnding } from './call-ending';
 import { flowStatusQuery, type FlowCallInput, type FlowCallStatus } from './flow-call-contract';
 import { CallerHungUp, HANDLERS, type FlowRuntime } from './flow/handlers';
 
@@ -104,20 +103,9 @@ export async function FlowCallWorkflow(input: FlowCallInput): Promise<FlowCallSt
       await ariCommand.hangup(rt.channel);
     });
   } catch (err) {
-    if (err instanceof CallerHungUp || isChannelGone(err)) status.endedBy ??= 'caller';
-    else if (!isCancellation(err)) {
-      status.disposition = Disposition.Failed;
-      status.endedBy ??= 'system';
-    }
+    noteEnding(status, err, (e: unknown) => e instanceof CallerHungUp);
   }
-
-  status.endedBy ??= 'caller';
-  status.endedAt ??= now();
-  status.disposition ??= status.answeredAt ? Disposition.Answered : Disposition.Abandoned;
   enter(CallState.Ended);
-  await CancellationScope.nonCancellable(async () => {
-    if (status.disposition === Disposition.Failed) await ariCommand.hangup(rt.channel).catch(() => undefined);
-    await persistence.recordCdr({ ...status, node: input.node });
-  });
+  await finishCall(status, rt.channel);
   return snapshot();
 }
