@@ -1,6 +1,8 @@
 import { proxyActivities, proxyLocalActivities } from '@temporalio/workflow';
 import type { AriActivities } from '../activities/ari';
+import type { CallControlActivities } from '../activities/call-control';
 import type { CdrActivities } from '../activities/cdr';
+import type { FlowDataActivities } from '../activities/flow-data';
 import type { SpeechActivities } from '../activities/speech';
 
 /** Commands to Asterisk: quick, retried briefly; a vanished channel is final (ChannelGone). */
@@ -49,3 +51,32 @@ export const speech = proxyActivities<SpeechActivities>({
     nonRetryableErrorTypes: ['SpeechRejected'],
   },
 });
+
+/**
+ * Holding a call's media for a long time (a transfer's conversation, a queue's hold music, a voicemail):
+ * hours at most, heartbeating; a retry after a dead worker resumes from the activity's event sequence.
+ */
+export const callControl = proxyActivities<CallControlActivities>({
+  startToCloseTimeout: '4 hours',
+  heartbeatTimeout: '5 seconds',
+  retry: { initialInterval: '200 milliseconds', maximumAttempts: 5, nonRetryableErrorTypes: ['ChannelGone'] },
+});
+
+/** Flow data in PostgreSQL and Asterisk's store: quick, retried while the database is away. */
+export const flowData = proxyActivities<FlowDataActivities>({
+  startToCloseTimeout: '30 seconds',
+  retry: {
+    initialInterval: '500 milliseconds',
+    backoffCoefficient: 2,
+    maximumInterval: '10 seconds',
+    maximumAttempts: 10,
+    nonRetryableErrorTypes: ['RecordingNotFound', 'FlowNotFound'],
+  },
+});
+
+/** An http node's request: its own timeout and retries are the node's, so one attempt here. */
+export const flowHttp = (timeoutMs: number) =>
+  proxyActivities<FlowDataActivities>({
+    startToCloseTimeout: timeoutMs + 5000,
+    retry: { maximumAttempts: 1 },
+  });

@@ -77,6 +77,9 @@ export interface HangupNotice {
   causeText?: string;
 }
 
+/** Stasis argument of the legs a call dials (transfers): the router does not route them as new calls. */
+export const DIALED_LEG_ARG = 'cticloud:dialed-leg';
+
 export const callWorkflowId = (node: string, channelId: string): string => `call-${node}-${channelId}`;
 
 export const hangupSignal = defineSignal<[HangupNotice]>('hangup');

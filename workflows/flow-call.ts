@@ -5,14 +5,13 @@ import {
   upsertSearchAttributes,
   workflowInfo,
 } from '@temporalio/workflow';
-import { answerNow, ariCommand } from './activity-profiles';
+import { answerNow } from './activity-profiles';
 import { CallSearchAttributes, CallState, callStatusQuery, hangupSignal } from './call-contract';
 import { finishCall, noteEnding } from './call-ending';
 import { flowStatusQuery, type FlowCallInput, type FlowCallStatus } from './flow-call-contract';
-import { CallerHungUp, HANDLERS, type FlowRuntime } from './flow/handlers';
-
-/** Node visits per call before the flow is stopped: validation forbids busy loops, this bounds the rest. */
-const MAX_STEPS = 1000;
+import { callPorts, type CallLine } from './flow/call-ports';
+import { FlowTooLong, initialVariables, runFlow, type FlowRun } from './flow/interpreter';
+import { CallerHungUp } from './flow/ports';
 
 const now = (): string => new Date().toISOString();
 
@@ -21,24 +20,26 @@ const now = (): string => new Date().toISOString();
  * the definition is part of the input, so it never changes under a running call, and replays see it too.
  */
 export async function FlowCallWorkflow(input: FlowCallInput): Promise<FlowCallStatus> {
-  const definition = input.flow.definition;
-  const nodes = new Map(definition.nodes.map((n) => [n.id, n]));
-  const edges = new Map(definition.edges.map((e) => [`${e.from}:${e.exit}`, e.to]));
+  const { definition } = input.flow;
+  const callId = workflowInfo().workflowId;
   const secrets = new Set(definition.variables.filter((v) => v.secret).map((v) => v.name));
-  const rt: FlowRuntime = {
+  const line: CallLine = {
     channel: { channelId: input.channelId, node: input.node },
     cursor: input.eventSeq,
-    variables: {
-      'caller.number': input.from,
-      'caller.name': '',
-      'call.to': input.to,
-      'call.id': workflowInfo().workflowId,
-      'tenant.id': input.tenantId,
-      ...Object.fromEntries(definition.variables.map((v) => [v.name, v.initial ?? ''])),
-    },
+    tenantId: input.tenantId,
+    callId,
+  };
+  const run: FlowRun = {
+    variables: initialVariables(definition, {
+      from: input.from,
+      to: input.to,
+      callId,
+      tenantId: input.tenantId,
+    }),
+    path: [],
   };
   const status: FlowCallStatus = {
-    workflowId: workflowInfo().workflowId,
+    workflowId: callId,
     channelId: input.channelId,
     tenantId: input.tenantId,
     from: input.from,
@@ -48,13 +49,14 @@ export async function FlowCallWorkflow(input: FlowCallInput): Promise<FlowCallSt
     startedAt: input.startedAt,
     flowId: input.flow.id,
     version: input.flow.version,
-    path: [],
+    path: run.path,
     variables: {},
   };
   const snapshot = (): FlowCallStatus => ({
     ...status,
+    currentNode: run.currentNode,
     variables: Object.fromEntries(
-      Object.entries(rt.variables).map(([k, v]) => [k, secrets.has(k) ? '***' : v]),
+      Object.entries(run.variables).map(([k, v]) => [k, secrets.has(k) ? '***' : v]),
     ),
   });
   const enter = (state: CallState): void => {
@@ -74,38 +76,23 @@ export async function FlowCallWorkflow(input: FlowCallInput): Promise<FlowCallSt
 
   try {
     await script.run(async () => {
-      await answerNow.answer(rt.channel);
+      await answerNow.answer(line.channel);
       status.answeredAt = now();
       enter(CallState.InFlow);
-      for (let nodeId: string | undefined = definition.start, steps = 0; nodeId; steps++) {
-        if (steps >= MAX_STEPS) {
-          throw ApplicationFailure.create({
-            type: 'FlowTooLong',
-            message: `${MAX_STEPS} nodes run`,
-            nonRetryable: true,
-          });
+      try {
+        await runFlow(input.flow, callPorts(line), run);
+      } catch (err) {
+        if (err instanceof FlowTooLong) {
+          throw ApplicationFailure.create({ type: 'FlowTooLong', message: err.message, nonRetryable: true });
         }
-        const node = nodes.get(nodeId)!;
-        const step = { nodeId, type: node.type, enteredAt: now() } as FlowCallStatus['path'][number];
-        status.path.push(step);
-        status.currentNode = nodeId;
-        // Parameters arrive normalized (flow/normalize.ts): no schema library in workflow code.
-        const exit = await HANDLERS[node.type]!(node.params, rt);
-        if (exit === undefined) {
-          status.endedBy ??= 'system';
-          return;
-        }
-        step.exit = exit;
-        nodeId = edges.get(`${nodeId}:${exit}`);
+        throw err;
       }
-      // Validation requires every exit to lead somewhere; this is for a definition that slipped past it.
       status.endedBy ??= 'system';
-      await ariCommand.hangup(rt.channel);
     });
   } catch (err) {
     noteEnding(status, err, (e: unknown) => e instanceof CallerHungUp);
   }
   enter(CallState.Ended);
-  await finishCall(status, rt.channel);
+  await finishCall(status, line.channel);
   return snapshot();
 }

@@ -87,6 +87,7 @@ const cases: Record<string, { valid: unknown; exits: string[]; invalid: unknown;
     error: />0/,
   },
   hangup: { valid: {}, exits: [], invalid: { reason: 'angry' }, error: /Invalid option/ },
+  return: { valid: {}, exits: [], invalid: { unexpected: 1 }, error: /Unrecognized key/ },
 };
 
 test('the registry has every node type of the flow language, each with a case here', () => {

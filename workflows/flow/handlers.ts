@@ -1,87 +1,72 @@
 import type { z } from 'zod';
-import { ariCommand, mediaWait, speech } from '../activity-profiles';
 import { holds, parseExpression } from './expression';
-import type { gather, menu } from './nodes/input';
 import { isOpen } from './hours';
-import type { branch, hours, set } from './nodes/logic';
-import type { play, say } from './nodes/media';
+import type { FlowStep } from './interpreter';
+import type { gather, menu, voicemail } from './nodes/input';
+import type { http, queue, transfer } from './nodes/integration';
+import type { branch, hours, set, subflow } from './nodes/logic';
+import type { hangup, play, say } from './nodes/media';
 import type { Prompt } from './nodes/spec';
+import { CallerHungUp, type FlowPorts, type MediaItem } from './ports';
+import { readJsonPath } from './json-path';
 import { renderTemplate } from './template';
 
-/** The caller hung up while a node was running: the flow ends where it was. */
-export class CallerHungUp extends Error {
-  constructor() {
-    super('the caller hung up');
-    this.name = 'CallerHungUp';
-  }
-}
+/** What a handler answers instead of an exit when the flow does not go on to another node. */
+export const NodeEnd = { HungUp: '!hung_up', Returned: '!returned' } as const;
 
-/** What a node can touch while it runs: the channel, the event cursor and the variables. */
-export interface FlowRuntime {
-  channel: { channelId: string; node: string };
-  /** Stream sequence from which the next digit collection reads: digits typed ahead are kept. */
-  cursor: number;
+/** What a node can touch while it runs. */
+export interface NodeContext {
+  ports: FlowPorts;
+  /** The flow the node belongs to (a subflow's own id inside a subflow). */
+  flow: { id: string; version: number };
   variables: Record<string, string>;
+  /** Runs another published flow on this call; answers how it left. */
+  runSubflow(flowId: string, version?: number): Promise<'hung_up' | 'returned'>;
 }
 
-/** Runs a node; answers the exit to take, or undefined when the call has ended. */
+/** Runs a node; answers the exit to take, or a NodeEnd. */
 type Handler<S extends { params: z.ZodType }> = (
   params: z.infer<S['params']>,
-  rt: FlowRuntime,
-) => Promise<string | undefined>;
+  ctx: NodeContext & { step: FlowStep },
+) => Promise<string>;
+type AnyHandler = Handler<{ params: z.ZodType }>;
 
-/** What Asterisk plays for a prompt; TTS text is rendered with the call's variables, then spoken once. */
-async function media(prompt: Prompt, rt: FlowRuntime): Promise<string[]> {
-  if (prompt.kind === 'sound') return [`sound:${prompt.name}`];
+/** A node's prompt as something to play; TTS text is rendered with the call's variables. */
+function resolve(prompt: Prompt | undefined, variables: Record<string, string>): MediaItem[] {
+  if (!prompt) return [];
   if (prompt.kind === 'tts') {
-    const { media: spoken } = await speech.synthesizeSpeech({
-      text: renderTemplate(prompt.text, rt.variables),
-      voice: prompt.voice,
-    });
-    return [spoken];
+    return [{ kind: 'tts', text: renderTemplate(prompt.text, variables), voice: prompt.voice }];
   }
-  return [];
+  return [prompt];
 }
 
-async function playMedia(items: string[], rt: FlowRuntime): Promise<void> {
-  const { outcome } = await mediaWait.playMedia({ ...rt.channel, fromSeq: rt.cursor, media: items });
-  if (outcome === 'hangup') throw new CallerHungUp();
-}
-
-async function collect(
-  rt: FlowRuntime,
-  options: { prompt?: Prompt; maxDigits: number; terminator: string; timeoutMs: number },
-): Promise<string> {
-  const result = await mediaWait.collectDigits({
-    ...rt.channel,
-    fromSeq: rt.cursor,
-    prompt: options.prompt ? await media(options.prompt, rt) : [],
-    maxDigits: options.maxDigits,
-    terminator: options.terminator,
-    firstDigitTimeoutMs: options.timeoutMs,
-    interDigitTimeoutMs: options.timeoutMs,
-  });
-  rt.cursor = result.nextSeq;
-  if (result.endedBy === 'hangup') throw new CallerHungUp();
-  return result.digits;
-}
-
-const playNode: Handler<typeof play> = async (p, rt) => {
-  await playMedia(await media(p.prompt, rt), rt);
+const playNode: Handler<typeof play> = async (p, { ports, variables }) => {
+  await ports.play(resolve(p.prompt, variables));
   return 'next';
 };
 
-const sayNode: Handler<typeof say> = async (p, rt) => {
-  const value = renderTemplate(p.value, rt.variables).replace(/[^0-9]/g, '');
-  if (value) await playMedia([`${p.as === 'digits' ? 'digits' : 'number'}:${value}`], rt);
+const sayNode: Handler<typeof say> = async (p, { ports, variables, step }) => {
+  const raw = renderTemplate(p.value, variables).trim();
+  const value = p.as === 'date' ? normalizeDate(raw) : raw.replace(/[^0-9]/g, '');
+  // Nothing sayable (an empty variable, a malformed date) is skipped rather than failing the call.
+  if (value) await ports.play([{ kind: p.as, value }]);
+  else step.detail = { skipped: `nothing to say in "${raw}"` };
   return 'next';
 };
 
-const menuNode: Handler<typeof menu> = async (p, rt) => {
+/** YYYY-MM-DD (a full ISO timestamp is cut to its date), or '' when it is not a real date. */
+function normalizeDate(raw: string): string {
+  const match = /^(\d{4})-(\d{2})-(\d{2})/.exec(raw);
+  if (!match) return '';
+  const date = new Date(`${match[1]}-${match[2]}-${match[3]}T00:00:00Z`);
+  return Number.isNaN(date.getTime()) || date.getUTCDate() !== Number(match[3]) ? '' : match[0];
+}
+
+const menuNode: Handler<typeof menu> = async (p, { ports, variables }) => {
   for (let attempt = 0; ; attempt++) {
     // No terminator: '#' and '*' can be menu options.
-    const digit = await collect(rt, {
-      prompt: p.prompt,
+    const digit = await ports.collect({
+      prompt: resolve(p.prompt, variables),
       maxDigits: 1,
       terminator: '',
       timeoutMs: p.timeoutMs,
@@ -93,54 +78,122 @@ const menuNode: Handler<typeof menu> = async (p, rt) => {
         : 'invalid';
     if (outcome.startsWith('option:') || attempt >= p.retries) return outcome;
     const apology = outcome === 'invalid' ? p.invalidPrompt : p.noInputPrompt;
-    if (apology) await playMedia(await media(apology, rt), rt);
+    if (apology) await ports.play(resolve(apology, variables));
   }
 };
 
-const gatherNode: Handler<typeof gather> = async (p, rt) => {
+const gatherNode: Handler<typeof gather> = async (p, { ports, variables }) => {
   for (let attempt = 0; ; attempt++) {
-    const digits = await collect(rt, {
-      prompt: p.prompt,
+    const digits = await ports.collect({
+      prompt: resolve(p.prompt, variables),
       maxDigits: p.maxDigits,
       terminator: p.terminator,
       timeoutMs: p.timeoutMs,
     });
     const valid = digits.length >= p.minDigits && (!p.pattern || new RegExp(p.pattern).test(digits));
     if (valid) {
-      rt.variables[p.variable] = digits;
+      variables[p.variable] = digits;
       return 'valid';
     }
     if (attempt >= p.retries) return digits ? 'invalid' : 'no_input';
   }
 };
 
-const setNode: Handler<typeof set> = async (p, rt) => {
-  for (const { variable, value } of p.assignments)
-    rt.variables[variable] = renderTemplate(value, rt.variables);
+const setNode: Handler<typeof set> = async (p, { variables }) => {
+  for (const { variable, value } of p.assignments) variables[variable] = renderTemplate(value, variables);
   return 'next';
 };
 
-const branchNode: Handler<typeof branch> = async (p, rt) => {
-  const taken = p.conditions.find((c) => holds(parseExpression(c.when), rt.variables));
+const branchNode: Handler<typeof branch> = async (p, { variables }) => {
+  const taken = p.conditions.find((c) => holds(parseExpression(c.when), variables));
   return taken ? `when:${taken.id}` : 'else';
 };
 
-// Date.now() in workflow code is the workflow task's time: the same on replay.
-const hoursNode: Handler<typeof hours> = async (p) => (isOpen(p, new Date()) ? 'open' : 'closed');
+const hoursNode: Handler<typeof hours> = async (p, { ports }) => (isOpen(p, ports.now()) ? 'open' : 'closed');
 
-const hangupNode: Handler<{ params: z.ZodType }> = async (_p, rt) => {
-  await ariCommand.hangup(rt.channel);
-  return undefined;
+const httpNode: Handler<typeof http> = async (p, { ports, variables, step }) => {
+  const request = {
+    method: p.method,
+    url: renderTemplate(p.url, variables, encodeURIComponent),
+    headers: Object.fromEntries(Object.entries(p.headers).map(([k, v]) => [k, renderTemplate(v, variables)])),
+    body: p.body === undefined ? undefined : renderTemplate(p.body, variables),
+    timeoutMs: p.timeoutMs,
+  };
+  for (let attempt = 0; ; attempt++) {
+    const result = await ports.http(request);
+    const last = attempt >= p.retries;
+    if (result.kind === 'timeout') {
+      step.detail = { outcome: 'timeout', attempts: String(attempt + 1) };
+      if (last) return 'timeout';
+      continue;
+    }
+    if (result.kind === 'error') {
+      step.detail = { outcome: 'error', error: result.message, attempts: String(attempt + 1) };
+      if (last || !result.retryable) return 'error';
+      continue;
+    }
+    step.detail = { status: String(result.status), attempts: String(attempt + 1) };
+    if (result.status < 200 || result.status > 299) {
+      // Only the server's own trouble is worth another try; a 4xx answers the same again.
+      if (last || !(result.status >= 500 || result.status === 429)) return 'error';
+      continue;
+    }
+    if (p.responseMap.length === 0) return 'success';
+    let json: unknown;
+    try {
+      json = JSON.parse(result.body);
+    } catch {
+      step.detail.error = 'the response is not JSON';
+      return 'error';
+    }
+    for (const { variable, path } of p.responseMap) variables[variable] = readJsonPath(json, path);
+    return 'success';
+  }
+};
+
+const queueNode: Handler<typeof queue> = async (p, { ports }) =>
+  ports.queue({ queueId: p.queueId, priority: p.priority, skills: p.skills, maxWaitSec: p.maxWaitSec });
+
+const transferNode: Handler<typeof transfer> = async (p, { ports }) =>
+  ports.transfer({ to: p.to, callerId: p.callerId, ringSeconds: p.ringSeconds });
+
+const voicemailNode: Handler<typeof voicemail> = async (p, { ports, variables, step, flow }) => {
+  const { recordingId, durationMs, callerHungUp } = await ports.record({
+    prompt: resolve(p.prompt, variables),
+    maxSeconds: p.maxSeconds,
+    beep: p.beep,
+    ticketQueue: p.ticketQueue,
+    source: { flowId: flow.id, nodeId: step.nodeId },
+  });
+  step.detail = { durationMs: String(durationMs), ...(recordingId ? { recordingId } : {}) };
+  if (callerHungUp) throw new CallerHungUp();
+  return recordingId ? 'recorded' : 'empty';
+};
+
+const subflowNode: Handler<typeof subflow> = async (p, { runSubflow }) =>
+  (await runSubflow(p.flowId, p.version)) === 'hung_up' ? NodeEnd.HungUp : 'next';
+
+const returnNode: AnyHandler = async () => NodeEnd.Returned;
+
+const hangupNode: Handler<typeof hangup> = async (p, { ports }) => {
+  await ports.hangup(p.reason);
+  return NodeEnd.HungUp;
 };
 
 /** Handlers by node type; `runnable.ts` says which configurations of them can run. */
-export const HANDLERS: Record<string, Handler<{ params: z.ZodType }>> = {
-  play: playNode as Handler<{ params: z.ZodType }>,
-  say: sayNode as Handler<{ params: z.ZodType }>,
-  menu: menuNode as Handler<{ params: z.ZodType }>,
-  gather: gatherNode as Handler<{ params: z.ZodType }>,
-  set: setNode as Handler<{ params: z.ZodType }>,
-  branch: branchNode as Handler<{ params: z.ZodType }>,
-  hours: hoursNode as Handler<{ params: z.ZodType }>,
-  hangup: hangupNode,
+export const HANDLERS: Record<string, AnyHandler> = {
+  play: playNode as AnyHandler,
+  say: sayNode as AnyHandler,
+  menu: menuNode as AnyHandler,
+  gather: gatherNode as AnyHandler,
+  set: setNode as AnyHandler,
+  branch: branchNode as AnyHandler,
+  http: httpNode as AnyHandler,
+  hours: hoursNode as AnyHandler,
+  queue: queueNode as AnyHandler,
+  transfer: transferNode as AnyHandler,
+  voicemail: voicemailNode as AnyHandler,
+  subflow: subflowNode as AnyHandler,
+  return: returnNode,
+  hangup: hangupNode as AnyHandler,
 };

@@ -1,7 +1,7 @@
 import type { NodeSpec } from './nodes/spec';
 import { callback, gather, menu, voicemail } from './nodes/input';
 import { http, queue, transfer } from './nodes/integration';
-import { branch, hours, set, subflow } from './nodes/logic';
+import { branch, hours, returnNode, set, subflow } from './nodes/logic';
 import { hangup, play, say } from './nodes/media';
 
 /** Every node type of the flow language, by type. The designer's palette lists them in this order. */
@@ -19,6 +19,7 @@ export const NODE_TYPES: readonly NodeSpec[] = [
   voicemail,
   callback,
   subflow,
+  returnNode,
   hangup,
 ] as NodeSpec[];
 

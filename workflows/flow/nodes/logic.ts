@@ -99,4 +99,15 @@ export const subflow = defineNode({
   writes: () => [],
 });
 
+/** Ends a subflow, back to the node after the `subflow` node that called it; at the top, ends the call. */
+export const returnNode = defineNode({
+  type: 'return',
+  title: 'Return',
+  params: z.strictObject({}),
+  exits: () => [],
+  takesCallerInput: false,
+  reads: () => [],
+  writes: () => [],
+});
+
 export { VariableName };

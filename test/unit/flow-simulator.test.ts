@@ -1,0 +1,187 @@
+import { SimulationScript, simulateFlow, type SimulationEnv } from '../../lib/flow-simulator';
+import type { FlowDefinition } from '../../workflows/flow/definition';
+import { normalizeDefinition } from '../../workflows/flow/normalize';
+import { validateFlow } from '../../workflows/flow/validate';
+
+const edges = (list: string[][]) => list.map(([from, exit, to]) => ({ from: from!, exit: exit!, to: to! }));
+const node = (id: string, type: string, params: Record<string, unknown> = {}) => ({
+  id,
+  type,
+  params,
+  position: { x: 0, y: 0 },
+});
+
+const main: FlowDefinition = {
+  schemaVersion: 1,
+  start: 'menu',
+  nodes: [
+    node('menu', 'menu', {
+      prompt: { kind: 'tts', text: 'Hello {{caller.number}}' },
+      options: [{ digit: '1' }, { digit: '2' }],
+      retries: 1,
+      invalidPrompt: { kind: 'sound', name: 'option-is-invalid' },
+    }),
+    node('account', 'gather', { variable: 'account', maxDigits: 6, pattern: '^[0-9]{4}$', retries: 1 }),
+    node('lookup', 'http', {
+      url: 'https://crm.example.com/accounts/{{account}}?from={{caller.number}}',
+      retries: 1,
+      responseMap: [
+        { variable: 'due', path: 'invoice.due' },
+        { variable: 'pin', path: 'pin' },
+      ],
+    }),
+    node('when', 'say', { as: 'date', value: '{{due}}' }),
+    node('common', 'subflow', { flowId: '11111111-1111-4111-8111-111111111111' }),
+    node('agent', 'transfer', { to: { kind: 'number', number: '101' } }),
+    node('vm', 'voicemail', {}),
+    node('bye', 'hangup'),
+  ],
+  edges: edges([
+    ['menu', 'option:1', 'account'],
+    ['menu', 'option:2', 'vm'],
+    ['menu', 'invalid', 'bye'],
+    ['menu', 'no_input', 'bye'],
+    ['account', 'valid', 'lookup'],
+    ['account', 'invalid', 'bye'],
+    ['account', 'no_input', 'bye'],
+    ['lookup', 'success', 'when'],
+    ['lookup', 'error', 'vm'],
+    ['lookup', 'timeout', 'vm'],
+    ['when', 'next', 'common'],
+    ['common', 'next', 'agent'],
+    ['agent', 'completed', 'bye'],
+    ['agent', 'busy', 'vm'],
+    ['agent', 'no_answer', 'vm'],
+    ['agent', 'failed', 'vm'],
+    ['vm', 'recorded', 'bye'],
+    ['vm', 'empty', 'bye'],
+  ]),
+  variables: [
+    { name: 'due', secret: false },
+    { name: 'pin', secret: true },
+  ],
+};
+
+const common: FlowDefinition = {
+  schemaVersion: 1,
+  start: 'note',
+  nodes: [
+    node('note', 'set', { assignments: [{ variable: 'visited', value: 'yes {{account}}' }] }),
+    node('done', 'return'),
+  ],
+  edges: edges([['note', 'next', 'done']]),
+  variables: [],
+};
+
+const env: SimulationEnv = {
+  tenantId: 'acme',
+  allowHosts: ['*.example.com'],
+  loadFlow: async (id) => ({ id, version: 3, definition: normalizeDefinition(common) }),
+};
+const flow = {
+  id: '22222222-2222-4222-8222-222222222222',
+  version: 0,
+  definition: normalizeDefinition(main),
+};
+const simulate = (script: unknown, e = env) => simulateFlow(flow, SimulationScript.parse(script), e);
+
+test('the flow under test is valid', () => {
+  expect(validateFlow(main)).toEqual([]);
+});
+
+test('follows scripted input through menu retries, gather, http, a subflow and a transfer', async () => {
+  const result = await simulate({
+    caller: { from: '+15550123' },
+    digits: ['9', '1', '12', '1234#'],
+    http: [
+      { status: 503 },
+      { url: 'https://crm.example.com/', body: { invoice: { due: '2026-12-01' }, pin: '9876' } },
+    ],
+  });
+  expect(result.path.map((s) => `${s.nodeId}:${s.exit ?? ''}`)).toEqual([
+    'menu:option:1',
+    'account:valid',
+    'lookup:success',
+    'when:next',
+    'common:next',
+    'note:next',
+    'done:',
+    'agent:completed',
+    'bye:',
+  ]);
+  expect(result.path[5]!.flow).toEqual({ id: '11111111-1111-4111-8111-111111111111', version: 3 });
+  expect(result.path[2]!.detail).toEqual({ status: '200', attempts: '2' });
+  expect(result.ended).toEqual({ by: 'hangup_node', nodeId: 'bye' });
+  expect(result.variables).toMatchObject({
+    account: '1234',
+    due: '2026-12-01',
+    pin: '***',
+    visited: 'yes 1234',
+  });
+  const prompts = result.events.filter((e) => e.kind === 'prompt').map((e) => e.media);
+  expect(prompts).toEqual([
+    [{ kind: 'tts', text: 'Hello +15550123', voice: 'en-us' }],
+    [{ kind: 'sound', name: 'option-is-invalid' }],
+    [{ kind: 'tts', text: 'Hello +15550123', voice: 'en-us' }],
+    [{ kind: 'date', value: '2026-12-01' }],
+  ]);
+  const requests = result.events.filter((e) => e.kind === 'http').map((e) => e.request!.url);
+  // The caller's number is escaped inside the URL: input cannot change its structure.
+  expect(requests).toEqual([
+    'https://crm.example.com/accounts/1234?from=%2B15550123',
+    'https://crm.example.com/accounts/1234?from=%2B15550123',
+  ]);
+});
+
+test('a host that is not on the allow-list takes the error exit, without retrying', async () => {
+  const result = await simulate(
+    { digits: ['1', '1234'], http: [{ body: {} }] },
+    { ...env, allowHosts: ['api.other.com'] },
+  );
+  const lookup = result.path.find((s) => s.nodeId === 'lookup')!;
+  expect(lookup.exit).toBe('error');
+  expect(lookup.detail?.error).toMatch(/crm\.example\.com is not on the tenant's HTTP allow-list/);
+  expect(result.events.filter((e) => e.kind === 'http')).toHaveLength(1);
+});
+
+test('timeouts, busy transfers and voicemail: each outcome takes its exit', async () => {
+  const result = await simulate({
+    digits: ['1', '1234'],
+    http: [{ timeout: true }, { timeout: true }],
+    voicemails: ['empty'],
+  });
+  expect(result.path.map((s) => `${s.nodeId}:${s.exit ?? ''}`).slice(2)).toEqual([
+    'lookup:timeout',
+    'vm:empty',
+    'bye:',
+  ]);
+});
+
+test('the caller hanging up ends the flow where it was', async () => {
+  const atNode = await simulate({ digits: ['1', '1234'], http: [{ body: {} }], hangup: { atNode: 'agent' } });
+  expect(atNode.ended).toEqual({ by: 'caller', nodeId: 'agent' });
+  const outOfInput = await simulate({ digits: ['1'] });
+  expect(outOfInput.ended).toEqual({ by: 'caller', nodeId: 'account' });
+  expect(outOfInput.events.at(-1)).toMatchObject({ nodeId: 'menu', kind: 'input', digits: '1' });
+});
+
+test('an unpublished subflow ends the simulation with a message', async () => {
+  const result = await simulate(
+    { digits: ['1', '1234'], http: [{ body: {} }] },
+    { ...env, loadFlow: async () => undefined },
+  );
+  expect(result.ended).toMatchObject({
+    by: 'error',
+    nodeId: 'common',
+    message: expect.stringMatching(/no published/),
+  });
+});
+
+test('an invalid date in a say node is skipped, not fatal', async () => {
+  const result = await simulate({
+    digits: ['1', '1234'],
+    http: [{ body: { invoice: { due: '2026-02-30' } } }],
+  });
+  const when = result.path.find((s) => s.nodeId === 'when')!;
+  expect(when).toMatchObject({ exit: 'next', detail: { skipped: expect.stringContaining('2026-02-30') } });
+});

@@ -1,0 +1,124 @@
+import { ActivityFailure, CancellationScope } from '@temporalio/workflow';
+import { callControl, flowData, flowHttp, mediaWait, speech, ariCommand } from '../activity-profiles';
+import { asteriskMedia } from './asterisk-media';
+import { CallerHungUp, type FlowPorts, type MediaItem } from './ports';
+
+/** The call a flow runs on, and where the next read of its events starts. */
+export interface CallLine {
+  channel: { channelId: string; node: string };
+  /** Stream sequence from which the next read of the channel's events starts: digits typed ahead are kept. */
+  cursor: number;
+  tenantId: string;
+  callId: string;
+}
+
+/** Seconds on hold in the minimal queue when the node sets no limit. */
+const DEFAULT_QUEUE_WAIT_SEC = 300;
+
+/** The interpreter's ports on a real call: every effect is an activity, so the workflow replays them. */
+export function callPorts(line: CallLine): FlowPorts {
+  const toAsterisk = async (items: MediaItem[]): Promise<string[]> => {
+    const uris: string[] = [];
+    for (const item of items) {
+      if (item.kind === 'tts') uris.push((await speech.synthesizeSpeech(item)).media);
+      else if (item.kind === 'recording') {
+        uris.push(
+          (await flowData.stageRecording({ tenantId: line.tenantId, recordingId: item.recordingId })).media,
+        );
+      } else uris.push(...asteriskMedia(item));
+    }
+    return uris;
+  };
+  const ref = () => ({ ...line.channel, fromSeq: line.cursor });
+
+  return {
+    async play(items) {
+      const media = await toAsterisk(items);
+      if (!media.length) return;
+      const { outcome } = await mediaWait.playMedia({ ...ref(), media });
+      if (outcome === 'hangup') throw new CallerHungUp();
+    },
+
+    async collect(request) {
+      const result = await mediaWait.collectDigits({
+        ...ref(),
+        prompt: await toAsterisk(request.prompt),
+        maxDigits: request.maxDigits,
+        terminator: request.terminator,
+        firstDigitTimeoutMs: request.timeoutMs,
+        interDigitTimeoutMs: request.timeoutMs,
+      });
+      line.cursor = result.nextSeq;
+      if (result.endedBy === 'hangup') throw new CallerHungUp();
+      return result.digits;
+    },
+
+    async hangup(reason) {
+      await ariCommand.hangup({ ...line.channel, reason });
+    },
+
+    async http(request) {
+      try {
+        return await flowHttp(request.timeoutMs).httpRequest({ ...request, tenantId: line.tenantId });
+      } catch (err) {
+        // The activity itself never fails for the far end; this is our worker dying mid-request.
+        if (err instanceof ActivityFailure) return { kind: 'error', message: err.message, retryable: true };
+        throw err;
+      }
+    },
+
+    async transfer(request) {
+      const result = await callControl.transfer({
+        ...ref(),
+        to: request.to,
+        callerId: request.callerId,
+        ringSeconds: request.ringSeconds,
+      });
+      line.cursor = result.nextSeq;
+      if (result.outcome === 'hangup') throw new CallerHungUp();
+      return result.outcome;
+    },
+
+    async record(request) {
+      if (request.prompt.length) await this.play(request.prompt);
+      // Most messages end with the caller hanging up, which cancels the flow: the recording and its
+      // storing run to their end regardless (the activity stops by itself when the channel goes).
+      return CancellationScope.nonCancellable(async () => {
+        const result = await callControl.recordMessage({
+          ...ref(),
+          maxSeconds: request.maxSeconds,
+          beep: request.beep,
+        });
+        line.cursor = result.nextSeq;
+        if (!result.name) return { durationMs: result.durationMs, callerHungUp: result.hungUp };
+        const { recordingId } = await flowData.storeRecording({
+          tenantId: line.tenantId,
+          name: result.name,
+          durationMs: result.durationMs,
+          callId: line.callId,
+          flowId: request.source.flowId,
+          nodeId: request.source.nodeId,
+          ticketQueue: request.ticketQueue,
+        });
+        return { recordingId, durationMs: result.durationMs, callerHungUp: result.hungUp };
+      });
+    },
+
+    async queue(request) {
+      const result = await callControl.holdInQueue({
+        ...ref(),
+        holdSeconds: request.maxWaitSec ?? DEFAULT_QUEUE_WAIT_SEC,
+        mohClass: 'default',
+      });
+      line.cursor = result.nextSeq;
+      if (result.outcome === 'hangup') throw new CallerHungUp();
+      return result.outcome;
+    },
+
+    async loadFlow(flowId, version) {
+      return flowData.loadSubflow({ tenantId: line.tenantId, flowId, version, callId: line.callId });
+    },
+
+    now: () => new Date(),
+  };
+}
