@@ -43,7 +43,7 @@ export interface AriActivityDeps {
 }
 
 const HEARTBEAT_MS = 1000;
-const isEnd = (e: AriEvent): boolean => e.type === 'StasisEnd' || e.type === 'ChannelDestroyed';
+export const isEnd = (e: AriEvent): boolean => e.type === 'StasisEnd' || e.type === 'ChannelDestroyed';
 
 /** Non-retryable: a channel that is gone stays gone. */
 function channelGone(err: unknown): never {
@@ -54,7 +54,7 @@ function channelGone(err: unknown): never {
 }
 
 /** Reads events until `until` is reached, heartbeating and honouring cancellation. */
-async function nextEvent(cursor: ChannelEventCursor, until: number) {
+export async function nextEvent(cursor: ChannelEventCursor, until: number) {
   const ctx = Context.current();
   for (;;) {
     if (ctx.cancellationSignal.aborted) throw ctx.cancellationSignal.reason;
@@ -90,8 +90,8 @@ export function createAriActivities({ ari, events }: AriActivityDeps) {
       await ari.answer(channelId).catch(channelGone);
     },
 
-    async hangup({ channelId }: ChannelRef): Promise<void> {
-      await ari.hangup(channelId);
+    async hangup({ channelId, reason }: ChannelRef & { reason?: string }): Promise<void> {
+      await ari.hangup(channelId, reason);
     },
 
     async playMedia({ channelId, node, fromSeq, media }: PlayMediaInput): Promise<PlayMediaResult> {

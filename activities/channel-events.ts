@@ -14,7 +14,8 @@ export interface SequencedEvent {
 
 /** Where activities read a channel's ARI events; a fake in unit tests, JetStream everywhere else. */
 export interface ChannelEventSource {
-  open(node: string, channelId: string, fromSeq: number): Promise<ChannelEventCursor>;
+  /** Several channels (a call and the leg it dialed) read as one sequence of events. */
+  open(node: string, channelId: string | readonly string[], fromSeq: number): Promise<ChannelEventCursor>;
 }
 
 export interface ChannelEventCursor {
@@ -38,7 +39,21 @@ export class JetStreamChannelEvents implements ChannelEventSource {
     private readonly jsm: JetStreamManager,
   ) {}
 
-  async open(node: string, channelId: string, fromSeq: number): Promise<ChannelEventCursor> {
+  async open(
+    node: string,
+    channelId: string | readonly string[],
+    fromSeq: number,
+  ): Promise<ChannelEventCursor> {
+    // nats-server 2.9 has one filter per consumer: one consumer per channel, merged into one buffer.
+    const ids = typeof channelId === 'string' ? [channelId] : channelId;
+    const opened = await Promise.all(ids.map((id) => this.consume(node, id, fromSeq)));
+    return new BufferedCursor(
+      opened.map((o) => o.messages),
+      () => Promise.all(opened.map((o) => o.release())).then(() => undefined),
+    );
+  }
+
+  private async consume(node: string, channelId: string, fromSeq: number) {
     const info = await this.jsm.consumers.add(ARI_STREAM, {
       filter_subject: channelSubject(node, channelId),
       deliver_policy: DeliverPolicy.StartSequence,
@@ -53,9 +68,8 @@ export class JetStreamChannelEvents implements ChannelEventSource {
     // A consumer lost with a NATS restart must end the read with an error, not be retried silently
     // forever: the activity then fails and Temporal retries it from the same sequence.
     const messages = await consumer.consume({ max_messages: 64, abort_on_missing_resource: true });
-    return new BufferedCursor(messages, () =>
-      this.jsm.consumers.delete(ARI_STREAM, info.name).then(() => undefined),
-    );
+    const release = () => this.jsm.consumers.delete(ARI_STREAM, info.name).then(() => undefined);
+    return { messages, release };
   }
 }
 /** Thrown by a cursor whose consumer stopped delivering: the activity fails and is retried from its input. */
@@ -74,10 +88,10 @@ class BufferedCursor implements ChannelEventCursor {
   private failure: Error | undefined;
 
   constructor(
-    private readonly messages: ConsumerMessages,
+    private readonly messages: readonly ConsumerMessages[],
     private readonly release: () => Promise<void>,
   ) {
-    void this.pump();
+    for (const m of messages) void this.pump(m);
   }
 
   async next(timeoutMs: number): Promise<SequencedEvent | undefined> {
@@ -101,19 +115,20 @@ class BufferedCursor implements ChannelEventCursor {
   async close(): Promise<void> {
     this.closed = true;
     this.ended = true;
-    await this.messages.close();
+    await Promise.all(this.messages.map((m) => m.close()));
     await this.release().catch(() => undefined);
   }
 
-  private async pump(): Promise<void> {
+  private async pump(messages: ConsumerMessages): Promise<void> {
     try {
-      for await (const m of this.messages) {
+      for await (const m of messages) {
         this.buffer.push({ seq: m.seq, event: m.json<AriEvent>() });
         this.waiter?.();
       }
     } catch (err) {
       this.failure = err as Error;
     } finally {
+      // One channel's consumer lost is the whole read lost: a merged view with a gap would mislead.
       this.ended = true;
       this.waiter?.();
     }

@@ -73,6 +73,66 @@ export class AriCommands {
     return list.map(({ id, name, state }) => ({ id, name, state }));
   }
 
+  /** Records what the caller says into Asterisk's recording store; RecordingFinished/Failed follow. */
+  async record(
+    channelId: string,
+    options: { name: string; maxDurationSeconds: number; maxSilenceSeconds: number; beep: boolean },
+  ): Promise<void> {
+    await this.onChannel('channels.record', channelId, () =>
+      this.client.channels.record!({
+        channelId,
+        name: options.name,
+        format: 'wav',
+        maxDurationSeconds: options.maxDurationSeconds,
+        maxSilenceSeconds: options.maxSilenceSeconds,
+        beep: options.beep,
+        terminateOn: '#',
+        ifExists: 'overwrite',
+      }),
+    );
+  }
+
+  /** Stops a live recording; one that already ended is not an error. */
+  async stopRecording(name: string): Promise<void> {
+    await this.run('recordings.stop', () => this.client.recordings.stop!({ recordingName: name })).catch(
+      (err: unknown) => {
+        if (!(err instanceof AriCommandError && err.status === 404)) throw err;
+      },
+    );
+  }
+
+  async startMoh(channelId: string, mohClass = 'default'): Promise<void> {
+    await this.onChannel('channels.startMoh', channelId, () =>
+      this.client.channels.startMoh!({ channelId, mohClass }),
+    );
+  }
+
+  async stopMoh(channelId: string): Promise<void> {
+    await this.onChannel('channels.stopMoh', channelId, () => this.client.channels.stopMoh!({ channelId }));
+  }
+
+  /** Makes (or finds, on a retry) a mixing bridge with this id. */
+  async createBridge(bridgeId: string): Promise<void> {
+    await this.run('bridges.create', () =>
+      this.client.bridges.create!({ bridgeId, type: 'mixing', name: bridgeId }),
+    );
+  }
+
+  async addToBridge(bridgeId: string, channelIds: readonly string[]): Promise<void> {
+    await this.run('bridges.addChannel', () =>
+      this.client.bridges.addChannel!({ bridgeId, channel: channelIds.join(',') }),
+    );
+  }
+
+  /** Destroys a bridge; one already gone is not an error. */
+  async destroyBridge(bridgeId: string): Promise<void> {
+    await this.run('bridges.destroy', () => this.client.bridges.destroy!({ bridgeId })).catch(
+      (err: unknown) => {
+        if (!(err instanceof AriCommandError && err.status === 404)) throw err;
+      },
+    );
+  }
+
   async info(): Promise<{ version: string }> {
     const info = (await this.run('asterisk.getInfo', () => this.client.asterisk.getInfo!())) as {
       system: { version: string };

@@ -40,6 +40,11 @@ const ConfigSchema = z.object({
     ),
   /** The same directory as Asterisk sees it. @default '/var/lib/asterisk/sounds/cticloud-tts' */
   TTS_ASTERISK_DIR: z.string().default('/var/lib/asterisk/sounds/cticloud-tts'),
+  /** Dial string for transfers to numbers; `{number}` is replaced. @default 'Local/{number}@outbound/n' */
+  OUTBOUND_DIAL: z
+    .string()
+    .regex(/\{number\}/, 'OUTBOUND_DIAL must contain {number}')
+    .default('Local/{number}@outbound/n'),
   LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
 });
 

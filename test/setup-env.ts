@@ -8,6 +8,7 @@ const defaults: Record<string, string> = {
   API_PORT: '3100',
   ADMIN_API_KEY: 'cti_test_admin_key_0123456789abcdef',
   DEFAULT_TENANT: 'default',
+  OUTBOUND_DIAL: 'Local/{number}@synthetic-party/n',
   LOG_LEVEL: 'warn',
 };
 for (const [key, value] of Object.entries(defaults)) process.env[key] = value;

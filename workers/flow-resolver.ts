@@ -3,14 +3,19 @@ import type { FlowDefinition } from '../workflows/flow/definition';
 import { normalizeDefinition } from '../workflows/flow/normalize';
 import { pickVersion, type Rollout } from '../workflows/flow/rollout';
 
+export interface PublishedFlow {
+  id: string;
+  version: number;
+  definition: FlowDefinition;
+}
+
 export interface ResolvedFlow {
   tenantId: string;
-  flow: { id: string; version: number; definition: FlowDefinition };
+  flow: PublishedFlow;
 }
 
 /**
- * The flow a dialed number reaches and the version this call runs: the rollout's pick for the call id, or
- * the newest published version when the flow has no rollout rule. Undefined when the number has no
+ * The flow a dialed number reaches and the version this call runs. Undefined when the number has no
  * published flow.
  */
 export async function resolveFlow(
@@ -18,29 +23,41 @@ export async function resolveFlow(
   dialed: string,
   callId: string,
 ): Promise<ResolvedFlow | undefined> {
-  const { rows } = await pool.query<{
-    tenant_id: string;
-    flow_id: string;
-    rollout: Rollout | null;
-    latest: number | null;
-  }>(
-    `select n.tenant_id, n.flow_id, r.rollout,
-            (select max(v.number) from flow_versions v where v.flow_id = n.flow_id) as latest
-       from numbers n
-       join flows f on f.id = n.flow_id and f.deleted_at is null
-       left join flow_rollouts r on r.flow_id = n.flow_id
-      where n.number = $1`,
+  const { rows } = await pool.query<{ tenant_id: string; flow_id: string }>(
+    'select tenant_id, flow_id from numbers where number = $1',
     [dialed],
   );
   const row = rows[0];
+  if (!row) return undefined;
+  const flow = await loadPublishedFlow(pool, row.tenant_id, row.flow_id, callId);
+  return flow && { tenantId: row.tenant_id, flow };
+}
+
+/**
+ * A published version of a tenant's flow: the one asked for, else the rollout's pick for the call id,
+ * else the newest. Parameters are normalized here, outside the workflow sandbox (see flow/normalize.ts).
+ */
+export async function loadPublishedFlow(
+  pool: Pool,
+  tenantId: string,
+  flowId: string,
+  callId: string,
+  version?: number,
+): Promise<PublishedFlow | undefined> {
+  const { rows } = await pool.query<{ rollout: Rollout | null; latest: number | null }>(
+    `select r.rollout, (select max(v.number) from flow_versions v where v.flow_id = f.id) as latest
+       from flows f
+       left join flow_rollouts r on r.flow_id = f.id
+      where f.id = $1 and f.tenant_id = $2 and f.deleted_at is null`,
+    [flowId, tenantId],
+  );
+  const row = rows[0];
   if (!row || row.latest === null) return undefined;
-  const version = row.rollout ? pickVersion(row.rollout, callId) : row.latest;
+  const number = version ?? (row.rollout ? pickVersion(row.rollout, callId) : row.latest);
   const found = await pool.query<{ definition: FlowDefinition }>(
     'select definition from flow_versions where flow_id = $1 and number = $2',
-    [row.flow_id, version],
+    [flowId, number],
   );
   if (!found.rows[0]) return undefined;
-  // Defaults are filled in here, outside the workflow sandbox (see flow/normalize.ts).
-  const definition = normalizeDefinition(found.rows[0].definition);
-  return { tenantId: row.tenant_id, flow: { id: row.flow_id, version, definition } };
+  return { id: flowId, version: number, definition: normalizeDefinition(found.rows[0].definition) };
 }

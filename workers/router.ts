@@ -16,6 +16,7 @@ import type { ResolvedFlow } from './flow-resolver';
 import {
   CallSearchAttributes,
   callWorkflowId,
+  DIALED_LEG_ARG,
   hangupSignal,
   type CallInput,
 } from '../workflows/call-contract';
@@ -113,6 +114,8 @@ export class CallRouter {
   }
 
   private async onStasisStart(m: JsMsg, event: AriEvent): Promise<void> {
+    // A leg one of our calls dialed belongs to that call's workflow, not to a new one.
+    if (event.args?.[0] === DIALED_LEG_ARG) return;
     const channel = event.channel!;
     const node = nodeOf(m.subject);
     const input: CallInput = {

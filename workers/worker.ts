@@ -2,7 +2,9 @@ import { Client } from '@temporalio/client';
 import { Worker } from '@temporalio/worker';
 import { monitorEventLoopDelay } from 'node:perf_hooks';
 import { createAriActivities } from '../activities/ari';
+import { createCallControlActivities } from '../activities/call-control';
 import { createCdrActivities } from '../activities/cdr';
+import { createFlowDataActivities } from '../activities/flow-data';
 import { createSpeechActivities } from '../activities/speech';
 import { JetStreamChannelEvents } from '../activities/channel-events';
 import { connectAriPersistently } from '../asterisk/ari';
@@ -28,6 +30,10 @@ async function main(): Promise<void> {
     (err, delayMs) => log.warn({ reason: err.message, retryInMs: delayMs }, 'ARI unavailable; retrying'),
   );
   const pool = createPool(config.DATABASE_URL);
+  const ari = new AriCommands(raw);
+  const events = new JetStreamChannelEvents(nc.jetstream(), await nc.jetstreamManager());
+  // TTS prompts and uploaded recordings share one directory Asterisk plays from.
+  const media = { hostDir: config.TTS_HOST_DIR, asteriskDir: config.TTS_ASTERISK_DIR };
   const worker = await Worker.create({
     connection,
     namespace: config.TEMPORAL_NAMESPACE,
@@ -35,12 +41,20 @@ async function main(): Promise<void> {
     workflowBundle: await loadWorkflowBundle(),
     workflowThreadPoolSize: config.WORKER_WORKFLOW_THREADS,
     activities: {
-      ...createAriActivities({
-        ari: new AriCommands(raw),
-        events: new JetStreamChannelEvents(nc.jetstream(), await nc.jetstreamManager()),
+      ...createAriActivities({ ari, events }),
+      ...createCallControlActivities({
+        ari,
+        events,
+        app: config.ARI_APP,
+        outboundDial: config.OUTBOUND_DIAL,
       }),
       ...createCdrActivities(pool),
-      ...createSpeechActivities({ hostDir: config.TTS_HOST_DIR, asteriskDir: config.TTS_ASTERISK_DIR }),
+      ...createSpeechActivities(media),
+      ...createFlowDataActivities({
+        pool,
+        ari: { url: config.ARI_URL, user: config.ARI_USER, password: config.ARI_PASSWORD },
+        media,
+      }),
     },
   });
   // Sharing the worker's connection is what lets the router start workflows eagerly on this worker.

@@ -123,25 +123,32 @@ test('publishing a flow whose subflow calls it back is refused', async () => {
   expect(refused.json().problems).toEqual(
     expect.arrayContaining([
       expect.objectContaining({ code: 'subflow_recursion', nodeId: 'sub' }),
-      expect.objectContaining({ code: 'not_runnable', nodeId: 'sub' }),
     ]),
   );
 });
 
 test('a node that cannot run on calls yet keeps the flow from being published', async () => {
-  const withRecording = {
+  // The callback offer needs the ACD's callback workflow.
+  const withCallback = {
     ...definition(),
     nodes: [
       {
         id: 'hello',
-        type: 'play',
-        params: { prompt: { kind: 'recording', recordingId: '33333333-3333-4333-8333-333333333333' } },
+        type: 'callback',
+        params: {
+          prompt: { kind: 'sound', name: 'beep' },
+          queueId: '33333333-3333-4333-8333-333333333333',
+        },
       },
       { id: 'bye', type: 'hangup' },
     ],
+    edges: [
+      { from: 'hello', exit: 'accepted', to: 'bye' },
+      { from: 'hello', exit: 'declined', to: 'bye' },
+    ],
   };
   const flow = (
-    await call('POST', '/v1/flows', { name: unique('Recording'), definition: withRecording })
+    await call('POST', '/v1/flows', { name: unique('Callback'), definition: withCallback })
   ).json();
   const refused = await call('POST', `/v1/flows/${flow.id}/publish`);
   expect(refused.statusCode).toBe(422);

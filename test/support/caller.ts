@@ -10,6 +10,8 @@ export interface CallerScript {
   digits?: string;
   /** Seconds after answer before the digits. @default 1 */
   delaySec?: number;
+  /** An Asterisk sound the caller says after the digits (into a voicemail, to an agent). */
+  play?: string;
   /** Seconds the caller stays on after the digits before hanging up. @default 10 */
   holdSec?: number;
 }
@@ -51,6 +53,7 @@ export async function placeCall(ari: AriCommands, app: string, node: string, scr
       CALLER_DIGITS: script.digits ?? '',
       CALLER_DELAY: String(script.delaySec ?? 1),
       CALLER_HOLD: String(script.holdSec ?? 10),
+      CALLER_PLAY: script.play ?? '',
     },
   });
   return call;
