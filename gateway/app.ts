@@ -7,7 +7,11 @@ import external from './plugins/external';
 import openapi from './plugins/openapi';
 import calls from './routes/calls';
 import flows from './routes/flows';
+import simulate from './routes/flows/simulate';
+import flowImport from './routes/flows/import';
 import numbers from './routes/numbers';
+import recordings from './routes/recordings';
+import tenant from './routes/tenant';
 import health from './routes/health';
 
 export interface GatewayOptions {
@@ -30,7 +34,11 @@ export async function buildGateway({ config, logger }: GatewayOptions): Promise<
       await v1.register(auth);
       await v1.register(calls, { prefix: '/calls' });
       await v1.register(flows, { prefix: '/flows' });
+      await v1.register(simulate, { prefix: '/flows' });
+      await v1.register(flowImport, { prefix: '/flows' });
       await v1.register(numbers, { prefix: '/numbers' });
+      await v1.register(recordings, { prefix: '/recordings' });
+      await v1.register(tenant, { prefix: '/tenant' });
     },
     { prefix: '/v1' },
   );
