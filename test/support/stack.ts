@@ -6,6 +6,7 @@ import { loadConfig, type Config } from '../../lib/config';
 import { createPool, migrate, type Pool } from '../../lib/db';
 import { ensureBootstrap } from '../../lib/api-keys';
 import { ManagedProcess } from './process';
+import { replayClosedSince } from './replay';
 
 export interface TestStack {
   config: Config;
@@ -18,6 +19,8 @@ export interface TestStack {
   worker: ManagedProcess;
   gateway: ManagedProcess;
   api(path: string, init?: RequestInit & { key?: string | null }): Promise<{ status: number; body: any }>;
+  /** Replays every call workflow this stack saw finish; what is still running is skipped. */
+  replayCalls(): Promise<{ replayed: number; failures: string[] }>;
   close(): Promise<void>;
 }
 
@@ -30,6 +33,7 @@ export const ready = {
 /** The real stack for one test file: shared infrastructure, and CTICloud's own processes started fresh. */
 export async function startStack(parts: { gateway?: boolean } = {}): Promise<TestStack> {
   const config = loadConfig();
+  const startedAt = new Date();
   const pool = createPool(config.DATABASE_URL, 4);
   await migrate(pool);
   await ensureBootstrap(pool, config.DEFAULT_TENANT, config.ADMIN_API_KEY);
@@ -74,6 +78,7 @@ export async function startStack(parts: { gateway?: boolean } = {}): Promise<Tes
       const text = await response.text();
       return { status: response.status, body: text ? JSON.parse(text) : undefined };
     },
+    replayCalls: () => replayClosedSince(temporal, startedAt),
     async close() {
       await Promise.all([bridge.stop(), mirror.stop(), worker.stop(), gateway.stop()]);
       await connection.close();
