@@ -69,3 +69,9 @@ test('the worker crashes mid-call: a new worker picks the call up and it complet
   );
   expect(Number(started!.activityTaskStartedEventAttributes!.attempt)).toBeGreaterThan(1);
 });
+
+test('every call of this file replays deterministically from its history', async () => {
+  const { replayed, failures } = await stack.replayCalls();
+  expect(failures).toEqual([]);
+  expect(replayed).toBeGreaterThan(0);
+}, 60_000);

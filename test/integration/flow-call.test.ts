@@ -128,3 +128,9 @@ test('a number without a published flow keeps the built-in call script', async (
   const result = await (await callWorkflow(stack.temporal, call.workflowId)).result();
   expect(result).toMatchObject({ digits: '5', collectEndedBy: 'terminator' });
 });
+
+test('every call of this file replays deterministically from its history', async () => {
+  const { replayed, failures } = await stack.replayCalls();
+  expect(failures).toEqual([]);
+  expect(replayed).toBeGreaterThan(0);
+}, 60_000);

@@ -150,3 +150,9 @@ describe('an inbound call on the real stack', () => {
     await (await callWorkflow(stack.temporal, call.workflowId)).result();
   });
 });
+
+test('every call of this file replays deterministically from its history', async () => {
+  const { replayed, failures } = await stack.replayCalls();
+  expect(failures).toEqual([]);
+  expect(replayed).toBeGreaterThan(0);
+}, 60_000);

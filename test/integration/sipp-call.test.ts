@@ -52,3 +52,9 @@ test('a SIP caller (SIPp, RFC 2833 DTMF) is answered, its digits collected, and 
   expect(run.stdout).toMatch(/Successful call\s+\|\s+\d+\s+\|\s+1\s/);
   expect(run.code).toBe(0);
 });
+
+test('every call of this file replays deterministically from its history', async () => {
+  const { replayed, failures } = await stack.replayCalls();
+  expect(failures).toEqual([]);
+  expect(replayed).toBeGreaterThan(0);
+}, 60_000);
