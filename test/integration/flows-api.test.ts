@@ -108,7 +108,7 @@ test('publishing a flow whose subflow calls it back is refused', async () => {
     edges: [{ from: 'sub', exit: 'next', to: 'end' }],
   };
   const b = (await call('POST', '/v1/flows', { name: unique('B'), definition: callsA })).json();
-  // Subflows cannot run on calls yet, so B cannot be published through the API: seed its version.
+  // A is not published, so the API refuses B (unknown_subflow): seed B's version to build the cycle.
   await pool.query('insert into flow_versions (flow_id, number, definition) values ($1, 1, $2)', [
     b.id,
     callsA,
@@ -121,10 +121,52 @@ test('publishing a flow whose subflow calls it back is refused', async () => {
   const refused = await call('POST', `/v1/flows/${a.id}/publish`);
   expect(refused.statusCode).toBe(422);
   expect(refused.json().problems).toEqual(
-    expect.arrayContaining([
-      expect.objectContaining({ code: 'subflow_recursion', nodeId: 'sub' }),
-    ]),
+    expect.arrayContaining([expect.objectContaining({ code: 'subflow_recursion', nodeId: 'sub' })]),
   );
+});
+
+test('a flow that plays a missing recording or calls an unpublished subflow is refused, every problem named', async () => {
+  const draftOnly = (
+    await call('POST', '/v1/flows', { name: unique('Draft'), definition: definition() })
+  ).json();
+  const flow = (
+    await call('POST', '/v1/flows', {
+      name: unique('Refs'),
+      definition: {
+        schemaVersion: 1,
+        start: 'hello',
+        nodes: [
+          {
+            id: 'hello',
+            type: 'menu',
+            params: {
+              prompt: { kind: 'sound', name: 'beep' },
+              options: [{ digit: '1' }],
+              invalidPrompt: { kind: 'recording', recordingId: '44444444-4444-4444-8444-444444444444' },
+            },
+          },
+          { id: 'sub', type: 'subflow', params: { flowId: draftOnly.id } },
+          { id: 'end', type: 'hangup' },
+        ],
+        edges: [
+          { from: 'hello', exit: 'option:1', to: 'sub' },
+          { from: 'hello', exit: 'invalid', to: 'end' },
+          { from: 'hello', exit: 'no_input', to: 'end' },
+          { from: 'sub', exit: 'next', to: 'end' },
+        ],
+      },
+    })
+  ).json();
+  const refused = await call('POST', `/v1/flows/${flow.id}/publish`);
+  expect(refused.statusCode).toBe(422);
+  expect(refused.json().problems).toEqual([
+    expect.objectContaining({
+      code: 'unknown_recording',
+      nodeId: 'hello',
+      path: 'nodes.0.params.invalidPrompt.recordingId',
+    }),
+    expect.objectContaining({ code: 'unknown_subflow', nodeId: 'sub', path: 'nodes.1.params.flowId' }),
+  ]);
 });
 
 test('a node that cannot run on calls yet keeps the flow from being published', async () => {

@@ -16,6 +16,8 @@ export const ProblemCode = {
   ReadBeforeSet: 'read_before_set',
   SubflowRecursion: 'subflow_recursion',
   NotRunnable: 'not_runnable',
+  UnknownRecording: 'unknown_recording',
+  UnknownSubflow: 'unknown_subflow',
 } as const;
 export type ProblemCode = (typeof ProblemCode)[keyof typeof ProblemCode];
 
@@ -35,6 +37,11 @@ export interface ValidateOptions {
   subflowsOf?: (flowId: string) => readonly string[] | undefined;
   /** Whether a node can run on a call yet; those that cannot are reported (publishing needs none). */
   runnable?: (type: string, params: Record<string, unknown>) => boolean;
+  /** What the flow refers to must exist before it can be published: recordings, published subflows. */
+  references?: {
+    recordingExists(id: string): boolean;
+    flowPublished(id: string): boolean;
+  };
 }
 
 interface CheckedNode {
@@ -178,6 +185,7 @@ export function validateFlow(input: unknown, options: ValidateOptions = {}): Flo
   problems.push(...busyLoops(nodes, successors));
   problems.push(...readsBeforeSet(flow, nodes, successors, reachable));
   problems.push(...subflowRecursion(nodes, options));
+  if (options.references) problems.push(...missingReferences(nodes, options.references));
   if (options.runnable) {
     for (const node of nodes.values()) {
       if (!options.runnable(node.spec.type, node.params as Record<string, unknown>)) {
@@ -314,6 +322,47 @@ function subflowRecursion(nodes: Map<string, CheckedNode>, options: ValidateOpti
       if (seen.has(flowId)) continue;
       seen.add(flowId);
       queue.push(...(options.subflowsOf?.(flowId) ?? []));
+    }
+  }
+  return problems;
+}
+
+/** Recordings played and subflows called that do not exist (yet): a call would fail on reaching them. */
+function missingReferences(
+  nodes: Map<string, CheckedNode>,
+  references: NonNullable<ValidateOptions['references']>,
+): FlowProblem[] {
+  const problems: FlowProblem[] = [];
+  for (const node of nodes.values()) {
+    const visit = (value: unknown, path: string): void => {
+      if (Array.isArray(value)) value.forEach((v, i) => visit(v, `${path}.${i}`));
+      else if (value && typeof value === 'object') {
+        const record = value as Record<string, unknown>;
+        if (record.kind === 'recording' && typeof record.recordingId === 'string') {
+          if (!references.recordingExists(record.recordingId)) {
+            problems.push({
+              code: ProblemCode.UnknownRecording,
+              nodeId: node.id,
+              path: `${path}.recordingId`,
+              message: `recording ${record.recordingId} does not exist`,
+            });
+          }
+          return;
+        }
+        for (const [key, v] of Object.entries(record)) visit(v, `${path}.${key}`);
+      }
+    };
+    visit(node.params, `nodes.${node.index}.params`);
+    if (node.spec.type === 'subflow') {
+      const target = (node.params as { flowId: string }).flowId;
+      if (!references.flowPublished(target)) {
+        problems.push({
+          code: ProblemCode.UnknownSubflow,
+          nodeId: node.id,
+          path: `nodes.${node.index}.params.flowId`,
+          message: `subflow ${target} has no published version`,
+        });
+      }
     }
   }
   return problems;

@@ -21,10 +21,12 @@ const flows: FastifyPluginAsyncZod = async (app) => {
   /** Validation needs the published flows this one may call, to find subflow recursion. */
   const check = async (tenantId: string, flowId: string, definition: unknown) => {
     const calls = await store(tenantId).publishedSubflowCalls();
+    const recordings = await store(tenantId).recordingIds();
     const problems = validateFlow(definition, {
       flowId,
       subflowsOf: (id) => calls.get(id),
       runnable: runnableOnCalls,
+      references: { recordingExists: (id) => recordings.has(id), flowPublished: (id) => calls.has(id) },
     });
     return { valid: problems.length === 0, problems };
   };

@@ -172,6 +172,14 @@ export class FlowStore {
     return rollout;
   }
 
+  /** The tenant's recordings, for checking the prompts a flow plays. */
+  async recordingIds(): Promise<Set<string>> {
+    const { rows } = await this.pool.query<{ id: string }>('select id from recordings where tenant_id = $1', [
+      this.tenantId,
+    ]);
+    return new Set(rows.map((r) => r.id));
+  }
+
   /** For subflow recursion checks: the flows each of this tenant's latest published versions calls. */
   async publishedSubflowCalls(): Promise<Map<string, string[]>> {
     const { rows } = await this.pool.query<{ flow_id: string; definition: FlowDefinition }>(
