@@ -262,7 +262,10 @@ function emit(
   return { node: { id, type: 'hangup', label, params: { reason: 'normal' }, position }, exits: [] };
 }
 
-/** Variables read but set by no node: Twilio reads those as '', so they are declared empty. */
+/**
+ * Variables read but not set on every exit of some node (a gather's digits, an http node's fields): Studio
+ * reads those as '' when unset, so they are declared empty.
+ */
 function undeclared(nodes: Node[]): FlowDefinition['variables'] {
   const reads = new Set<string>();
   const writes = new Set<string>(SYSTEM_VARIABLES);

@@ -183,7 +183,9 @@ export function validateFlow(input: unknown, options: ValidateOptions = {}): Flo
   }
 
   problems.push(...busyLoops(nodes, successors));
-  problems.push(...readsBeforeSet(flow, nodes, successors, reachable));
+  const exitsBetween = (from: string, to: string): string[] =>
+    [...(next.get(from)?.entries() ?? [])].filter(([, target]) => target === to).map(([exit]) => exit);
+  problems.push(...readsBeforeSet(flow, nodes, successors, exitsBetween, reachable));
   problems.push(...subflowRecursion(nodes, options));
   if (options.references) problems.push(...missingReferences(nodes, options.references));
   if (options.runnable) {
@@ -251,11 +253,22 @@ function readsBeforeSet(
   flow: FlowDefinition,
   nodes: Map<string, CheckedNode>,
   successors: (id: string) => string[],
+  exitsBetween: (from: string, to: string) => string[],
   reachable: Set<string>,
 ): FlowProblem[] {
+  // What a node sets when it is left by one of these exits (all of them must set it).
+  const writesVia = (node: CheckedNode, exits: string[]): string[] => {
+    const lists = exits.map(
+      (exit) => node.spec.writesOn?.(node.params, exit) ?? node.spec.writes(node.params),
+    );
+    return (lists[0] ?? []).filter((v) => lists.every((l) => l.includes(v)));
+  };
   const always = new Set<string>([...SYSTEM_VARIABLES, ...flow.variables.map((v) => v.name)]);
   const all = new Set<string>(always);
-  for (const node of nodes.values()) node.spec.writes(node.params).forEach((v) => all.add(v));
+  for (const node of nodes.values()) {
+    node.spec.writes(node.params).forEach((v) => all.add(v));
+    node.exits.forEach((exit) => node.spec.writesOn?.(node.params, exit).forEach((v) => all.add(v)));
+  }
   const setOnEntry = new Map<string, Set<string>>();
   for (const id of reachable) setOnEntry.set(id, id === flow.start ? new Set(always) : new Set(all));
   const predecessors = new Map<string, string[]>();
@@ -268,10 +281,8 @@ function readsBeforeSet(
       if (id === flow.start) continue;
       const sets = (predecessors.get(id) ?? []).map((p) => {
         const out = new Set(setOnEntry.get(p));
-        nodes
-          .get(p)
-          ?.spec.writes(nodes.get(p)!.params)
-          .forEach((v) => out.add(v));
+        const from = nodes.get(p);
+        if (from) writesVia(from, exitsBetween(p, id)).forEach((v) => out.add(v));
         return out;
       });
       const entry = new Set([...all].filter((v) => sets.every((s) => s.has(v))));

@@ -56,7 +56,9 @@ export const gather = defineNode({
   exits: () => ['valid', 'invalid', 'no_input'],
   takesCallerInput: true,
   reads: (p) => promptVariables(p.prompt),
-  writes: (p) => [p.variable],
+  writes: () => [],
+  // The variable holds the input only when it was valid.
+  writesOn: (p, exit) => (exit === 'valid' ? [p.variable] : []),
 });
 
 export const voicemail = defineNode({

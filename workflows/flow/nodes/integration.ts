@@ -27,8 +27,9 @@ export const http = defineNode({
   exits: () => ['success', 'error', 'timeout'],
   takesCallerInput: false,
   reads: (p) => [p.url, p.body ?? '', ...Object.values(p.headers)].flatMap(templateVariables),
-  // Set on success only; a read after `error` or `timeout` is caught by validation as read-before-set.
   writes: () => [],
+  // Set on success only: a read after `error` or `timeout` is caught by validation as read-before-set.
+  writesOn: (p, exit) => (exit === 'success' ? p.responseMap.map((m) => m.variable) : []),
 });
 
 const Skill = z.object({

@@ -18,6 +18,8 @@ export interface NodeSpec<P extends z.ZodType = z.ZodType> {
   reads(params: z.infer<P>): string[];
   /** Variables the node sets on every exit. */
   writes(params: z.infer<P>): string[];
+  /** Variables the node sets when it leaves by `exit`, when that differs by exit. @default writes */
+  writesOn?(params: z.infer<P>, exit: string): string[];
 }
 
 export const defineNode = <P extends z.ZodType>(spec: NodeSpec<P>): NodeSpec<P> => spec;
