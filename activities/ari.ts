@@ -90,6 +90,15 @@ export function createAriActivities({ ari, events }: AriActivityDeps) {
       await ari.answer(channelId).catch(channelGone);
     },
 
+    /** Hold music from the class's files, until stopMoh. */
+    async startMoh({ channelId, mohClass }: ChannelRef & { mohClass: string }): Promise<void> {
+      await ari.startMoh(channelId, mohClass).catch(channelGone);
+    },
+
+    async stopMoh({ channelId }: ChannelRef): Promise<void> {
+      await ari.stopMoh(channelId).catch(channelGone);
+    },
+
     async hangup({ channelId, reason }: ChannelRef & { reason?: string }): Promise<void> {
       await ari.hangup(channelId, reason);
     },

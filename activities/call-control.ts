@@ -1,8 +1,7 @@
 import { Context } from '@temporalio/activity';
 import type { AriCommands } from '../asterisk/ari-commands';
-import { ChannelGoneError } from '../asterisk/ari-errors';
 import type { AriEvent } from '../asterisk/ari-events';
-import { DIALED_LEG_ARG } from '../workflows/call-contract';
+import { dialAndBridge, goneAsHangup, type DialAndBridgeResult } from './dial-bridge';
 import { isEnd, nextEvent, type ChannelRef } from './ari';
 import type { ChannelEventCursor, ChannelEventSource } from './channel-events';
 
@@ -21,6 +20,17 @@ export interface TransferResult {
   nextSeq: number;
 }
 
+export interface ConnectAgentInput extends ChannelRef {
+  fromSeq: number;
+  endpoint: string;
+  callerId?: string;
+  ringSeconds: number;
+  legId: string;
+  bridgeId: string;
+  /** Record the conversation under this name. */
+  recordAs?: string;
+}
+
 export interface RecordMessageInput extends ChannelRef {
   fromSeq: number;
   maxSeconds: number;
@@ -35,12 +45,6 @@ export interface RecordMessageResult {
   nextSeq: number;
 }
 
-export interface HoldInput extends ChannelRef {
-  fromSeq: number;
-  holdSeconds: number;
-  mohClass: string;
-}
-
 export interface CallControlDeps {
   ari: AriCommands;
   events: ChannelEventSource;
@@ -49,10 +53,6 @@ export interface CallControlDeps {
   /** Dial string for numbers, `{number}` replaced, e.g. `PJSIP/{number}@trunk`. */
   outboundDial: string;
 }
-
-/** Q.850 causes of a leg that ended before it answered. */
-const BUSY_CAUSES = new Set([17, 21]);
-const NO_ANSWER_CAUSES = new Set([18, 19]);
 
 /** Ids that are the same on every attempt of this activity, with the attempt number appended. */
 function attemptIds() {
@@ -83,88 +83,49 @@ export function createCallControlActivities({ ari, events, app, outboundDial }: 
     async transfer(input: TransferInput): Promise<TransferResult> {
       const { base, attempt } = attemptIds();
       for (let a = 1; a < attempt; a++) await ari.hangup(`${base}-leg-${a}`);
-      const legId = `${base}-leg-${attempt}`;
-      const bridgeId = `${base}-bridge-${attempt}`;
-      const state = { nextSeq: input.fromSeq };
-      // A Local channel's far half (`;2`) is where the dialed party's busy or ringing shows.
-      const farHalf = input.to.kind === 'number' && outboundDial.startsWith('Local/') ? [`${legId};2`] : [];
-      const cursor = await events.open(input.node, [input.channelId, legId, ...farHalf], input.fromSeq);
-      const result = (outcome: TransferResult['outcome'], talkSeconds = 0): TransferResult => ({
-        outcome,
-        talkSeconds,
-        nextSeq: state.nextSeq,
-      });
-      try {
-        const ringback = `${base}-ringback-${attempt}`;
-        await ari.play(input.channelId, ['tone:ring'], ringback).catch(goneAsHangup);
-        await ari.originate({
+      const { outcome, talkSeconds, nextSeq } = await dialAndBridge(
+        { ari, events, app },
+        {
+          caller: input,
+          fromSeq: input.fromSeq,
           endpoint:
             input.to.kind === 'sip'
               ? input.to.endpoint
               : outboundDial.replaceAll('{number}', input.to.number),
-          app,
-          appArgs: DIALED_LEG_ARG,
-          channelId: legId,
           callerId: input.callerId,
-          timeout: input.ringSeconds,
-          formats: 'ulaw',
-        });
-        const dialedAt = Date.now();
-        const ringUntil = dialedAt + (input.ringSeconds + 3) * 1000;
-        let farState = '';
-        for (;;) {
-          const event = await readUntil(cursor, input.channelId, ringUntil, state);
-          if (!event) {
-            await ari.hangup(legId);
-            await ari.stopPlayback(ringback);
-            return result('no_answer');
-          }
-          const onLeg = event.channel?.id === legId;
-          if (event.channel && event.channel.id !== input.channelId) farState = event.channel.state;
-          if (event.channel?.id === input.channelId && isEnd(event)) {
-            await ari.hangup(legId);
-            return result('hangup');
-          }
-          const farGone = event.type === 'ChannelDestroyed' && farHalf.includes(event.channel?.id ?? '');
-          if ((onLeg && event.type === 'ChannelDestroyed') || farGone) {
-            const ringMs = Date.now() - dialedAt;
-            let cause = event.cause ?? 0;
-            // Each channel has its own consumer, so the far half's events may still be on their way:
-            // its hangup cause is the one that tells busy from unanswered.
-            if (onLeg && farHalf.length) {
-              for (const waitUntil = Date.now() + 1000; ;) {
-                const late = await readUntil(cursor, input.channelId, waitUntil, state);
-                if (!late) break;
-                if (late.channel?.id === farHalf[0]) farState = late.channel!.state;
-                if (late.type === 'ChannelDestroyed' && late.channel?.id === farHalf[0]) {
-                  cause = late.cause ?? cause;
-                  break;
-                }
-              }
-            }
-            await ari.stopPlayback(ringback);
-            return result(unanswered(cause, farState, ringMs, input.ringSeconds));
-          }
-          if (onLeg && event.type === 'StasisStart') break;
-        }
-        await ari.stopPlayback(ringback);
-        await ari.createBridge(bridgeId);
-        await ari.addToBridge(bridgeId, [input.channelId, legId]);
-        const connectedAt = Date.now();
-        const talked = () => Math.round((Date.now() - connectedAt) / 1000);
-        for (;;) {
-          const event = await readUntil(cursor, input.channelId, Number.POSITIVE_INFINITY, state);
-          if (!event || !isEnd(event)) continue;
-          if (event.channel?.id === legId || farHalf.includes(event.channel?.id ?? '')) {
-            return result('completed', talked());
-          }
-          await ari.hangup(legId);
-          return result('hangup', talked());
-        }
-      } finally {
-        await ari.destroyBridge(bridgeId).catch(() => undefined);
-        await cursor.close();
-      }
+          ringSeconds: input.ringSeconds,
+          legId: `${base}-leg-${attempt}`,
+          bridgeId: `${base}-bridge-${attempt}`,
+          ringbackId: `${base}-ringback-${attempt}`,
+          local: input.to.kind === 'number' && outboundDial.startsWith('Local/'),
+          resume: false,
+        },
+      );
+      return { outcome, talkSeconds, nextSeq };
+    },
+
+    /**
+     * Rings an agent offered by the routing workflow and connects the caller, recording the bridge. The
+     * ids come from the workflow, so a retry after a dead worker finds the conversation (or its end) in
+     * the event stream rather than ringing the agent again.
+     */
+    async connectAgent(input: ConnectAgentInput): Promise<DialAndBridgeResult> {
+      return dialAndBridge(
+        { ari, events, app },
+        {
+          caller: input,
+          fromSeq: input.fromSeq,
+          endpoint: input.endpoint,
+          callerId: input.callerId,
+          ringSeconds: input.ringSeconds,
+          legId: input.legId,
+          bridgeId: input.bridgeId,
+          ringbackId: `${input.legId}-ringback-${Context.current().info.attempt}`,
+          local: input.endpoint.startsWith('Local/'),
+          recordAs: input.recordAs,
+          resume: Context.current().info.attempt > 1,
+        },
+      );
     },
 
     /**
@@ -210,50 +171,7 @@ export function createCallControlActivities({ ari, events, app, outboundDial }: 
         await cursor.close();
       }
     },
-
-    /**
-     * The minimal queue until the ACD lands: hold music for the caller until the wait is over (overflow)
-     * or the caller leaves. No agent serves it yet, so it never answers `served`.
-     */
-    async holdInQueue(input: HoldInput): Promise<{ outcome: 'overflow' | 'hangup'; nextSeq: number }> {
-      const state = { nextSeq: input.fromSeq };
-      const cursor = await events.open(input.node, input.channelId, input.fromSeq);
-      try {
-        await ari.startMoh(input.channelId, input.mohClass).catch(goneAsHangup);
-        const until = Date.now() + input.holdSeconds * 1000;
-        for (;;) {
-          const event = await readUntil(cursor, input.channelId, until, state);
-          if (!event) {
-            await ari.stopMoh(input.channelId).catch(() => undefined);
-            return { outcome: 'overflow', nextSeq: state.nextSeq };
-          }
-          if (isEnd(event)) return { outcome: 'hangup', nextSeq: state.nextSeq };
-        }
-      } finally {
-        await cursor.close();
-      }
-    },
   };
-}
-
-/**
- * Why a dialed leg ended before answering. The cause says it on a SIP trunk; through a Local channel the
- * cause is lost (0) and the far half's last state (Busy, Ringing) and the ring time tell instead.
- */
-function unanswered(
-  cause: number,
-  farState: string,
-  ringMs: number,
-  ringSeconds: number,
-): TransferResult['outcome'] {
-  if (BUSY_CAUSES.has(cause) || farState === 'Busy') return 'busy';
-  if (NO_ANSWER_CAUSES.has(cause) || ringMs >= ringSeconds * 1000 - 500) return 'no_answer';
-  return 'failed';
-}
-
-/** A channel gone before the command is the caller hanging up; the event read next says so. */
-function goneAsHangup(err: unknown): void {
-  if (!(err instanceof ChannelGoneError)) throw err;
 }
 
 /** Asterisk reports seconds, and with silence detection on, how many of them had speech. */

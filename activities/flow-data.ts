@@ -17,10 +17,13 @@ export interface StoreRecordingInput {
   tenantId: string;
   /** Asterisk's name for the recording in its store. */
   name: string;
+  /** A voicemail left in a flow, or a conversation with an agent. @default 'voicemail' */
+  kind?: 'voicemail' | 'call';
   durationMs: number;
   callId: string;
-  flowId: string;
-  nodeId: string;
+  flowId?: string;
+  nodeId?: string;
+  agentId?: string;
   ticketQueue?: string;
 }
 
@@ -44,23 +47,30 @@ export function createFlowDataActivities({ pool, ari, media }: FlowDataDeps) {
         input.name,
       ]);
       if (existing.rows[0]) return { recordingId: existing.rows[0].id };
-      const response = await fetch(`${storedUrl(input.name)}/file`, { headers: { authorization: ariAuth } });
+      // A bridge recording is finalized just after the bridge goes: a moment's grace before a 404 is final.
+      let response = await fetch(`${storedUrl(input.name)}/file`, { headers: { authorization: ariAuth } });
+      for (let tries = 0; response.status === 404 && tries < 10; tries++) {
+        await new Promise((resolve) => setTimeout(resolve, 300));
+        response = await fetch(`${storedUrl(input.name)}/file`, { headers: { authorization: ariAuth } });
+      }
       if (response.status === 404)
         throw notFound('RecordingNotFound', `Asterisk has no recording ${input.name}`);
       if (!response.ok) throw new Error(`fetching recording ${input.name}: HTTP ${response.status}`);
       const audio = Buffer.from(await response.arrayBuffer());
       const { rows } = await pool.query<{ id: string }>(
-        `insert into recordings (tenant_id, kind, name, call_id, flow_id, node_id, ticket_queue, source_name,
-                                 duration_ms, audio)
-         values ($1, 'voicemail', $2, $3, $4, $5, $6, $7, $8, $9)
+        `insert into recordings (tenant_id, kind, name, call_id, flow_id, node_id, agent_id, ticket_queue,
+                                 source_name, duration_ms, audio)
+         values ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11)
          on conflict (source_name) do update set source_name = excluded.source_name
          returning id`,
         [
           input.tenantId,
-          `Voicemail from call ${input.callId}`,
+          input.kind ?? 'voicemail',
+          `${input.kind === 'call' ? 'Conversation' : 'Voicemail'} from call ${input.callId}`,
           input.callId,
-          input.flowId,
-          input.nodeId,
+          input.flowId ?? null,
+          input.nodeId ?? null,
+          input.agentId ?? null,
           input.ticketQueue ?? null,
           input.name,
           input.durationMs,

@@ -113,8 +113,31 @@ export class AriCommands {
 
   /** Makes (or finds, on a retry) a mixing bridge with this id. */
   async createBridge(bridgeId: string): Promise<void> {
-    await this.run('bridges.create', () =>
-      this.client.bridges.create!({ bridgeId, type: 'mixing', name: bridgeId }),
+    await this.run('bridges.createWithId', () =>
+      this.client.bridges.createWithId!({ bridgeId, type: 'mixing', name: bridgeId }),
+    );
+  }
+
+  /** Records the bridge's mix, both parties, into Asterisk's recording store. */
+  async recordBridge(bridgeId: string, name: string): Promise<void> {
+    await this.run('bridges.record', () =>
+      this.client.bridges.record!({ bridgeId, name, format: 'wav', ifExists: 'append', beep: false }),
+    );
+  }
+
+  /** Snoops on a channel into our app: what the supervisor hears (spy) or says (whisper). */
+  async snoop(
+    channelId: string,
+    options: {
+      snoopId: string;
+      spy: 'none' | 'both' | 'out' | 'in';
+      whisper: 'none' | 'both' | 'out' | 'in';
+      app: string;
+      appArgs: string;
+    },
+  ): Promise<void> {
+    await this.onChannel('channels.snoopChannelWithId', channelId, () =>
+      this.client.channels.snoopChannelWithId!({ channelId, ...options }),
     );
   }
 

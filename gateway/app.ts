@@ -12,6 +12,8 @@ import flowImport from './routes/flows/import';
 import numbers from './routes/numbers';
 import recordings from './routes/recordings';
 import tenant from './routes/tenant';
+import queues from './routes/queues';
+import agents from './routes/agents';
 import health from './routes/health';
 
 export interface GatewayOptions {
@@ -39,6 +41,8 @@ export async function buildGateway({ config, logger }: GatewayOptions): Promise<
       await v1.register(numbers, { prefix: '/numbers' });
       await v1.register(recordings, { prefix: '/recordings' });
       await v1.register(tenant, { prefix: '/tenant' });
+      await v1.register(queues, { prefix: '/queues' });
+      await v1.register(agents, { prefix: '/agents' });
     },
     { prefix: '/v1' },
   );

@@ -23,8 +23,9 @@ export class ForbiddenError extends Error {
   constructor(
     readonly role: string,
     readonly allowed: readonly string[],
+    reason?: string,
   ) {
-    super(`role ${role} may not do this; allowed: ${allowed.join(', ')}`);
+    super(reason ?? `role ${role} may not do this; allowed: ${allowed.join(', ')}`);
     this.name = 'ForbiddenError';
   }
 }

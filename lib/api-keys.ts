@@ -19,15 +19,19 @@ export interface ApiPrincipal {
   keyId: string;
   tenantId: string;
   role: Role;
+  /** For agent keys: the agent whose state the key may change. */
+  agentId?: string;
 }
 
 export async function findApiKey(pool: Pool, key: string): Promise<ApiPrincipal | undefined> {
-  const { rows } = await pool.query<{ id: string; tenant_id: string; role: Role }>(
-    'select id, tenant_id, role from api_keys where key_hash = $1 and revoked_at is null',
+  const { rows } = await pool.query<{ id: string; tenant_id: string; role: Role; agent_id: string | null }>(
+    'select id, tenant_id, role, agent_id from api_keys where key_hash = $1 and revoked_at is null',
     [hashApiKey(key)],
   );
   const row = rows[0];
-  return row && { keyId: row.id, tenantId: row.tenant_id, role: row.role };
+  return (
+    row && { keyId: row.id, tenantId: row.tenant_id, role: row.role, agentId: row.agent_id ?? undefined }
+  );
 }
 
 /** The default tenant and the bootstrap admin key from .env exist after this; safe to run at every start. */

@@ -2,6 +2,7 @@ import { Client } from '@temporalio/client';
 import { Worker } from '@temporalio/worker';
 import { monitorEventLoopDelay } from 'node:perf_hooks';
 import { createAriActivities } from '../activities/ari';
+import { createAcdActivities } from '../activities/acd';
 import { createCallControlActivities } from '../activities/call-control';
 import { createCdrActivities } from '../activities/cdr';
 import { createFlowDataActivities } from '../activities/flow-data';
@@ -34,6 +35,8 @@ async function main(): Promise<void> {
   const events = new JetStreamChannelEvents(nc.jetstream(), await nc.jetstreamManager());
   // TTS prompts and uploaded recordings share one directory Asterisk plays from.
   const media = { hostDir: config.TTS_HOST_DIR, asteriskDir: config.TTS_ASTERISK_DIR };
+  // Sharing the worker's connection is what lets the router start workflows eagerly on this worker.
+  const client = new Client({ connection, namespace: config.TEMPORAL_NAMESPACE });
   const worker = await Worker.create({
     connection,
     namespace: config.TEMPORAL_NAMESPACE,
@@ -49,6 +52,7 @@ async function main(): Promise<void> {
         outboundDial: config.OUTBOUND_DIAL,
       }),
       ...createCdrActivities(pool),
+      ...createAcdActivities({ pool, client, taskQueue: config.TEMPORAL_TASK_QUEUE }),
       ...createSpeechActivities(media),
       ...createFlowDataActivities({
         pool,
@@ -57,8 +61,6 @@ async function main(): Promise<void> {
       }),
     },
   });
-  // Sharing the worker's connection is what lets the router start workflows eagerly on this worker.
-  const client = new Client({ connection, namespace: config.TEMPORAL_NAMESPACE });
   const router = new CallRouter({
     nc,
     client,

@@ -1,5 +1,6 @@
 import { proxyActivities, proxyLocalActivities } from '@temporalio/workflow';
 import type { AriActivities } from '../activities/ari';
+import type { AcdActivities } from '../activities/acd';
 import type { CallControlActivities } from '../activities/call-control';
 import type { CdrActivities } from '../activities/cdr';
 import type { FlowDataActivities } from '../activities/flow-data';
@@ -80,3 +81,14 @@ export const flowHttp = (timeoutMs: number) =>
     startToCloseTimeout: timeoutMs + 5000,
     retry: { maximumAttempts: 1 },
   });
+
+/** The routing workflow and queue settings: quick; a queue that is gone is final. */
+export const acd = proxyActivities<AcdActivities>({
+  startToCloseTimeout: '10 seconds',
+  retry: {
+    initialInterval: '200 milliseconds',
+    backoffCoefficient: 2,
+    maximumInterval: '5 seconds',
+    nonRetryableErrorTypes: ['QueueNotFound'],
+  },
+});

@@ -1,6 +1,7 @@
 import { defineQuery } from '@temporalio/workflow';
 import type { CallInput, CallStatus } from './call-contract';
 import type { FlowDefinition } from './flow/definition';
+import type { QueuedCall } from './acd/wait-in-queue';
 import type { FlowStep } from './flow/interpreter';
 
 export type { FlowStep };
@@ -16,6 +17,8 @@ export interface FlowCallStatus extends CallStatus {
   currentNode?: string;
   /** Every node entered, subflows' included, with how it was left. */
   path: FlowStep[];
+  /** While in an ACD queue: which, since when, and the agent ringing or talking. */
+  queue?: QueuedCall;
   /** The flow's variables; secret ones read `***`. */
   variables: Record<string, string>;
 }

@@ -28,6 +28,10 @@ export async function FlowCallWorkflow(input: FlowCallInput): Promise<FlowCallSt
     cursor: input.eventSeq,
     tenantId: input.tenantId,
     callId,
+    from: input.from,
+    onQueue: (queued) => {
+      status.queue = queued && { ...queued };
+    },
   };
   const run: FlowRun = {
     variables: initialVariables(definition, {

@@ -1,3 +1,4 @@
 // Every workflow the worker registers; one workflow per file.
 export { CallWorkflow } from './call';
 export { FlowCallWorkflow } from './flow-call';
+export { AcdWorkflow } from './acd';

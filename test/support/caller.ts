@@ -12,6 +12,8 @@ export interface CallerScript {
   delaySec?: number;
   /** An Asterisk sound the caller says after the digits (into a voicemail, to an agent). */
   play?: string;
+  /** A tone the caller sends all along (Playtones syntax, e.g. '440'): tells its audio apart in recordings. */
+  tone?: string;
   /** Seconds the caller stays on after the digits before hanging up. @default 10 */
   holdSec?: number;
 }
@@ -23,6 +25,8 @@ export interface PlacedCall {
   workflowId: string;
   /** What the caller heard, recorded by MixMonitor inside the Asterisk chroot (Asterisk's path). */
   recording: string;
+  /** Only what the caller heard (Asterisk's path). */
+  heard: string;
 }
 
 /**
@@ -37,6 +41,7 @@ export async function placeCall(ari: AriCommands, app: string, node: string, scr
     inboundChannelId: `${id}-in`,
     workflowId: callWorkflowId(node, `${id}-in`),
     recording: `/var/spool/asterisk/recording/caller-${id}.wav`,
+    heard: `/var/spool/asterisk/recording/caller-${id}-heard.wav`,
   };
   await ari.originate({
     endpoint: `Local/${script.to ?? '5551000'}@inbound/n`,
@@ -54,6 +59,7 @@ export async function placeCall(ari: AriCommands, app: string, node: string, scr
       CALLER_DELAY: String(script.delaySec ?? 1),
       CALLER_HOLD: String(script.holdSec ?? 10),
       CALLER_PLAY: script.play ?? '',
+      CALLER_TONE: script.tone ?? '',
     },
   });
   return call;

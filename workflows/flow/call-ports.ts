@@ -1,5 +1,6 @@
 import { ActivityFailure, CancellationScope } from '@temporalio/workflow';
 import { callControl, flowData, flowHttp, mediaWait, speech, ariCommand } from '../activity-profiles';
+import { waitInQueue, type QueuedCall } from '../acd/wait-in-queue';
 import { asteriskMedia } from './asterisk-media';
 import { CallerHungUp, type FlowPorts, type MediaItem } from './ports';
 
@@ -10,10 +11,11 @@ export interface CallLine {
   cursor: number;
   tenantId: string;
   callId: string;
+  /** The caller's number, shown to agents and supervisors. */
+  from: string;
+  /** Told where the call is while it waits in or talks from an ACD queue. */
+  onQueue?: (call: QueuedCall | undefined) => void;
 }
-
-/** Seconds on hold in the minimal queue when the node sets no limit. */
-const DEFAULT_QUEUE_WAIT_SEC = 300;
 
 /** The interpreter's ports on a real call: every effect is an activity, so the workflow replays them. */
 export function callPorts(line: CallLine): FlowPorts {
@@ -105,14 +107,18 @@ export function callPorts(line: CallLine): FlowPorts {
     },
 
     async queue(request) {
-      const result = await callControl.holdInQueue({
-        ...ref(),
-        holdSeconds: request.maxWaitSec ?? DEFAULT_QUEUE_WAIT_SEC,
-        mohClass: 'default',
-      });
-      line.cursor = result.nextSeq;
-      if (result.outcome === 'hangup') throw new CallerHungUp();
-      return result.outcome;
+      try {
+        return await waitInQueue(line, request, (call) => line.onQueue?.(call));
+      } catch (err) {
+        // A queue deleted after the flow was published: the caller goes on by the overflow exit.
+        if (
+          err instanceof ActivityFailure &&
+          (err.cause as { type?: string } | undefined)?.type === 'QueueNotFound'
+        ) {
+          return 'overflow';
+        }
+        throw err;
+      }
     },
 
     async loadFlow(flowId, version) {

@@ -18,11 +18,12 @@ const MAX_UPLOAD_BYTES = 20 * 1024 * 1024;
 const Recording = z
   .object({
     id: z.string().uuid(),
-    kind: z.enum(['voicemail', 'prompt']),
+    kind: z.enum(['voicemail', 'prompt', 'call']),
     name: z.string(),
     callId: z.string().nullable(),
     flowId: z.string().nullable(),
     nodeId: z.string().nullable(),
+    agentId: z.string().nullable(),
     ticketQueue: z.string().nullable(),
     durationMs: z.number().int(),
     bytes: z.number().int(),
@@ -33,16 +34,17 @@ const Recording = z
 const RecordingId = z.object({ id: z.string().uuid('a recording id is a UUID') });
 const errors = { 400: ErrorBody, 401: ErrorBody, 403: ErrorBody, 404: ErrorBody, 415: ErrorBody };
 
-const COLUMNS = `id, kind, name, call_id, flow_id, node_id, ticket_queue, duration_ms,
+const COLUMNS = `id, kind, name, call_id, flow_id, node_id, agent_id, ticket_queue, duration_ms,
   octet_length(audio) as bytes, created_at`;
 
 interface RecordingRow {
   id: string;
-  kind: 'voicemail' | 'prompt';
+  kind: 'voicemail' | 'prompt' | 'call';
   name: string;
   call_id: string | null;
   flow_id: string | null;
   node_id: string | null;
+  agent_id: string | null;
   ticket_queue: string | null;
   duration_ms: number;
   bytes: number;
@@ -56,6 +58,7 @@ const toRecording = (r: RecordingRow) => ({
   callId: r.call_id,
   flowId: r.flow_id,
   nodeId: r.node_id,
+  agentId: r.agent_id,
   ticketQueue: r.ticket_queue,
   durationMs: r.duration_ms,
   bytes: Number(r.bytes),
@@ -108,7 +111,8 @@ const recordings: FastifyPluginAsyncZod = async (app) => {
       schema: {
         tags: ['recordings'],
         querystring: z.object({
-          kind: z.enum(['voicemail', 'prompt']).optional(),
+          kind: z.enum(['voicemail', 'prompt', 'call']).optional(),
+          callId: z.string().max(200).optional(),
           limit: z.coerce.number().int().min(1).max(500).default(100),
         }),
         response: { 200: z.object({ recordings: z.array(Recording) }), ...errors },
@@ -117,8 +121,14 @@ const recordings: FastifyPluginAsyncZod = async (app) => {
     async (request) => {
       const { rows } = await app.pg.query<RecordingRow>(
         `select ${COLUMNS} from recordings where tenant_id = $1 and ($2::text is null or kind = $2)
+            and ($4::text is null or call_id = $4)
           order by created_at desc limit $3`,
-        [request.principal.tenantId, request.query.kind ?? null, request.query.limit],
+        [
+          request.principal.tenantId,
+          request.query.kind ?? null,
+          request.query.limit,
+          request.query.callId ?? null,
+        ],
       );
       return { recordings: rows.map(toRecording) };
     },
