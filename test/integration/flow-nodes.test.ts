@@ -133,7 +133,7 @@ test('voicemail: the caller speaks after the beep and hangs up; the message is s
   expect(stats.rms).toBeGreaterThan(0.01);
 }, 60_000);
 
-test('http, say date, an uploaded prompt, a subflow and the hold-music queue on one call; simulate agrees', async () => {
+test('http, say date, an uploaded prompt, a subflow and a queue with no agent on one call; simulate agrees', async () => {
   const allow = await stack.api('/v1/tenant/http-allow-hosts', json('PUT', { hosts: ['127.0.0.1'] }));
   expect(allow.body.httpAllowHosts).toEqual(['127.0.0.1']);
 
@@ -167,6 +167,9 @@ test('http, say date, an uploaded prompt, a subflow and the hold-music queue on 
     },
     false,
   );
+  // A queue nobody staffs: hold music until the node's wait limit, then overflow.
+  const emptyQueue = await stack.api('/v1/queues', json('POST', { name: `Nobody ${Date.now()}` }));
+  expect(emptyQueue.status).toBe(201);
   const port = (crm.address() as AddressInfo).port;
   const definition = {
     schemaVersion: 1,
@@ -189,7 +192,7 @@ test('http, say date, an uploaded prompt, a subflow and the hold-music queue on 
       {
         id: 'hold',
         type: 'queue',
-        params: { queueId: '00000000-0000-4000-8000-00000000000a', maxWaitSec: 5 },
+        params: { queueId: emptyQueue.body.id, maxWaitSec: 5 },
       },
       { id: 'bye', type: 'hangup' },
     ],

@@ -195,6 +195,7 @@ test('a node that cannot run on calls yet keeps the flow from being published', 
   const refused = await call('POST', `/v1/flows/${flow.id}/publish`);
   expect(refused.statusCode).toBe(422);
   expect(refused.json().problems).toEqual([
+    expect.objectContaining({ code: 'unknown_queue', nodeId: 'hello' }),
     expect.objectContaining({ code: 'not_runnable', nodeId: 'hello' }),
   ]);
 });

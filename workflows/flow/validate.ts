@@ -18,6 +18,7 @@ export const ProblemCode = {
   NotRunnable: 'not_runnable',
   UnknownRecording: 'unknown_recording',
   UnknownSubflow: 'unknown_subflow',
+  UnknownQueue: 'unknown_queue',
 } as const;
 export type ProblemCode = (typeof ProblemCode)[keyof typeof ProblemCode];
 
@@ -41,6 +42,7 @@ export interface ValidateOptions {
   references?: {
     recordingExists(id: string): boolean;
     flowPublished(id: string): boolean;
+    queueExists(id: string): boolean;
   };
 }
 
@@ -364,6 +366,17 @@ function missingReferences(
       }
     };
     visit(node.params, `nodes.${node.index}.params`);
+    const queueId = (node.params as { queueId?: unknown }).queueId;
+    if ((node.spec.type === 'queue' || node.spec.type === 'callback') && typeof queueId === 'string') {
+      if (!references.queueExists(queueId)) {
+        problems.push({
+          code: ProblemCode.UnknownQueue,
+          nodeId: node.id,
+          path: `nodes.${node.index}.params.queueId`,
+          message: `queue ${queueId} does not exist`,
+        });
+      }
+    }
     if (node.spec.type === 'subflow') {
       const target = (node.params as { flowId: string }).flowId;
       if (!references.flowPublished(target)) {

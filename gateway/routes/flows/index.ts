@@ -22,11 +22,16 @@ const flows: FastifyPluginAsyncZod = async (app) => {
   const check = async (tenantId: string, flowId: string, definition: unknown) => {
     const calls = await store(tenantId).publishedSubflowCalls();
     const recordings = await store(tenantId).recordingIds();
+    const queues = await store(tenantId).queueIds();
     const problems = validateFlow(definition, {
       flowId,
       subflowsOf: (id) => calls.get(id),
       runnable: runnableOnCalls,
-      references: { recordingExists: (id) => recordings.has(id), flowPublished: (id) => calls.has(id) },
+      references: {
+        recordingExists: (id) => recordings.has(id),
+        flowPublished: (id) => calls.has(id),
+        queueExists: (id) => queues.has(id),
+      },
     });
     return { valid: problems.length === 0, problems };
   };

@@ -180,6 +180,15 @@ export class FlowStore {
     return new Set(rows.map((r) => r.id));
   }
 
+  /** The tenant's queues, for checking queue and callback nodes. */
+  async queueIds(): Promise<Set<string>> {
+    const { rows } = await this.pool.query<{ id: string }>(
+      'select id from queues where tenant_id = $1 and deleted_at is null',
+      [this.tenantId],
+    );
+    return new Set(rows.map((r) => r.id));
+  }
+
   /** For subflow recursion checks: the flows each of this tenant's latest published versions calls. */
   async publishedSubflowCalls(): Promise<Map<string, string[]>> {
     const { rows } = await this.pool.query<{ flow_id: string; definition: FlowDefinition }>(
