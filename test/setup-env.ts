@@ -11,4 +11,6 @@ const defaults: Record<string, string> = {
   OUTBOUND_DIAL: 'Local/{number}@synthetic-party/n',
   LOG_LEVEL: 'warn',
 };
-for (const [key, value] of Object.entries(defaults)) process.env[key] = value;
+// CTICLOUD_TEST_* overrides let a second suite run beside this one (its own app, task queue, port, tenant).
+for (const [key, value] of Object.entries(defaults))
+  process.env[key] = process.env[`CTICLOUD_TEST_${key}`] ?? value;
