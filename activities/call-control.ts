@@ -1,7 +1,8 @@
 import { Context } from '@temporalio/activity';
 import type { AriCommands } from '../asterisk/ari-commands';
 import type { AriEvent } from '../asterisk/ari-events';
-import { dialAndBridge, goneAsHangup, type DialAndBridgeResult } from './dial-bridge';
+import { dialAgentThenCustomer, type AgentFirstParams, type AgentFirstResult } from './callback-dial';
+import { dialAndBridge, type DialAndBridgeResult } from './dial-bridge';
 import { isEnd, nextEvent, type ChannelRef } from './ari';
 import type { ChannelEventCursor, ChannelEventSource } from './channel-events';
 
@@ -52,6 +53,8 @@ export interface CallControlDeps {
   app: string;
   /** Dial string for numbers, `{number}` replaced, e.g. `PJSIP/{number}@trunk`. */
   outboundDial: string;
+  /** This worker's Asterisk (ASTERISK_NODE): where calls without a channel yet are dialed. */
+  node: string;
 }
 
 /** Ids that are the same on every attempt of this activity, with the attempt number appended. */
@@ -73,7 +76,7 @@ async function readUntil(
   return next?.event;
 }
 
-export function createCallControlActivities({ ari, events, app, outboundDial }: CallControlDeps) {
+export function createCallControlActivities({ ari, events, app, outboundDial, node }: CallControlDeps) {
   return {
     /**
      * Dials another party with ringback for the caller, bridges the two when it answers and waits until
@@ -125,6 +128,20 @@ export function createCallControlActivities({ ari, events, app, outboundDial }: 
           recordAs: input.recordAs,
           resume: Context.current().info.attempt > 1,
         },
+      );
+    },
+
+    /** Where the event stream is now: the start of reading for calls that have no channel yet. */
+    async eventPosition(): Promise<number> {
+      return events.position();
+    },
+
+    /** One callback attempt, agent first; see dialAgentThenCustomer. */
+    async callbackAttempt(input: AgentFirstParams): Promise<AgentFirstResult> {
+      return dialAgentThenCustomer(
+        { ari, events, app, outboundDial, node },
+        input,
+        Context.current().info.attempt > 1,
       );
     },
 

@@ -16,6 +16,8 @@ export interface SequencedEvent {
 export interface ChannelEventSource {
   /** Several channels (a call and the leg it dialed) read as one sequence of events. */
   open(node: string, channelId: string | readonly string[], fromSeq: number): Promise<ChannelEventCursor>;
+  /** The stream's next sequence: where a reader of events yet to come starts. */
+  position(): Promise<number>;
 }
 
 export interface ChannelEventCursor {
@@ -51,6 +53,11 @@ export class JetStreamChannelEvents implements ChannelEventSource {
       opened.map((o) => o.messages),
       () => Promise.all(opened.map((o) => o.release())).then(() => undefined),
     );
+  }
+
+  async position(): Promise<number> {
+    const info = await this.jsm.streams.info(ARI_STREAM);
+    return info.state.last_seq + 1;
   }
 
   private async consume(node: string, channelId: string, fromSeq: number) {

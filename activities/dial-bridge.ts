@@ -158,7 +158,7 @@ export async function dialAndBridge(
  * Why a dialed leg ended before answering. The cause says it on a SIP trunk; through a Local channel the
  * cause is lost (0) and the far half's last state (Busy, Ringing) and the ring time tell instead.
  */
-function unanswered(
+export function unanswered(
   cause: number,
   farState: string,
   ringMs: number,

@@ -6,6 +6,7 @@ import errorHandler from './plugins/error-handler';
 import external from './plugins/external';
 import openapi from './plugins/openapi';
 import calls from './routes/calls';
+import callMonitor from './routes/calls/monitor';
 import flows from './routes/flows';
 import simulate from './routes/flows/simulate';
 import flowImport from './routes/flows/import';
@@ -14,6 +15,7 @@ import recordings from './routes/recordings';
 import tenant from './routes/tenant';
 import queues from './routes/queues';
 import agents from './routes/agents';
+import callbacks from './routes/callbacks';
 import health from './routes/health';
 
 export interface GatewayOptions {
@@ -35,6 +37,7 @@ export async function buildGateway({ config, logger }: GatewayOptions): Promise<
     async (v1) => {
       await v1.register(auth);
       await v1.register(calls, { prefix: '/calls' });
+      await v1.register(callMonitor, { prefix: '/calls' });
       await v1.register(flows, { prefix: '/flows' });
       await v1.register(simulate, { prefix: '/flows' });
       await v1.register(flowImport, { prefix: '/flows' });
@@ -43,6 +46,7 @@ export async function buildGateway({ config, logger }: GatewayOptions): Promise<
       await v1.register(tenant, { prefix: '/tenant' });
       await v1.register(queues, { prefix: '/queues' });
       await v1.register(agents, { prefix: '/agents' });
+      await v1.register(callbacks, { prefix: '/callbacks' });
     },
     { prefix: '/v1' },
   );

@@ -71,7 +71,7 @@ export type SimulationScript = z.infer<typeof SimulationScript>;
 
 export interface SimulationEvent {
   nodeId: string;
-  kind: 'prompt' | 'input' | 'http' | 'transfer' | 'voicemail' | 'queue' | 'hangup';
+  kind: 'prompt' | 'input' | 'http' | 'transfer' | 'voicemail' | 'queue' | 'callback' | 'hangup';
   /** What was played, for prompts. */
   media?: MediaItem[];
   digits?: string;
@@ -192,6 +192,10 @@ export async function simulateFlow(
       const outcome = take(queues, 'overflow' as const);
       note({ kind: 'queue', outcome });
       return outcome;
+    },
+    async createCallback({ queueId }) {
+      note({ kind: 'callback', outcome: `queue ${queueId}` });
+      return '00000000-0000-4000-8000-00000000000c';
     },
     async loadFlow(flowId, version) {
       const loaded = await env.loadFlow(flowId, version);

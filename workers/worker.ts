@@ -50,6 +50,7 @@ async function main(): Promise<void> {
         events,
         app: config.ARI_APP,
         outboundDial: config.OUTBOUND_DIAL,
+        node: config.ASTERISK_NODE,
       }),
       ...createCdrActivities(pool),
       ...createAcdActivities({ pool, client, taskQueue: config.TEMPORAL_TASK_QUEUE }),

@@ -2,3 +2,4 @@
 export { CallWorkflow } from './call';
 export { FlowCallWorkflow } from './flow-call';
 export { AcdWorkflow } from './acd';
+export { CallbackWorkflow } from './callback';

@@ -1,7 +1,7 @@
-import type { FlowCallStatus } from '../../workflows/flow-call-contract';
-import { placeCall, type PlacedCall } from '../support/caller';
+import { acdKit, json } from '../support/acd';
+import { createApiKey } from '../support/keys';
 import { hostPath, waitForFile } from '../support/media';
-import { callWorkflow, startStack, type TestStack } from '../support/stack';
+import { startStack, type TestStack } from '../support/stack';
 import { toneShare } from '../support/tones';
 import { mkdtemp, writeFile } from 'node:fs/promises';
 import os from 'node:os';
@@ -15,90 +15,24 @@ afterAll(async () => {
   await stack?.close();
 });
 
-const json = (method: string, body?: unknown): RequestInit => ({
-  method,
-  body: body === undefined ? undefined : JSON.stringify(body),
-  headers: body === undefined ? undefined : { 'content-type': 'application/json' },
-});
-const unique = (name: string) => `${name} ${Date.now()}-${Math.round(Math.random() * 1e6)}`;
-
-async function createQueue(settings: Record<string, unknown> = {}) {
-  const queue = await stack.api(
-    '/v1/queues',
-    json('POST', {
-      name: unique('Q'),
-      wrapUpSec: 1,
-      ringTimeoutSec: 5,
-      announce: { position: false, estimatedWait: false },
-      ...settings,
-    }),
-  );
-  expect(queue.status).toBe(201);
-  return queue.body as { id: string };
-}
-
-async function createAgent(ext: string, queueIds: string[], skills: { name: string; level: number }[] = []) {
-  const agent = await stack.api(
-    '/v1/agents',
-    json('POST', {
-      name: unique(`agent ${ext}`),
-      endpoint: `Local/${ext}@synthetic-agent/n`,
-      queueIds,
-      skills,
-    }),
-  );
-  expect(agent.status).toBe(201);
-  return agent.body as { id: string };
-}
-
-const setState = (agentId: string, state: string, reason?: string) =>
-  stack.api(`/v1/agents/${agentId}/state`, json('POST', { state, reason }));
-
-/** A published flow: queue, then hang up either way; answers the number that reaches it. */
-async function queueFlow(queueId: string, params: Record<string, unknown> = {}) {
-  const flow = await stack.api(
-    '/v1/flows',
-    json('POST', {
-      name: unique('ACD'),
-      definition: {
-        schemaVersion: 1,
-        start: 'wait',
-        nodes: [
-          { id: 'wait', type: 'queue', params: { queueId, ...params } },
-          { id: 'served', type: 'hangup' },
-          { id: 'overflow', type: 'hangup' },
-        ],
-        edges: [
-          { from: 'wait', exit: 'served', to: 'served' },
-          { from: 'wait', exit: 'overflow', to: 'overflow' },
-        ],
-      },
-    }),
-  );
-  expect((await stack.api(`/v1/flows/${flow.body.id}/publish`, json('POST'))).status).toBe(201);
-  const number = `5${Date.now() % 10_000_000}`;
-  expect((await stack.api('/v1/numbers', json('POST', { number, flowId: flow.body.id }))).status).toBe(201);
-  return number;
-}
-
-const call = (to: string, extra: Parameters<typeof placeCall>[3] = {}) =>
-  placeCall(stack.ari, stack.config.ARI_APP, stack.config.ASTERISK_NODE, {
-    to,
-    holdSec: 60,
-    tone: '440',
-    ...extra,
-  });
-const resultOf = async (c: PlacedCall, timeoutMs = 60_000) =>
-  (await (await callWorkflow(stack.temporal, c.workflowId)).result()) as FlowCallStatus;
+const kit = () => acdKit(stack);
 
 test('a caller is connected to an available agent; the recording has both of them', async () => {
-  const queue = await createQueue();
-  const agent = await createAgent('106', [queue.id]);
+  const { queue: makeQueue, agent: makeAgent, setState, queueFlow, call, result } = kit();
+  const queue = await makeQueue();
+  const agent = await makeAgent('106', [queue.id]);
   expect((await setState(agent.id, 'available')).body).toMatchObject({ state: 'available' });
   const number = await queueFlow(queue.id);
 
   const caller = await call(number);
-  const status = await resultOf(caller);
+  // While the agent is on the call, nobody can move them: 409 says why.
+  for (let i = 0; i < 50 && (await stack.api(`/v1/agents/${agent.id}`)).body.state !== 'on_call'; i++) {
+    await new Promise((r) => setTimeout(r, 200));
+  }
+  const busy = await setState(agent.id, 'not_ready', 'break');
+  expect(busy.status).toBe(409);
+  expect(busy.body.message).toMatch(/on_call cannot become not_ready; allowed: none until the call ends/);
+  const status = await result(caller);
   expect(status.path.map((s) => `${s.nodeId}:${s.exit ?? ''}`)).toEqual(['wait:served', 'served:']);
 
   const { body } = await stack.api(`/v1/recordings?kind=call&callId=${caller.workflowId}`);
@@ -118,3 +52,91 @@ test('a caller is connected to an available agent; the recording has both of the
   expect(after.body.callsHandled).toBe(1);
   await waitForFile(hostPath(caller.heard));
 }, 90_000);
+
+test('an agent who does not answer is made not ready and the caller goes to the next agent', async () => {
+  const { queue: makeQueue, agent: makeAgent, setState, queueFlow, call, result } = kit();
+  const queue = await makeQueue({ ringTimeoutSec: 5 });
+  const silent = await makeAgent('901', [queue.id]);
+  const answering = await makeAgent('104', [queue.id]);
+  // The silent agent has been idle longest: longest-idle offers the call to them first.
+  await setState(silent.id, 'available');
+  await setState(answering.id, 'available');
+  const number = await queueFlow(queue.id);
+  const status = await result(await call(number));
+  expect(status.path.map((s) => s.exit)).toEqual(['served', undefined]);
+  const after = await stack.api(`/v1/agents/${silent.id}`);
+  expect(after.body).toMatchObject({ state: 'not_ready', reason: 'ring_timeout' });
+  expect((await stack.api(`/v1/agents/${answering.id}`)).body.callsHandled).toBe(1);
+}, 90_000);
+
+test('higher priority first, then who came first; skills decide who may take a call; overflow after the wait', async () => {
+  const { queue: makeQueue, agent: makeAgent, setState, queueFlow, call, result } = kit();
+  const queue = await makeQueue({ wrapUpSec: 0 });
+  const agent = await makeAgent('103', [queue.id], [{ name: 'french', level: 2 }]);
+  const normal = await queueFlow(queue.id);
+  const urgent = await queueFlow(queue.id, { priority: 5 });
+  const expert = await queueFlow(queue.id, { skills: [{ name: 'french', minLevel: 5 }], maxWaitSec: 20 });
+
+  const first = await call(normal);
+  await new Promise((r) => setTimeout(r, 1500));
+  const second = await call(normal);
+  await new Promise((r) => setTimeout(r, 1500));
+  const third = await call(urgent);
+  const unserved = await call(expert);
+  await new Promise((r) => setTimeout(r, 2000));
+  // Everyone waits; the stats show it.
+  const stats = await stack.api(`/v1/queues/${queue.id}/stats`);
+  expect(stats.body).toMatchObject({ waiting: 4 });
+  expect(stats.body.callers.map((c: { entryId: string }) => c.entryId)).toEqual(
+    expect.arrayContaining([first.workflowId, second.workflowId, third.workflowId, unserved.workflowId]),
+  );
+
+  await setState(agent.id, 'available');
+  const done = await Promise.all([first, second, third].map(result));
+  const servedAt = done.map((s) => Date.parse(s.endedAt!));
+  // The urgent caller, then the first, then the second: each talk lasts 3 s with one agent.
+  expect(servedAt[2]).toBeLessThan(servedAt[0]!);
+  expect(servedAt[0]).toBeLessThan(servedAt[1]!);
+  // Nobody has french at level 5: that caller overflows after its 20 s.
+  const overflowed = await result(unserved);
+  expect(overflowed.path[0]).toMatchObject({ nodeId: 'wait', exit: 'overflow' });
+
+  const after = await stack.api(`/v1/queues/${queue.id}/stats`);
+  expect(after.body).toMatchObject({ waiting: 0, answered60m: 3, abandoned60m: 1 });
+  expect(after.body.serviceLevel.last15m).toBeGreaterThanOrEqual(0);
+}, 120_000);
+
+test('agent states: on_call is never requested; an agent key changes only its own agent', async () => {
+  const { queue: makeQueue, agent: makeAgent, setState } = kit();
+  const queue = await makeQueue();
+  const agent = await makeAgent('105', [queue.id]);
+  const other = await makeAgent('107', [queue.id]);
+  expect((await setState(agent.id, 'not_ready', 'lunch')).body).toMatchObject({
+    state: 'not_ready',
+    reason: 'lunch',
+  });
+  const bad = await stack.api(`/v1/agents/${agent.id}/state`, json('POST', { state: 'on_call' }));
+  expect(bad.status).toBe(400);
+  expect(bad.body.message).toMatch(/state/);
+  const key = await createApiKey(stack.pool, 'default', 'agent', 'agent key');
+  await stack.pool.query('update api_keys set agent_id = $1 where prefix = $2', [agent.id, key.slice(0, 8)]);
+  const own = await stack.api(`/v1/agents/${agent.id}/state`, {
+    ...json('POST', { state: 'available' }),
+    key,
+  });
+  expect(own.body).toMatchObject({ state: 'available' });
+  const theirs = await stack.api(`/v1/agents/${other.id}/state`, {
+    ...json('POST', { state: 'available' }),
+    key,
+  });
+  expect(theirs.status).toBe(403);
+  await setState(agent.id, 'offline');
+  const fromOffline = await stack.api(`/v1/agents/${agent.id}/state`, json('POST', { state: 'offline' }));
+  expect(fromOffline.status).toBe(200);
+});
+
+test('every call of this file replays deterministically from its history', async () => {
+  const { replayed, failures } = await stack.replayCalls();
+  expect(failures).toEqual([]);
+  expect(replayed).toBeGreaterThan(0);
+}, 120_000);

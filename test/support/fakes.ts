@@ -15,7 +15,15 @@ export class FakeChannelEvents implements ChannelEventSource {
     return seq;
   }
 
-  async open(_node: string, _channelId: string, fromSeq: number): Promise<ChannelEventCursor> {
+  async position(): Promise<number> {
+    return this.log.length + 1;
+  }
+
+  async open(
+    _node: string,
+    _channelId: string | readonly string[],
+    fromSeq: number,
+  ): Promise<ChannelEventCursor> {
     let next = Math.max(1, fromSeq);
     return {
       next: async (timeoutMs) => {

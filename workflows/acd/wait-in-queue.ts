@@ -167,6 +167,7 @@ export async function waitInQueue(
       }
       if (Date.now() >= deadline) {
         await leave('overflow');
+        line.lastQueued = { queueId: queue.id, enqueuedAt: queued.enqueuedAt };
         await ariCommand.stopMoh(channel).catch(() => undefined);
         report(undefined);
         return 'overflow';

@@ -1,4 +1,6 @@
-import { ActivityFailure, CancellationScope } from '@temporalio/workflow';
+import { ActivityFailure, CancellationScope, startChild, uuid4 } from '@temporalio/workflow';
+import { CallSearchAttributes } from '../call-contract';
+import { callbackWorkflowId, type CallbackRequest } from '../callback-contract';
 import { callControl, flowData, flowHttp, mediaWait, speech, ariCommand } from '../activity-profiles';
 import { waitInQueue, type QueuedCall } from '../acd/wait-in-queue';
 import { asteriskMedia } from './asterisk-media';
@@ -13,6 +15,8 @@ export interface CallLine {
   callId: string;
   /** The caller's number, shown to agents and supervisors. */
   from: string;
+  /** The queue the caller last left by overflow, and since when they had waited: kept by a callback. */
+  lastQueued?: { queueId: string; enqueuedAt: string };
   /** Told where the call is while it waits in or talks from an ACD queue. */
   onQueue?: (call: QueuedCall | undefined) => void;
 }
@@ -119,6 +123,33 @@ export function callPorts(line: CallLine): FlowPorts {
         }
         throw err;
       }
+    },
+
+    async createCallback({ queueId, number }) {
+      const callbackId = uuid4();
+      // The caller's place: when they entered this queue, if they just waited in it.
+      const place = line.lastQueued?.queueId === queueId ? line.lastQueued.enqueuedAt : undefined;
+      const request: CallbackRequest = {
+        tenantId: line.tenantId,
+        number,
+        queueId,
+        maxAttempts: 3,
+        retryDelaysSec: [60, 300, 900],
+        priority: 0,
+        enqueuedAt: place,
+        fromCall: line.callId,
+      };
+      await startChild('CallbackWorkflow', {
+        workflowId: callbackWorkflowId(callbackId),
+        args: [{ callbackId, request, createdAt: new Date().toISOString() }],
+        // The callback outlives the call that asked for it.
+        parentClosePolicy: 'ABANDON',
+        typedSearchAttributes: [
+          { key: CallSearchAttributes.tenant, value: line.tenantId },
+          { key: CallSearchAttributes.caller, value: number },
+        ],
+      });
+      return callbackId;
     },
 
     async loadFlow(flowId, version) {

@@ -2,7 +2,7 @@ import type { z } from 'zod';
 import { holds, parseExpression } from './expression';
 import { isOpen } from './hours';
 import type { FlowStep } from './interpreter';
-import type { gather, menu, voicemail } from './nodes/input';
+import type { callback, gather, menu, voicemail } from './nodes/input';
 import type { http, queue, transfer } from './nodes/integration';
 import type { branch, hours, set, subflow } from './nodes/logic';
 import type { hangup, play, say } from './nodes/media';
@@ -170,6 +170,22 @@ const voicemailNode: Handler<typeof voicemail> = async (p, { ports, variables, s
   return recordingId ? 'recorded' : 'empty';
 };
 
+const callbackNode: Handler<typeof callback> = async (p, { ports, variables, step }) => {
+  const digit = await ports.collect({
+    prompt: resolve(p.prompt, variables),
+    maxDigits: 1,
+    terminator: '',
+    timeoutMs: 5000,
+  });
+  if (digit !== p.acceptDigit) return 'declined';
+  const callbackId = await ports.createCallback({
+    queueId: p.queueId,
+    number: variables['caller.number'] ?? '',
+  });
+  step.detail = { callbackId };
+  return 'accepted';
+};
+
 const subflowNode: Handler<typeof subflow> = async (p, { runSubflow }) =>
   (await runSubflow(p.flowId, p.version)) === 'hung_up' ? NodeEnd.HungUp : 'next';
 
@@ -193,6 +209,7 @@ export const HANDLERS: Record<string, AnyHandler> = {
   queue: queueNode as AnyHandler,
   transfer: transferNode as AnyHandler,
   voicemail: voicemailNode as AnyHandler,
+  callback: callbackNode as AnyHandler,
   subflow: subflowNode as AnyHandler,
   return: returnNode,
   hangup: hangupNode as AnyHandler,

@@ -44,3 +44,20 @@ export function isOpen(params: HoursParams, at: Date): boolean {
     (r) => (r.days as string[]).includes(local.weekday) && r.open <= local.time && local.time < r.close,
   );
 }
+
+/**
+ * The first minute at or after `from` when the hours are open, or undefined when they do not open within
+ * `withinDays`. Steps by 15 minutes, then back by minutes: opening times are on the minute.
+ */
+export function nextOpening(params: HoursParams, from: Date, withinDays = 14): Date | undefined {
+  if (isOpen(params, from)) return from;
+  const step = 15 * 60_000;
+  const start = Math.ceil(from.getTime() / 60_000) * 60_000;
+  for (let t = start; t <= from.getTime() + withinDays * 86_400_000; t += step) {
+    if (!isOpen(params, new Date(t))) continue;
+    let open = t;
+    while (open - 60_000 > from.getTime() && isOpen(params, new Date(open - 60_000))) open -= 60_000;
+    return new Date(open);
+  }
+  return undefined;
+}

@@ -88,6 +88,8 @@ export interface FlowPorts {
   transfer(request: TransferRequest): Promise<TransferOutcome>;
   record(request: RecordRequest): Promise<RecordResult>;
   queue(request: QueueRequest): Promise<'served' | 'overflow'>;
+  /** Owes the caller a callback from this queue, keeping their place when they just waited in it. */
+  createCallback(request: { queueId: string; number: string }): Promise<string>;
   /** A published version of another flow, its parameters normalized; the rollout picks when no version. */
   loadFlow(flowId: string, version?: number): Promise<LoadedFlow>;
   /** Now, for business hours: the workflow's deterministic clock on a call, the script's time when simulated. */

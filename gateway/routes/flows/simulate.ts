@@ -41,7 +41,7 @@ const SimulationResult = z
     events: z.array(
       z.object({
         nodeId: z.string(),
-        kind: z.enum(['prompt', 'input', 'http', 'transfer', 'voicemail', 'queue', 'hangup']),
+        kind: z.enum(['prompt', 'input', 'http', 'transfer', 'voicemail', 'queue', 'callback', 'hangup']),
         media: z.array(MediaItem).optional(),
         digits: z.string().optional(),
         request: z.object({ method: z.string(), url: z.string(), body: z.string().optional() }).optional(),

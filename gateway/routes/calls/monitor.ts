@@ -1,0 +1,200 @@
+import { WorkflowNotFoundError } from '@temporalio/client';
+import type { FastifyPluginAsyncZod } from 'fastify-type-provider-zod';
+import { randomBytes } from 'node:crypto';
+import { z } from 'zod';
+import { connectAri } from '../../../asterisk/ari';
+import { AriCommands } from '../../../asterisk/ari-commands';
+import { ChannelGoneError } from '../../../asterisk/ari-errors';
+import {
+  MONITOR_MODES,
+  MonitorError,
+  MonitorFailure,
+  monitorResources,
+  startMonitor,
+  stopMonitor,
+  watchMonitor,
+} from '../../../asterisk/monitor';
+import { Role } from '../../../lib/api-keys';
+import { CallSearchAttributes, callStatusQuery } from '../../../workflows/call-contract';
+import type { FlowCallStatus } from '../../../workflows/flow-call-contract';
+import { InvalidFieldError, NotFoundError } from '../../errors';
+import { ErrorBody } from '../../plugins/error-handler';
+import { ConflictError } from '../flows/store';
+import { CallId } from './schemas';
+
+const supervisors = [Role.Admin, Role.Supervisor] as const;
+const errors = { 400: ErrorBody, 401: ErrorBody, 403: ErrorBody, 404: ErrorBody, 409: ErrorBody };
+
+/** How long the supervisor's endpoint rings; the request waits for the answer. */
+const RING_SECONDS = 30;
+
+const SessionId = z.string().regex(/^[0-9a-f]{12}$/, 'a monitor session id is 12 hex digits');
+
+const MonitorRequest = z
+  .object({
+    mode: z
+      .enum(MONITOR_MODES)
+      .describe('listen: hear both sides; whisper: hear both, speak to the agent only; barge: join the call'),
+    endpoint: z
+      .string()
+      .regex(/^[A-Za-z0-9_-]+\/[^\s,]+$/, 'an Asterisk dial string such as PJSIP/sup1')
+      .max(200)
+      .describe("The supervisor's dial string; it is rung and the session starts when it answers"),
+  })
+  .meta({ id: 'MonitorRequest' });
+
+const MonitorSession = z
+  .object({
+    id: SessionId,
+    callId: z.string(),
+    mode: z.enum(MONITOR_MODES),
+    endpoint: z.string(),
+    agentId: z.string().nullable(),
+    startedAt: z.string(),
+  })
+  .meta({ id: 'MonitorSession' });
+
+/**
+ * Supervisor monitoring of a call's agent conversation: listen, whisper to the agent, or barge in. The
+ * Asterisk side is in asterisk/monitor.ts; this adds who may, which call, and ending a session when the
+ * conversation (or the supervisor) goes away. Sessions outlive a gateway restart; only that automatic end
+ * does not, and then the supervisor hangs up themselves or DELETE ends the session.
+ */
+const monitor: FastifyPluginAsyncZod = async (app) => {
+  // The gateway has no ARI client otherwise; REST only, no WebSocket, so no Stasis app is registered here.
+  let ari: Promise<AriCommands> | undefined;
+  const commands = (): Promise<AriCommands> =>
+    (ari ??= connectAri({
+      url: app.config.ARI_URL,
+      user: app.config.ARI_USER,
+      password: app.config.ARI_PASSWORD,
+    }).then(
+      (client) => new AriCommands(client),
+      (err: unknown) => {
+        ari = undefined;
+        throw err;
+      },
+    ));
+  const watchers = new Map<string, { close: () => void }>();
+  app.addHook('onClose', async () => {
+    for (const watcher of watchers.values()) watcher.close();
+  });
+
+  /** The call's workflow, if the caller's tenant has it. */
+  const callOf = async (id: string, tenantId: string) => {
+    const handle = app.temporal.workflow.getHandle(id);
+    try {
+      const description = await handle.describe();
+      if (description.typedSearchAttributes.get(CallSearchAttributes.tenant) !== tenantId) {
+        throw new NotFoundError('call', id);
+      }
+      return { handle, running: description.status.name === 'RUNNING' };
+    } catch (err) {
+      if (err instanceof WorkflowNotFoundError) throw new NotFoundError('call', id);
+      throw err;
+    }
+  };
+
+  app.post(
+    '/:id/monitor',
+    {
+      config: { roles: supervisors },
+      schema: {
+        tags: ['calls'],
+        summary: "Listen to, whisper to the agent of, or barge into a call's agent conversation",
+        description:
+          "Rings the supervisor's endpoint and answers once they are connected. The call must be talking " +
+          'to an agent (a queued call that an agent answered); the session ends with the conversation.',
+        params: z.object({ id: CallId }),
+        body: MonitorRequest,
+        response: { 201: MonitorSession, ...errors },
+      },
+    },
+    async (request, reply) => {
+      const { id } = request.params;
+      const { mode, endpoint } = request.body;
+      const call = await callOf(id, request.principal.tenantId);
+      const notTalking = new ConflictError(`call ${id} is not talking to an agent`);
+      if (!call.running) throw notTalking;
+      const status = (await call.handle.query(callStatusQuery)) as Partial<FlowCallStatus>;
+      const queue = status.queue;
+      // The queue reports the agent's leg from the moment it rings; only an answered leg is a conversation.
+      if (!queue?.agentLegId || queue.phase === 'waiting') throw notTalking;
+      const agentLegId = queue.agentLegId;
+      const ariCommands = await commands();
+      const agentLeg = await ariCommands.getChannel(agentLegId).catch((err: unknown) => {
+        if (err instanceof ChannelGoneError) throw notTalking;
+        throw err;
+      });
+      if (agentLeg.state !== 'Up') throw notTalking;
+
+      const sessionId = randomBytes(6).toString('hex');
+      const resources = monitorResources(id, sessionId);
+      const end = () => {
+        watchers.delete(resources.supervisorId);
+        stopMonitor(ariCommands, resources).catch((err: unknown) =>
+          app.log.warn({ err, callId: id, sessionId }, 'ending a monitor session failed'),
+        );
+      };
+      // Watching before dialing: an end during the setup is then not missed.
+      const watcher = await watchMonitor(app.nats, agentLegId, resources, end);
+      watchers.set(resources.supervisorId, watcher);
+      try {
+        await startMonitor(ariCommands, {
+          app: app.config.ARI_APP,
+          mode,
+          endpoint,
+          callerId: status.from,
+          agentLegId,
+          // Named by the queue's dialing; older workflows do not report it.
+          callBridgeId: queue.bridgeId ?? `${agentLegId}-bridge`,
+          resources,
+          ringSeconds: RING_SECONDS,
+        });
+      } catch (err) {
+        watcher.close();
+        watchers.delete(resources.supervisorId);
+        if (!(err instanceof MonitorError)) throw err;
+        if (err.reason === MonitorFailure.BadEndpoint)
+          throw new InvalidFieldError('body.endpoint', err.message);
+        if (err.reason === MonitorFailure.CallEnded) throw notTalking;
+        throw new ConflictError(err.message);
+      }
+      request.log.info({ callId: id, sessionId, mode, endpoint }, 'monitor session started');
+      return reply.code(201).send({
+        id: sessionId,
+        callId: id,
+        mode,
+        endpoint,
+        agentId: queue.agent?.id ?? null,
+        startedAt: new Date().toISOString(),
+      });
+    },
+  );
+
+  app.delete(
+    '/:id/monitor/:sessionId',
+    {
+      config: { roles: supervisors },
+      schema: {
+        tags: ['calls'],
+        summary: 'End a monitor session: hangs up the supervisor',
+        params: z.object({ id: CallId, sessionId: SessionId }),
+        response: { 204: z.null(), ...errors },
+      },
+    },
+    async (request, reply) => {
+      const { id, sessionId } = request.params;
+      await callOf(id, request.principal.tenantId);
+      const resources = monitorResources(id, sessionId);
+      watchers.get(resources.supervisorId)?.close();
+      watchers.delete(resources.supervisorId);
+      if (!(await stopMonitor(await commands(), resources))) {
+        throw new NotFoundError('monitor session', sessionId);
+      }
+      return reply.code(204).send(null);
+    },
+  );
+};
+
+export default monitor;

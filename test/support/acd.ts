@@ -1,0 +1,94 @@
+import type { FlowCallStatus } from '../../workflows/flow-call-contract';
+import { placeCall, type CallerScript, type PlacedCall } from './caller';
+import { callWorkflow, type TestStack } from './stack';
+
+export const json = (method: string, body?: unknown): RequestInit => ({
+  method,
+  body: body === undefined ? undefined : JSON.stringify(body),
+  headers: body === undefined ? undefined : { 'content-type': 'application/json' },
+});
+export const unique = (name: string) => `${name} ${Date.now()}-${Math.round(Math.random() * 1e6)}`;
+
+/** Queues, agents, flows and callers for ACD tests, through the public API. */
+export function acdKit(stack: TestStack) {
+  const expectStatus = (res: { status: number; body: unknown }, status: number) => {
+    if (res.status !== status) throw new Error(`HTTP ${res.status}: ${JSON.stringify(res.body)}`);
+    return res.body as Record<string, unknown> & { id: string };
+  };
+  return {
+    async queue(settings: Record<string, unknown> = {}) {
+      return expectStatus(
+        await stack.api(
+          '/v1/queues',
+          json('POST', {
+            name: unique('Q'),
+            wrapUpSec: 1,
+            ringTimeoutSec: 5,
+            announce: { position: false, estimatedWait: false },
+            ...settings,
+          }),
+        ),
+        201,
+      );
+    },
+    /** An agent answered by the synthetic-agent dialplan: 1xx talks xx seconds, 9xx never answers. */
+    async agent(ext: string, queueIds: string[], skills: { name: string; level: number }[] = []) {
+      return expectStatus(
+        await stack.api(
+          '/v1/agents',
+          json('POST', {
+            name: unique(`agent ${ext}`),
+            endpoint: `Local/${ext}@synthetic-agent/n`,
+            queueIds,
+            skills,
+          }),
+        ),
+        201,
+      );
+    },
+    setState: (agentId: string, state: string, reason?: string) =>
+      stack.api(`/v1/agents/${agentId}/state`, json('POST', { state, reason })),
+    /** A published flow that queues the caller, then hangs up; answers the number that reaches it. */
+    async queueFlow(queueId: string, params: Record<string, unknown> = {}, afterOverflow?: object[]) {
+      const nodes = [
+        { id: 'wait', type: 'queue', params: { queueId, ...params } },
+        { id: 'served', type: 'hangup' },
+        ...(afterOverflow ?? [{ id: 'overflow', type: 'hangup' }]),
+      ];
+      const edges = [
+        { from: 'wait', exit: 'served', to: 'served' },
+        { from: 'wait', exit: 'overflow', to: 'overflow' },
+        ...(afterOverflow
+          ? [
+              { from: 'overflow', exit: 'accepted', to: 'served' },
+              { from: 'overflow', exit: 'declined', to: 'served' },
+            ]
+          : []),
+      ];
+      const flow = expectStatus(
+        await stack.api(
+          '/v1/flows',
+          json('POST', {
+            name: unique('ACD'),
+            definition: { schemaVersion: 1, start: 'wait', nodes, edges },
+          }),
+        ),
+        201,
+      );
+      expectStatus(await stack.api(`/v1/flows/${flow.id}/publish`, json('POST')), 201);
+      const number = `5${Date.now() % 10_000_000}`;
+      expectStatus(await stack.api('/v1/numbers', json('POST', { number, flowId: flow.id })), 201);
+      return number;
+    },
+    call: (to: string, extra: CallerScript = {}) =>
+      placeCall(stack.ari, stack.config.ARI_APP, stack.config.ASTERISK_NODE, {
+        to,
+        holdSec: 60,
+        tone: '440',
+        ...extra,
+      }),
+    async result(c: PlacedCall) {
+      return (await (await callWorkflow(stack.temporal, c.workflowId)).result()) as FlowCallStatus;
+    },
+  };
+}

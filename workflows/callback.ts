@@ -1,0 +1,221 @@
+import {
+  ApplicationFailure,
+  CancellationScope,
+  condition,
+  getExternalWorkflowHandle,
+  setHandler,
+  uuid4,
+  workflowInfo,
+} from '@temporalio/workflow';
+import {
+  acdWorkflowId,
+  agentOfferedSignal,
+  callEndedSignal,
+  leaveSignal,
+  offerResultSignal,
+  type AgentOffer,
+} from './acd/contract';
+import { acd, callControl, flowData } from './activity-profiles';
+import {
+  CallbackState,
+  callbackStatusQuery,
+  cancelUpdate,
+  rescheduleUpdate,
+  type CallbackAttempt,
+  type CallbackRequest,
+  type CallbackStatus,
+} from './callback-contract';
+import { nextOpening } from './flow/hours';
+
+const TERMINAL: readonly CallbackState[] = [
+  CallbackState.Completed,
+  CallbackState.Failed,
+  CallbackState.Cancelled,
+];
+
+/**
+ * A callback the customer is owed: it waits for its time (earliest, calling hours, retry delay), takes its
+ * place in the queue — the place of the call it replaces — and when it reaches the head with an agent free,
+ * rings the agent, then dials the customer. Busy, no answer and failures are retried with the delays asked
+ * for, inside the allowed times, until maxAttempts; every attempt's outcome is kept.
+ */
+export async function CallbackWorkflow(input: {
+  callbackId: string;
+  request: CallbackRequest;
+  createdAt: string;
+}): Promise<CallbackStatus> {
+  const entryId = workflowInfo().workflowId;
+  const request = input.request;
+  const status: CallbackStatus = {
+    callbackId: input.callbackId,
+    request,
+    state: CallbackState.Scheduled,
+    attempts: [],
+    createdAt: input.createdAt,
+  };
+  let replan = false;
+  let cancelled = false;
+  const offers: AgentOffer[] = [];
+  const open = () => !TERMINAL.includes(status.state);
+  const refuseWhenClosed = (..._request: unknown[]): void => {
+    if (!open()) {
+      throw ApplicationFailure.create({
+        type: 'CallbackClosed',
+        message: `the callback is ${status.state}`,
+        nonRetryable: true,
+      });
+    }
+  };
+  setHandler(agentOfferedSignal, (offer) => void offers.push(offer));
+  setHandler(callbackStatusQuery, () => status);
+  setHandler(
+    rescheduleUpdate,
+    (changes) => {
+      Object.assign(request, changes);
+      replan = true;
+      return status;
+    },
+    { validator: refuseWhenClosed },
+  );
+  setHandler(
+    cancelUpdate,
+    ({ reason }) => {
+      cancelled = true;
+      status.reason = reason ?? 'cancelled';
+      return status;
+    },
+    { validator: refuseWhenClosed },
+  );
+
+  const router = getExternalWorkflowHandle(acdWorkflowId(request.tenantId));
+  const finish = (state: CallbackState, reason?: string): CallbackStatus => {
+    status.state = state;
+    if (reason) status.reason ??= reason;
+    delete status.nextAttemptAt;
+    return status;
+  };
+  const customerAttempts = () => status.attempts.filter((a) => a.outcome !== 'agent_no_answer').length;
+  const enqueuedAt = request.enqueuedAt ?? input.createdAt;
+
+  while (customerAttempts() < request.maxAttempts) {
+    // When may this attempt start? Replanned whenever the callback is rescheduled.
+    for (;;) {
+      replan = false;
+      const done = status.attempts.filter((a) => a.outcome !== 'agent_no_answer');
+      const delays = request.retryDelaysSec;
+      const delaySec = done.length ? (delays[Math.min(done.length - 1, delays.length - 1)] ?? 0) : 0;
+      const lastEnd = done.at(-1)?.endedAt;
+      const notBefore = Math.max(
+        Date.now(),
+        request.earliest ? Date.parse(request.earliest) : 0,
+        lastEnd ? Date.parse(lastEnd) + delaySec * 1000 : 0,
+      );
+      const at = request.hours ? nextOpening(request.hours, new Date(notBefore)) : new Date(notBefore);
+      if (!at || (request.latest && at.getTime() > Date.parse(request.latest))) {
+        return finish(CallbackState.Failed, 'no time left in the allowed window');
+      }
+      status.state = CallbackState.Scheduled;
+      status.nextAttemptAt = at.toISOString();
+      const interrupted = await condition(() => replan || cancelled, Math.max(1, at.getTime() - Date.now()));
+      if (cancelled) return finish(CallbackState.Cancelled);
+      if (!interrupted) break;
+    }
+
+    const queue = await acd
+      .loadQueue({ tenantId: request.tenantId, queueId: request.queueId })
+      .catch(() => undefined);
+    if (!queue) return finish(CallbackState.Failed, `queue ${request.queueId} does not exist`);
+    status.state = CallbackState.Queued;
+    delete status.nextAttemptAt;
+    await acd.enqueue({
+      tenantId: request.tenantId,
+      queue,
+      entry: {
+        entryId,
+        kind: 'callback',
+        queueId: queue.id,
+        priority: request.priority,
+        skills: [],
+        enqueuedAt,
+        from: request.number,
+      },
+    });
+
+    // In line until an agent answers for this attempt (an agent who does not answer passes it on).
+    for (;;) {
+      const untilLatest = request.latest ? Date.parse(request.latest) - Date.now() : undefined;
+      const offered = await condition(() => offers.length > 0 || cancelled, untilLatest ?? '3650 days');
+      if (cancelled || !offered) {
+        await router.signal(leaveSignal, { entryId, reason: 'cancelled' });
+        return cancelled
+          ? finish(CallbackState.Cancelled)
+          : finish(CallbackState.Failed, 'expired in the queue');
+      }
+      const offer = offers.shift()!;
+      status.state = CallbackState.Dialing;
+      const attempt: CallbackAttempt = {
+        number: status.attempts.length + 1,
+        startedAt: new Date().toISOString(),
+        agentId: offer.agent.id,
+      };
+      status.attempts.push(attempt);
+      const legs = `${entryId}-${attempt.number}-${uuid4().slice(0, 6)}`;
+      const recordAs = offer.record ? `call-${legs}` : undefined;
+      // A cancel during the attempt takes effect after it: the agent and customer are not cut off.
+      const result = await CancellationScope.nonCancellable(async () =>
+        callControl.callbackAttempt({
+          fromSeq: await callControl.eventPosition(),
+          agent: {
+            endpoint: offer.agent.endpoint,
+            legId: `${legs}-agent`,
+            ringSeconds: offer.ringTimeoutSec,
+          },
+          customer: {
+            number: request.number,
+            legId: `${legs}-customer`,
+            ringSeconds: request.ringSeconds ?? 30,
+          },
+          bridgeId: `${legs}-bridge`,
+          recordAs,
+        }),
+      );
+      attempt.endedAt = new Date().toISOString();
+      if (result.agent !== 'answered') {
+        attempt.outcome = 'agent_no_answer';
+        await router.signal(offerResultSignal, {
+          entryId,
+          offerId: offer.offerId,
+          outcome: result.agent === 'no_answer' ? 'no_answer' : 'failed',
+        });
+        status.state = CallbackState.Queued;
+        continue;
+      }
+      await router.signal(offerResultSignal, { entryId, offerId: offer.offerId, outcome: 'answered' });
+      await router.signal(callEndedSignal, {
+        entryId,
+        agentId: offer.agent.id,
+        talkSeconds: result.talkSeconds,
+      });
+      attempt.outcome = result.customer ?? 'failed';
+      attempt.talkSeconds = result.talkSeconds;
+      if (attempt.outcome === 'answered') {
+        status.state = CallbackState.Connected;
+        if (recordAs) {
+          const stored = await flowData.storeRecording({
+            tenantId: request.tenantId,
+            name: recordAs,
+            kind: 'call',
+            durationMs: result.talkSeconds * 1000,
+            callId: entryId,
+            agentId: offer.agent.id,
+          });
+          status.recordingId = stored.recordingId;
+        }
+        return finish(CallbackState.Completed);
+      }
+      break;
+    }
+    if (cancelled) return finish(CallbackState.Cancelled);
+  }
+  return finish(CallbackState.Failed, `no answer after ${request.maxAttempts} attempts`);
+}
