@@ -145,7 +145,9 @@ export async function AcdWorkflow(input: { tenantId: string; state?: AcdState })
     agent.callsHandled++;
     const outcome = state.outcomes.find((o) => o.entryId === entryId && o.kind === 'answered');
     if (outcome) outcome.talkSec = talkSeconds;
-    const wrapUpSec = state.queues[outcome?.queueId ?? '']?.wrapUpSec ?? 0;
+    // The queue the call came from, kept on the agent: a call may outlast the outcomes window.
+    const wrapUpSec = state.queues[agent.currentQueue ?? outcome?.queueId ?? '']?.wrapUpSec ?? 0;
+    delete agent.currentQueue;
     if (wrapUpSec > 0) {
       agent.state = AgentState.WrapUp;
       agent.since = now().toISOString();
@@ -165,7 +167,9 @@ export async function AcdWorkflow(input: { tenantId: string; state?: AcdState })
         ...(known ?? { state: AgentState.Offline, since: now().toISOString(), callsHandled: 0 }),
         ...config,
       });
-      if (next === AgentState.Available) makeAvailable(agent.id);
+      if (known?.state === next && next !== AgentState.NotReady) {
+        // Repeated: an available agent keeps their place in the longest-idle order.
+      } else if (next === AgentState.Available) makeAvailable(agent.id);
       else {
         agent.state = next;
         agent.since = now().toISOString();
@@ -178,7 +182,8 @@ export async function AcdWorkflow(input: { tenantId: string; state?: AcdState })
     {
       validator: ({ agent, state: next }) => {
         const current = state.agents[agent.id]?.state ?? AgentState.Offline;
-        if (current === next && next !== AgentState.NotReady) return;
+        // Saying again that one is available or offline changes nothing; on a call or in wrap-up it would.
+        if (current === next && (next === AgentState.Available || next === AgentState.Offline)) return;
         const allowed = ALLOWED_TRANSITIONS[current];
         if (!allowed.includes(next)) {
           throw ApplicationFailure.create({
@@ -211,6 +216,7 @@ export async function AcdWorkflow(input: { tenantId: string; state?: AcdState })
       agent.state = AgentState.OnCall;
       agent.since = now().toISOString();
       agent.currentEntry = entry.entryId;
+      agent.currentQueue = queue.id;
       const offer = {
         offerId,
         agent: { id: agent.id, name: agent.name, endpoint: agent.endpoint },

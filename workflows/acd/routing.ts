@@ -16,6 +16,8 @@ import {
 export interface RoutedAgent extends AgentStatus {
   /** When the agent last became available: longest-idle order. */
   availableSince?: string;
+  /** The queue of the call the agent is offered or talking on. */
+  currentQueue?: string;
 }
 
 export interface Outcome {
@@ -83,7 +85,7 @@ function pick(
   }
   if (strategy === RoutingStrategy.RoundRobin) {
     const ring = [...candidates].sort((a, b) => a.id.localeCompare(b.id));
-    return ring.find((a) => lastAgent !== undefined && a.id > lastAgent) ?? ring[0]!;
+    return ring.find((a) => lastAgent !== undefined && a.id.localeCompare(lastAgent) > 0) ?? ring[0]!;
   }
   return [...candidates].sort(longestIdle)[0]!;
 }
@@ -114,9 +116,14 @@ export function route(state: AcdState): { entry: QueueEntry; agent: RoutedAgent 
   return pairs;
 }
 
-/** Mean talk time of the queue's calls in the outcomes window. */
-export function averageHandleSec(state: AcdState, queueId: string): number | null {
-  const talks = state.outcomes.filter((o) => o.queueId === queueId && o.talkSec !== undefined);
+const HOUR_MS = 60 * 60_000;
+
+/** Mean talk time of the queue's calls of the last hour (at `now`, not at the last prune). */
+export function averageHandleSec(state: AcdState, queueId: string, now = new Date()): number | null {
+  const since = now.getTime() - HOUR_MS;
+  const talks = state.outcomes.filter(
+    (o) => o.queueId === queueId && o.talkSec !== undefined && Date.parse(o.at) >= since,
+  );
   return talks.length ? talks.reduce((sum, o) => sum + o.talkSec!, 0) / talks.length : null;
 }
 
@@ -129,12 +136,12 @@ const staffed = (state: AcdState, queueId: string): number =>
  * Place in line among the queue's waiting entries, and the estimated wait: the callers ahead, each taking
  * an average handle time, shared among the agents staffing the queue. Null while nothing has been handled.
  */
-export function positionOf(state: AcdState, entryId: string): EntryPosition | null {
+export function positionOf(state: AcdState, entryId: string, now = new Date()): EntryPosition | null {
   const entry = state.waiting.find((e) => e.entryId === entryId);
   if (!entry) return null;
   const line = state.waiting.filter((e) => e.queueId === entry.queueId).sort(byServingOrder);
   const position = line.findIndex((e) => e.entryId === entryId) + 1;
-  const aht = averageHandleSec(state, entry.queueId);
+  const aht = averageHandleSec(state, entry.queueId, now);
   const estimatedWaitSec =
     aht === null ? null : Math.round((position * aht) / Math.max(1, staffed(state, entry.queueId)));
   return { position, estimatedWaitSec };
@@ -156,8 +163,10 @@ export function queueStats(state: AcdState, queueId: string, now: Date): QueueSt
     const inTime = recent.filter((o) => o.kind === 'answered' && o.waitSec <= threshold).length;
     return Math.round((inTime / recent.length) * 1000) / 1000;
   };
-  const hour = state.outcomes.filter((o) => o.queueId === queueId);
-  const aht = averageHandleSec(state, queueId);
+  const hour = state.outcomes.filter(
+    (o) => o.queueId === queueId && Date.parse(o.at) >= now.getTime() - HOUR_MS,
+  );
+  const aht = averageHandleSec(state, queueId, now);
   return {
     queueId,
     waiting: waiting.length,

@@ -125,7 +125,11 @@ const callbacks: FastifyPluginAsyncZod = async (app) => {
       throw err;
     }
   };
-  const update = async <T>(run: () => Promise<T>): Promise<T> => {
+  const update = async <T>(status: CallbackStatus, run: () => Promise<T>): Promise<T> => {
+    // A closed callback's workflow has ended: it takes no more updates.
+    if (['completed', 'failed', 'cancelled'].includes(status.state)) {
+      throw new ConflictError(`the callback is ${status.state}`);
+    }
     try {
       return await run();
     } catch (err) {
@@ -235,8 +239,10 @@ const callbacks: FastifyPluginAsyncZod = async (app) => {
       },
     },
     async (request) => {
-      const { handle } = await handleOf(request.principal.tenantId, request.params.id);
-      return toCallback(await update(() => handle.executeUpdate(rescheduleUpdate, { args: [request.body] })));
+      const { handle, status } = await handleOf(request.principal.tenantId, request.params.id);
+      return toCallback(
+        await update(status, () => handle.executeUpdate(rescheduleUpdate, { args: [request.body] })),
+      );
     },
   );
 
@@ -252,9 +258,9 @@ const callbacks: FastifyPluginAsyncZod = async (app) => {
       },
     },
     async (request) => {
-      const { handle } = await handleOf(request.principal.tenantId, request.params.id);
+      const { handle, status } = await handleOf(request.principal.tenantId, request.params.id);
       return toCallback(
-        await update(() =>
+        await update(status, () =>
           handle.executeUpdate(cancelUpdate, { args: [{ reason: 'cancelled by request' }] }),
         ),
       );

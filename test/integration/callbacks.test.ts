@@ -1,0 +1,125 @@
+import { acdKit, json } from '../support/acd';
+import { startStack, type TestStack } from '../support/stack';
+
+let stack: TestStack;
+beforeAll(async () => {
+  stack = await startStack({ gateway: true });
+});
+afterAll(async () => {
+  await stack?.close();
+});
+
+interface Callback {
+  id: string;
+  state: string;
+  attempts: { outcome?: string; agentId?: string; startedAt: string; endedAt?: string }[];
+  nextAttemptAt?: string;
+  reason?: string;
+  recordingId?: string;
+}
+
+async function until(id: string, done: (c: Callback) => boolean, timeoutMs = 60_000): Promise<Callback> {
+  const end = Date.now() + timeoutMs;
+  for (;;) {
+    const { body } = await stack.api(`/v1/callbacks/${id}`);
+    if (done(body as Callback)) return body as Callback;
+    if (Date.now() > end) throw new Error(`callback ${id} stuck: ${JSON.stringify(body)}`);
+    await new Promise((r) => setTimeout(r, 300));
+  }
+}
+
+test('a callback rings the agent first, then dials the customer, and records the conversation', async () => {
+  const { queue: makeQueue, agent: makeAgent, setState } = acdKit(stack);
+  const queue = await makeQueue();
+  const agent = await makeAgent('120', [queue.id]);
+  await setState(agent.id, 'available');
+  const created = await stack.api(
+    '/v1/callbacks',
+    json('POST', { number: '101', queueId: queue.id, notes: 'billing' }),
+  );
+  expect(created.status).toBe(201);
+  const done = await until(created.body.id, (c) => c.state === 'completed' || c.state === 'failed');
+  expect(done).toMatchObject({ state: 'completed', attempts: [{ outcome: 'answered', agentId: agent.id }] });
+  expect(done.recordingId).toMatch(/^[0-9a-f-]{36}$/);
+  const listed = await stack.api('/v1/callbacks?open=false');
+  expect(listed.body.callbacks.map((c: Callback) => c.id)).toContain(created.body.id);
+}, 90_000);
+
+test('busy customers are retried after the delay until the attempts run out; every outcome is kept', async () => {
+  const { queue: makeQueue, agent: makeAgent, setState } = acdKit(stack);
+  const queue = await makeQueue({ wrapUpSec: 0 });
+  const agent = await makeAgent('110', [queue.id]);
+  await setState(agent.id, 'available');
+  const created = await stack.api(
+    '/v1/callbacks',
+    json('POST', { number: '201', queueId: queue.id, maxAttempts: 2, retryDelaysSec: [3] }),
+  );
+  const scheduled = await until(created.body.id, (c) => c.attempts.length === 1 && c.state === 'scheduled');
+  const wait = Date.parse(scheduled.nextAttemptAt!) - Date.parse(scheduled.attempts[0]!.endedAt!);
+  expect(wait).toBeGreaterThanOrEqual(2900);
+  const done = await until(created.body.id, (c) => c.state === 'failed');
+  expect(done.attempts.map((a) => a.outcome)).toEqual(['busy', 'busy']);
+  expect(done.reason).toMatch(/after 2 attempts/);
+}, 90_000);
+
+test('outside the allowed time it waits; it can be rescheduled and cancelled, and not cancelled twice', async () => {
+  const { queue: makeQueue } = acdKit(stack);
+  const queue = await makeQueue();
+  const earliest = new Date(Date.now() + 3600_000).toISOString();
+  const created = await stack.api(
+    '/v1/callbacks',
+    json('POST', { number: '101', queueId: queue.id, earliest }),
+  );
+  expect(created.body).toMatchObject({ state: 'scheduled', nextAttemptAt: earliest });
+  const later = new Date(Date.now() + 7200_000).toISOString();
+  const moved = await stack.api(`/v1/callbacks/${created.body.id}`, json('PATCH', { earliest: later }));
+  expect(moved.body).toMatchObject({ state: 'scheduled', earliest: later });
+  await until(created.body.id, (c) => c.nextAttemptAt === later, 5000);
+  const cancelled = await stack.api(`/v1/callbacks/${created.body.id}`, { method: 'DELETE' });
+  expect(cancelled.status).toBe(200);
+  await until(created.body.id, (c) => c.state === 'cancelled', 5000);
+  const again = await stack.api(`/v1/callbacks/${created.body.id}`, { method: 'DELETE' });
+  expect(again.status).toBe(409);
+  expect(again.body.message).toMatch(/cancelled/);
+  const bad = await stack.api('/v1/callbacks', json('POST', { number: 'abc', queueId: queue.id }));
+  expect(bad.status).toBe(400);
+  expect(bad.body.message).toMatch(/number/);
+}, 60_000);
+
+test('a callback offered in a flow keeps the caller’s place: served before a caller who came later', async () => {
+  const { queue: makeQueue, agent: makeAgent, setState, queueFlow, call, result } = acdKit(stack);
+  const queue = await makeQueue({ wrapUpSec: 0 });
+  const agent = await makeAgent('104', [queue.id]);
+  const offersCallback = await queueFlow(queue.id, { maxWaitSec: 5 }, [
+    {
+      id: 'overflow',
+      type: 'callback',
+      params: { prompt: { kind: 'sound', name: 'beep' }, queueId: queue.id, acceptDigit: '1' },
+    },
+  ]);
+  const plain = await queueFlow(queue.id);
+
+  // B waits, gives up after 5 s and accepts a callback; A came after B, C after the callback was made.
+  // B's number is a synthetic party that answers: the callback reaches them.
+  const b = await call(offersCallback, { from: '102', digits: '1', delaySec: 6, holdSec: 4 });
+  await new Promise((r) => setTimeout(r, 1000));
+  const a = await call(plain);
+  const bStatus = await result(b);
+  const callbackId = bStatus.path.find((s) => s.nodeId === 'overflow')!.detail!.callbackId!;
+  expect(bStatus.path.map((s) => `${s.nodeId}:${s.exit ?? ''}`)).toEqual([
+    'wait:overflow',
+    'overflow:accepted',
+    'served:',
+  ]);
+  const c = await call(plain);
+  await new Promise((r) => setTimeout(r, 1000));
+
+  await setState(agent.id, 'available');
+  const callback = await until(callbackId, (x) => x.state === 'completed' || x.state === 'failed', 90_000);
+  expect(callback.state).toBe('completed');
+  const [aDone, cDone] = await Promise.all([result(a), result(c)]);
+  const callbackStarted = Date.parse(callback.attempts[0]!.startedAt);
+  // One agent talking 4 s a call: the callback first (B's place), then A, then C.
+  expect(callbackStarted).toBeLessThan(Date.parse(aDone.endedAt!) - 4000);
+  expect(Date.parse(aDone.endedAt!)).toBeLessThan(Date.parse(cDone.endedAt!));
+}, 150_000);
