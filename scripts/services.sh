@@ -110,6 +110,8 @@ asterisk_cli() { chroot "$ASTERISK_ROOT" /usr/sbin/asterisk -C /etc/cticloud-ast
 case "${1:-start}" in
   start) start_postgres; start_nats; start_temporal; start_asterisk ;;
   stop) for s in asterisk temporal nats; do stop_pid "$s"; done ;;
+  # For fault tests: Temporal goes away and comes back on the same SQLite file.
+  restart-temporal) stop_pid temporal; start_temporal ;;
   asterisk-cli) asterisk_cli "$2" ;;
-  *) die "usage: services.sh start|stop|asterisk-cli CMD" ;;
+  *) die "usage: services.sh start|stop|restart-temporal|asterisk-cli CMD" ;;
 esac

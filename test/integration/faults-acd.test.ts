@@ -1,0 +1,42 @@
+import { execFile } from 'node:child_process';
+import path from 'node:path';
+import { promisify } from 'node:util';
+import { acdKit } from '../support/acd';
+import { ready, startStack, type TestStack } from '../support/stack';
+
+const run = promisify(execFile);
+let stack: TestStack;
+beforeAll(async () => {
+  stack = await startStack({ gateway: true });
+});
+afterAll(async () => {
+  await stack?.close();
+});
+
+const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+
+test('callers waiting in a queue survive a worker crash and a Temporal restart, and are all served', async () => {
+  const { queue: makeQueue, agent: makeAgent, setState, queueFlow, call, result } = acdKit(stack);
+  const queue = await makeQueue({ wrapUpSec: 0 });
+  const agent = await makeAgent('103', [queue.id]);
+  const number = await queueFlow(queue.id);
+  const callers = [await call(number, { holdSec: 90 }), await call(number, { holdSec: 90 })];
+  await sleep(3000);
+  expect((await stack.api(`/v1/queues/${queue.id}/stats`)).body.waiting).toBe(2);
+
+  await stack.worker.kill();
+  await run('bash', [path.resolve(__dirname, '../../scripts/services.sh'), 'restart-temporal']);
+  stack.worker.start();
+  await stack.worker.waitFor(ready.worker, 90_000);
+  // Still two in line, nobody lost, nobody offered twice.
+  let waiting = -1;
+  for (let i = 0; i < 50 && waiting !== 2; i++, await sleep(200)) {
+    waiting = (await stack.api(`/v1/queues/${queue.id}/stats`)).body.waiting;
+  }
+  expect(waiting).toBe(2);
+
+  await setState(agent.id, 'available');
+  const done = await Promise.all(callers.map(result));
+  expect(done.map((s) => s.path[0]?.exit)).toEqual(['served', 'served']);
+  expect((await stack.api(`/v1/agents/${agent.id}`)).body.callsHandled).toBe(2);
+}, 180_000);
