@@ -30,6 +30,8 @@ export interface ConnectAgentInput extends ChannelRef {
   bridgeId: string;
   /** Record the conversation under this name. */
   recordAs?: string;
+  /** Ring until answered, or talk (bridge) after that. */
+  phase: 'ring' | 'talk';
 }
 
 export interface RecordMessageInput extends ChannelRef {
@@ -104,7 +106,8 @@ export function createCallControlActivities({ ari, events, app, outboundDial, no
           resume: false,
         },
       );
-      return { outcome, talkSeconds, nextSeq };
+      // Without a phase the conversation runs to its end: never `answered` here.
+      return { outcome: outcome === 'answered' ? 'completed' : outcome, talkSeconds, nextSeq };
     },
 
     /**
@@ -127,6 +130,7 @@ export function createCallControlActivities({ ari, events, app, outboundDial, no
           local: input.endpoint.startsWith('Local/'),
           recordAs: input.recordAs,
           resume: Context.current().info.attempt > 1,
+          phase: input.phase,
         },
       );
     },

@@ -22,11 +22,17 @@ export interface DialAndBridgeParams {
   recordAs?: string;
   /** A retry of the same conversation: find the leg and bridge of the previous attempt instead of dialing. */
   resume: boolean;
+  /**
+   * `ring`: return once the party answers (outcome `answered`), without bridging; `talk`: the party has
+   * answered, bridge and wait for the end. Both when absent. Split so the workflow knows when the
+   * conversation starts (supervisors monitor it, transfers end it).
+   */
+  phase?: 'ring' | 'talk';
 }
 
 export interface DialAndBridgeResult {
-  /** completed: the party answered and hung up first; hangup: the caller hung up. */
-  outcome: 'completed' | 'busy' | 'no_answer' | 'failed' | 'hangup';
+  /** completed: the party answered and hung up first; hangup: the caller hung up; answered: ring phase done. */
+  outcome: 'answered' | 'completed' | 'busy' | 'no_answer' | 'failed' | 'hangup';
   answered: boolean;
   talkSeconds: number;
   nextSeq: number;
@@ -81,10 +87,11 @@ export async function dialAndBridge(
       await ari.hangup(p.legId);
       return result('hangup');
     }
-    if (legGone) return result(answered ? 'completed' : 'failed');
+    if (legGone) return result(answered || p.phase === 'talk' ? 'completed' : 'failed');
+    if (p.phase === 'talk') answered = true;
 
     let farState = '';
-    if (!legEvents.length) {
+    if (!legEvents.length && p.phase !== 'talk') {
       await ari.play(callerId, ['tone:ring'], p.ringbackId).catch(goneAsHangup);
       await ari.originate({
         endpoint: p.endpoint,
@@ -133,8 +140,10 @@ export async function dialAndBridge(
       if (onLeg && event.type === 'StasisStart') answered = true;
     }
     await ari.stopPlayback(p.ringbackId);
+    if (p.phase === 'ring') return result('answered');
     await ari.createBridge(p.bridgeId);
-    await ari.addToBridge(p.bridgeId, [callerId, p.legId]).catch(goneAsHangup);
+    // Either may have hung up since it answered: the event read next says which.
+    await ari.addToBridge(p.bridgeId, [callerId, p.legId]).catch(() => undefined);
     if (p.recordAs) await ari.recordBridge(p.bridgeId, p.recordAs);
     connectedAt = Date.now();
     for (;;) {

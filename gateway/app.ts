@@ -6,6 +6,7 @@ import errorHandler from './plugins/error-handler';
 import external from './plugins/external';
 import openapi from './plugins/openapi';
 import calls from './routes/calls';
+import callTransfer from './routes/calls/transfer';
 import callMonitor from './routes/calls/monitor';
 import flows from './routes/flows';
 import simulate from './routes/flows/simulate';
@@ -37,6 +38,7 @@ export async function buildGateway({ config, logger }: GatewayOptions): Promise<
     async (v1) => {
       await v1.register(auth);
       await v1.register(calls, { prefix: '/calls' });
+      await v1.register(callTransfer, { prefix: '/calls' });
       await v1.register(callMonitor, { prefix: '/calls' });
       await v1.register(flows, { prefix: '/flows' });
       await v1.register(simulate, { prefix: '/flows' });

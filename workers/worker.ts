@@ -3,6 +3,7 @@ import { Worker } from '@temporalio/worker';
 import { monitorEventLoopDelay } from 'node:perf_hooks';
 import { createAriActivities } from '../activities/ari';
 import { createAcdActivities } from '../activities/acd';
+import { publishQueueStats } from './queue-stats';
 import { createCallControlActivities } from '../activities/call-control';
 import { createCdrActivities } from '../activities/cdr';
 import { createFlowDataActivities } from '../activities/flow-data';
@@ -73,6 +74,7 @@ async function main(): Promise<void> {
     resolveFlow: (dialed, callId) => resolveFlow(pool, dialed, callId),
   });
   await router.start();
+  const stopStats = publishQueueStats({ pool, client, nc, log });
   // At debug level: event-loop delay, to tell a saturated worker from a slow dependency.
   const loop = monitorEventLoopDelay({ resolution: 10 });
   loop.enable();
@@ -87,6 +89,7 @@ async function main(): Promise<void> {
   try {
     await worker.run();
   } finally {
+    stopStats();
     await router.stop().catch(() => undefined);
     await nc.drain().catch(() => undefined);
     await pool.end();

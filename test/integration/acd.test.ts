@@ -1,3 +1,4 @@
+import { connect } from 'nats';
 import { acdKit, json } from '../support/acd';
 import { createApiKey } from '../support/keys';
 import { hostPath, waitForFile } from '../support/media';
@@ -134,6 +135,46 @@ test('agent states: on_call is never requested; an agent key changes only its ow
   const fromOffline = await stack.api(`/v1/agents/${agent.id}/state`, json('POST', { state: 'offline' }));
   expect(fromOffline.status).toBe(200);
 });
+
+test('blind transfer from an agent to another queue; live statistics arrive over NATS', async () => {
+  const { queue: makeQueue, agent: makeAgent, setState, queueFlow, call, result } = kit();
+  const first = await makeQueue({ wrapUpSec: 0 });
+  const second = await makeQueue({ wrapUpSec: 0 });
+  const talker = await makeAgent('130', [first.id]);
+  const expert = await makeAgent('104', [second.id]);
+  await setState(talker.id, 'available');
+  await setState(expert.id, 'available');
+
+  const nc = await connect({ servers: stack.config.NATS_URL });
+  const stats = nc.subscribe(`cticloud.default.queue.${first.id}.stats`, { max: 1 });
+  const number = await queueFlow(first.id);
+  const caller = await call(number);
+  let status = { queue: { phase: '' } };
+  for (let i = 0; i < 100 && status.queue?.phase !== 'talking'; i++) {
+    await new Promise((r) => setTimeout(r, 200));
+    status = (await stack.api(`/v1/calls/${caller.workflowId}`)).body.live ?? status;
+  }
+  expect(status.queue.phase).toBe('talking');
+  const moved = await stack.api(
+    `/v1/calls/${caller.workflowId}/transfer`,
+    json('POST', { to: { kind: 'queue', queueId: second.id } }),
+  );
+  expect(moved.status).toBe(202);
+  const done = await result(caller);
+  expect(done.path.map((s) => `${s.nodeId}:${s.exit ?? ''}`)).toEqual(['wait:served', 'served:']);
+  expect((await stack.api(`/v1/agents/${talker.id}`)).body.callsHandled).toBe(1);
+  expect((await stack.api(`/v1/agents/${expert.id}`)).body.callsHandled).toBe(1);
+
+  for await (const m of stats) {
+    expect(m.json()).toMatchObject({ queueId: first.id, agents: expect.any(Object) });
+  }
+  await nc.close();
+  const refused = await stack.api(
+    `/v1/calls/${caller.workflowId}/transfer`,
+    json('POST', { to: { kind: 'number', number: '101' } }),
+  );
+  expect(refused.status).toBe(409);
+}, 120_000);
 
 test('every call of this file replays deterministically from its history', async () => {
   const { replayed, failures } = await stack.replayCalls();

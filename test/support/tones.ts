@@ -1,8 +1,11 @@
 import { readFile } from 'node:fs/promises';
 
 /**
- * Relative strength of a frequency in a 16-bit mono PCM wav (Goertzel), as the share of the signal's
- * energy at that frequency: tells which party's tone is in a recording.
+ * The share of a 16-bit mono PCM wav's energy at a frequency: tells which party's tone is in a recording
+ * (about 1 for a lone tone, 0.5 each for two). Goertzel per quarter second, summed: one filter over the
+ * whole file integrates coherently, so a tone whose phase jumps (a snoop mixes two directions and drops or
+ * repeats frames to keep them in step) cancels itself out — the agent's 1000 Hz measured 0.004 over a
+ * whole snooped file and 0.5 in every single second of it.
  */
 export async function toneShare(file: string, frequency: number): Promise<number> {
   const wav = await readFile(file);
@@ -12,15 +15,20 @@ export async function toneShare(file: string, frequency: number): Promise<number
     wav.buffer.slice(wav.byteOffset + dataAt, wav.byteOffset + wav.length - ((wav.length - dataAt) % 2)),
   );
   const coeff = 2 * Math.cos((2 * Math.PI * frequency) / rate);
-  let s1 = 0;
-  let s2 = 0;
+  const block = rate / 4;
+  let atFrequency = 0;
   let energy = 0;
-  for (const x of samples) {
-    const s0 = x + coeff * s1 - s2;
-    s2 = s1;
-    s1 = s0;
-    energy += x * x;
+  for (let start = 0; start < samples.length; start += block) {
+    const end = Math.min(start + block, samples.length);
+    let s1 = 0;
+    let s2 = 0;
+    for (let i = start; i < end; i++) {
+      const s0 = samples[i]! + coeff * s1 - s2;
+      s2 = s1;
+      s1 = s0;
+      energy += samples[i]! * samples[i]!;
+    }
+    atFrequency += (2 * (s1 * s1 + s2 * s2 - coeff * s1 * s2)) / (end - start);
   }
-  const power = s1 * s1 + s2 * s2 - coeff * s1 * s2;
-  return energy ? (2 * power) / (samples.length * energy) : 0;
+  return energy ? atFrequency / energy : 0;
 }

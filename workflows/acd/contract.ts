@@ -131,3 +131,9 @@ export const waitingQuery = defineQuery<QueueEntry[], [string]>('waiting');
 
 /** Sent by AcdWorkflow to the waiting entry's workflow. */
 export const agentOfferedSignal = defineSignal<[AgentOffer]>('agentOffered');
+
+/** Where a blind transfer sends a call: another queue (a new place in line) or a number. */
+export type TransferTarget = { kind: 'queue'; queueId: string } | { kind: 'number'; number: string };
+
+/** Sent to a call's workflow (by the API) to move it away from its agent or queue. */
+export const transferCallSignal = defineSignal<[{ to: TransferTarget; by: string }]>('transferCall');

@@ -14,7 +14,9 @@ import {
   callEndedSignal,
   leaveSignal,
   offerResultSignal,
+  transferCallSignal,
   type AgentOffer,
+  type TransferTarget,
   type QueueConfig,
 } from './contract';
 
@@ -62,6 +64,25 @@ export async function waitInQueue(
   const router = getExternalWorkflowHandle(acdWorkflowId(line.tenantId));
   const offers: AgentOffer[] = [];
   setHandler(agentOfferedSignal, (offer) => void offers.push(offer));
+  let transfer: TransferTarget | undefined;
+  setHandler(transferCallSignal, ({ to }) => {
+    transfer ??= to;
+  });
+  /** A blind transfer, once the call has left this queue: a new place in another queue, or a number. */
+  const transferTo = async (to: TransferTarget): Promise<'served' | 'overflow'> => {
+    if (to.kind === 'queue') {
+      return waitInQueue(line, { queueId: to.queueId, priority: request.priority, skills: [] }, report);
+    }
+    const result = await callControl.transfer({
+      ...line.channel,
+      fromSeq: line.cursor,
+      to,
+      ringSeconds: 30,
+    });
+    line.cursor = result.nextSeq;
+    if (result.outcome === 'hangup') throw new CallerHungUp();
+    return 'served';
+  };
   const entryId = line.callId;
   const queued: QueuedCall = {
     queueId: queue.id,
@@ -98,44 +119,65 @@ export async function waitInQueue(
     await ariCommand.startMoh({ ...channel, mohClass: queue.mohClass });
     for (;;) {
       const wakeAt = Math.min(deadline, announces ? nextAnnouncement : deadline);
-      await condition(() => offers.length > 0, Math.max(1, wakeAt - Date.now()));
+      await condition(() => offers.length > 0 || !!transfer, Math.max(1, wakeAt - Date.now()));
+      if (transfer) {
+        await leave('overflow');
+        await ariCommand.stopMoh(channel).catch(() => undefined);
+        return transferTo(transfer);
+      }
       if (offers.length) {
         const offer = offers.shift()!;
         const legId = `${entryId}-agent-${uuid4().slice(0, 8)}`;
-        Object.assign(queued, { phase: 'ringing', agent: offer.agent, agentLegId: legId });
+        const bridgeId = `${legId}-bridge`;
+        Object.assign(queued, { phase: 'ringing', agent: offer.agent, agentLegId: legId, bridgeId });
         report(queued);
         await ariCommand.stopMoh(channel).catch(() => undefined);
         // The conversation runs to its end even when the caller's hangup cancels the flow: the routing
         // workflow must hear how it ended, and the recording must be kept.
         const served = await CancellationScope.nonCancellable(async () => {
-          const recordAs = offer.record ? `call-${legId}` : undefined;
-          const result = await callControl.connectAgent({
+          const dial = {
             ...channel,
-            fromSeq: line.cursor,
             endpoint: offer.agent.endpoint,
             callerId: line.from,
             ringSeconds: offer.ringTimeoutSec,
             legId,
-            bridgeId: `${legId}-bridge`,
-            recordAs,
-          });
-          line.cursor = result.nextSeq;
-          if (!result.answered) {
+            bridgeId,
+          };
+          const rang = await callControl.connectAgent({ ...dial, fromSeq: line.cursor, phase: 'ring' });
+          line.cursor = rang.nextSeq;
+          if (!rang.answered) {
             // A caller who hangs up while the agent rings frees the agent; an agent who does not answer
             // (or cannot be reached) is the agent's problem, and the caller keeps their place.
-            if (result.outcome === 'hangup') {
+            if (rang.outcome === 'hangup') {
               await leave('abandoned');
               return 'hangup';
             }
             await router.signal(offerResultSignal, {
               entryId,
               offerId: offer.offerId,
-              outcome: result.outcome === 'no_answer' ? 'no_answer' : 'failed',
+              outcome: rang.outcome === 'no_answer' ? 'no_answer' : 'failed',
             });
             return 'again';
           }
           left = true;
           await router.signal(offerResultSignal, { entryId, offerId: offer.offerId, outcome: 'answered' });
+          queued.phase = 'talking';
+          report(queued);
+          const recordAs = offer.record ? `call-${legId}` : undefined;
+          let talking = true;
+          // A blind transfer ends the agent's part: their leg is hung up, the conversation activity ends.
+          const ender = condition(() => !!transfer || !talking).then(async () => {
+            if (transfer && talking) await ariCommand.hangup({ ...channel, channelId: legId });
+          });
+          const result = await callControl.connectAgent({
+            ...dial,
+            fromSeq: line.cursor,
+            phase: 'talk',
+            recordAs,
+          });
+          talking = false;
+          await ender;
+          line.cursor = result.nextSeq;
           await router.signal(callEndedSignal, {
             entryId,
             agentId: offer.agent.id,
@@ -158,9 +200,14 @@ export async function waitInQueue(
         if (served === 'hangup') throw new CallerHungUp();
         if (served === 'served') {
           report(undefined);
-          return 'served';
+          return transfer ? transferTo(transfer) : 'served';
         }
-        Object.assign(queued, { phase: 'waiting', agent: undefined, agentLegId: undefined });
+        Object.assign(queued, {
+          phase: 'waiting',
+          agent: undefined,
+          agentLegId: undefined,
+          bridgeId: undefined,
+        });
         report(queued);
         await ariCommand.startMoh({ ...channel, mohClass: queue.mohClass });
         continue;

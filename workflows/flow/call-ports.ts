@@ -139,16 +139,20 @@ export function callPorts(line: CallLine): FlowPorts {
         enqueuedAt: place,
         fromCall: line.callId,
       };
-      await startChild('CallbackWorkflow', {
-        workflowId: callbackWorkflowId(callbackId),
-        args: [{ callbackId, request, createdAt: new Date().toISOString() }],
-        // The callback outlives the call that asked for it.
-        parentClosePolicy: 'ABANDON',
-        typedSearchAttributes: [
-          { key: CallSearchAttributes.tenant, value: line.tenantId },
-          { key: CallSearchAttributes.caller, value: number },
-        ],
-      });
+      // Outside the call's cancellation scope: the caller hanging up right after accepting (the usual
+      // case) must not cancel the callback with the call.
+      await CancellationScope.nonCancellable(() =>
+        startChild('CallbackWorkflow', {
+          workflowId: callbackWorkflowId(callbackId),
+          args: [{ callbackId, request, createdAt: new Date().toISOString() }],
+          // The callback outlives the call that asked for it.
+          parentClosePolicy: 'ABANDON',
+          typedSearchAttributes: [
+            { key: CallSearchAttributes.tenant, value: line.tenantId },
+            { key: CallSearchAttributes.caller, value: number },
+          ],
+        }),
+      );
       return callbackId;
     },
 

@@ -118,7 +118,8 @@ const monitor: FastifyPluginAsyncZod = async (app) => {
       if (!call.running) throw notTalking;
       const status = (await call.handle.query(callStatusQuery)) as Partial<FlowCallStatus>;
       const queue = status.queue;
-      // The queue reports the agent's leg from the moment it rings; only an answered leg is a conversation.
+      // The queue reports the agent's leg from the moment it rings; the leg's own state is what says the
+      // agent answered (workflows that predate the 'talking' phase never report it).
       if (!queue?.agentLegId || queue.phase === 'waiting') throw notTalking;
       const agentLegId = queue.agentLegId;
       const ariCommands = await commands();
@@ -146,7 +147,7 @@ const monitor: FastifyPluginAsyncZod = async (app) => {
           endpoint,
           callerId: status.from,
           agentLegId,
-          // Named by the queue's dialing; older workflows do not report it.
+          // The queue names the bridge after the leg; statuses from before it reported the name lack it.
           callBridgeId: queue.bridgeId ?? `${agentLegId}-bridge`,
           resources,
           ringSeconds: RING_SECONDS,

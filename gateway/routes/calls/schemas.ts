@@ -40,6 +40,36 @@ export const CallLive = z.object({
   endedAt: z.string().optional(),
   endedBy: z.string().optional(),
   disposition: z.string().optional(),
+  /** For calls that run a flow: which version, where it is, the path so far and the variables (secrets masked). */
+  flowId: z.string().optional(),
+  version: z.number().int().optional(),
+  currentNode: z.string().optional(),
+  path: z
+    .array(
+      z.object({
+        nodeId: z.string(),
+        type: z.string(),
+        enteredAt: z.string(),
+        exit: z.string().optional(),
+        flow: z.object({ id: z.string(), version: z.number().int() }).optional(),
+        detail: z.record(z.string(), z.string()).optional(),
+      }),
+    )
+    .optional(),
+  variables: z.record(z.string(), z.string()).optional(),
+  /** While in an ACD queue: which, since when, the agent ringing or talking (and what supervisors snoop on). */
+  queue: z
+    .object({
+      queueId: z.string(),
+      queueName: z.string(),
+      enqueuedAt: z.string(),
+      phase: z.enum(['waiting', 'ringing', 'talking']),
+      agent: z.object({ id: z.string(), name: z.string() }).optional(),
+      agentLegId: z.string().optional(),
+      bridgeId: z.string().optional(),
+      recordingId: z.string().optional(),
+    })
+    .optional(),
 });
 
 export const Cdr = z
