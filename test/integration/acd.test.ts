@@ -176,6 +176,23 @@ test('blind transfer from an agent to another queue; live statistics arrive over
   expect(refused.status).toBe(409);
 }, 120_000);
 
+test('a waiting caller hears their position at the queue’s interval', async () => {
+  const { queue: makeQueue, queueFlow, call, result } = kit();
+  const queue = await makeQueue({ announce: { position: true, estimatedWait: true, intervalSec: 10 } });
+  const number = await queueFlow(queue.id, { maxWaitSec: 13 });
+  const caller = await call(number);
+  const status = await result(caller);
+  expect(status.path[0]).toMatchObject({ nodeId: 'wait', exit: 'overflow' });
+  const history = await stack.temporal.workflow.getHandle(caller.workflowId).fetchHistory();
+  const played = (history.events ?? [])
+    .filter((e) => e.activityTaskScheduledEventAttributes?.activityType?.name === 'playMedia')
+    .flatMap((e) => e.activityTaskScheduledEventAttributes!.input!.payloads!)
+    .map((p) => Buffer.from(p.data!).toString());
+  // Alone in line: "you are next", once, ten seconds in.
+  expect(played).toHaveLength(1);
+  expect(played[0]).toContain('sound:queue-youarenext');
+}, 60_000);
+
 test('every call of this file replays deterministically from its history', async () => {
   const { replayed, failures } = await stack.replayCalls();
   expect(failures).toEqual([]);
