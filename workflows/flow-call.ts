@@ -29,6 +29,9 @@ export async function FlowCallWorkflow(input: FlowCallInput): Promise<FlowCallSt
     tenantId: input.tenantId,
     callId,
     from: input.from,
+    onSystemHangup: () => {
+      status.endedBy ??= 'system';
+    },
     onQueue: (queued) => {
       status.queue = queued && { ...queued };
     },

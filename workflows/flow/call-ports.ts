@@ -17,6 +17,8 @@ export interface CallLine {
   from: string;
   /** The queue the caller last left by overflow, and since when they had waited: kept by a callback. */
   lastQueued?: { queueId: string; enqueuedAt: string };
+  /** Told that the flow hangs up (not the caller). */
+  onSystemHangup?: () => void;
   /** Told where the call is while it waits in or talks from an ACD queue. */
   onQueue?: (call: QueuedCall | undefined) => void;
 }
@@ -60,6 +62,8 @@ export function callPorts(line: CallLine): FlowPorts {
     },
 
     async hangup(reason) {
+      // Before the command: the channel's end reaches the workflow as a hangup signal, maybe in the same task.
+      line.onSystemHangup?.();
       await ariCommand.hangup({ ...line.channel, reason });
     },
 
