@@ -1,9 +1,10 @@
 import { ApplicationFailure } from '@temporalio/common';
-import type { Client } from '@temporalio/client';
+import { WorkflowNotFoundError, type Client } from '@temporalio/client';
 import type { Pool } from '../lib/db';
 import { AcdWorkflow } from '../workflows/acd';
 import {
   acdWorkflowId,
+  agentsQuery,
   enqueueSignal,
   positionQuery,
   type EntryPosition,
@@ -49,6 +50,17 @@ export function createAcdActivities({ pool, client, taskQueue }: AcdActivityDeps
         signal: enqueueSignal,
         signalArgs: [{ entry, queue }],
       });
+    },
+
+    /** Agents of a queue who are available now: what progressive and predictive dialing pace by. */
+    async availableAgents({ tenantId, queueId }: { tenantId: string; queueId: string }): Promise<number> {
+      try {
+        const agents = await client.workflow.getHandle(acdWorkflowId(tenantId)).query(agentsQuery);
+        return agents.filter((a) => a.state === 'available' && a.queueIds.includes(queueId)).length;
+      } catch (err) {
+        if (err instanceof WorkflowNotFoundError) return 0;
+        throw err;
+      }
     },
 
     async position({

@@ -3,6 +3,7 @@ import type { AriCommands } from '../asterisk/ari-commands';
 import type { AriEvent } from '../asterisk/ari-events';
 import { dialAgentThenCustomer, type AgentFirstParams, type AgentFirstResult } from './callback-dial';
 import { dialAndBridge, type DialAndBridgeResult } from './dial-bridge';
+import { dialOut, type DialOutInput, type DialOutResult } from './dial-out';
 import { isEnd, nextEvent, type ChannelRef } from './ari';
 import type { ChannelEventCursor, ChannelEventSource } from './channel-events';
 
@@ -138,6 +139,11 @@ export function createCallControlActivities({ ari, events, app, outboundDial, no
     /** Where the event stream is now: the start of reading for calls that have no channel yet. */
     async eventPosition(): Promise<number> {
       return events.position();
+    },
+
+    /** A campaign's call: dial and wait for the answer (and AMD's verdict); see dialOut. */
+    async dialOut(input: DialOutInput): Promise<DialOutResult> {
+      return dialOut({ ari, events, app, outboundDial, node }, input, Context.current().info.attempt > 1);
     },
 
     /** One callback attempt, agent first; see dialAgentThenCustomer. */

@@ -90,6 +90,8 @@ start_asterisk() {
     if [ "$(sync_asterisk_config)" = changed ]; then
       log "asterisk/conf changed: reloading Asterisk"
       asterisk_cli "core reload" >/dev/null
+      # A module that declined to load for want of its config (app_amd) is not retried by a reload.
+      asterisk_cli "module load app_amd.so" >/dev/null 2>&1 || true
     fi
     return 0
   fi

@@ -16,7 +16,7 @@ import type { ResolvedFlow } from './flow-resolver';
 import {
   CallSearchAttributes,
   callWorkflowId,
-  DIALED_LEG_ARG,
+  INTERNAL_ARG_PREFIX,
   hangupSignal,
   type CallInput,
 } from '../workflows/call-contract';
@@ -114,8 +114,8 @@ export class CallRouter {
   }
 
   private async onStasisStart(m: JsMsg, event: AriEvent): Promise<void> {
-    // A leg one of our calls dialed belongs to that call's workflow, not to a new one.
-    if (event.args?.[0] === DIALED_LEG_ARG) return;
+    // A leg one of our calls (or campaigns) dialed belongs to that workflow, not to a new one.
+    if (event.args?.[0]?.startsWith(INTERNAL_ARG_PREFIX)) return;
     const channel = event.channel!;
     const node = nodeOf(m.subject);
     const input: CallInput = {

@@ -5,6 +5,7 @@ import { createAriActivities } from '../activities/ari';
 import { createAcdActivities } from '../activities/acd';
 import { publishQueueStats } from './queue-stats';
 import { createCallControlActivities } from '../activities/call-control';
+import { createCampaignActivities } from '../activities/campaign';
 import { createCdrActivities } from '../activities/cdr';
 import { createFlowDataActivities } from '../activities/flow-data';
 import { createSpeechActivities } from '../activities/speech';
@@ -54,6 +55,7 @@ async function main(): Promise<void> {
         node: config.ASTERISK_NODE,
       }),
       ...createCdrActivities(pool),
+      ...createCampaignActivities(pool),
       ...createAcdActivities({ pool, client, taskQueue: config.TEMPORAL_TASK_QUEUE }),
       ...createSpeechActivities(media),
       ...createFlowDataActivities({

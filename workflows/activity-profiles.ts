@@ -2,6 +2,7 @@ import { proxyActivities, proxyLocalActivities } from '@temporalio/workflow';
 import type { AriActivities } from '../activities/ari';
 import type { AcdActivities } from '../activities/acd';
 import type { CallControlActivities } from '../activities/call-control';
+import type { CampaignActivities } from '../activities/campaign';
 import type { CdrActivities } from '../activities/cdr';
 import type { FlowDataActivities } from '../activities/flow-data';
 import type { SpeechActivities } from '../activities/speech';
@@ -90,5 +91,16 @@ export const acd = proxyActivities<AcdActivities>({
     backoffCoefficient: 2,
     maximumInterval: '5 seconds',
     nonRetryableErrorTypes: ['QueueNotFound'],
+  },
+});
+
+/** A campaign's contacts and attempts in PostgreSQL: retried while the database is away. */
+export const campaignData = proxyActivities<CampaignActivities>({
+  startToCloseTimeout: '30 seconds',
+  retry: {
+    initialInterval: '500 milliseconds',
+    backoffCoefficient: 2,
+    maximumInterval: '10 seconds',
+    nonRetryableErrorTypes: ['CampaignNotFound'],
   },
 });

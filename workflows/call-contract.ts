@@ -79,6 +79,8 @@ export interface HangupNotice {
 
 /** Stasis argument of the legs a call dials (transfers): the router does not route them as new calls. */
 export const DIALED_LEG_ARG = 'cticloud:dialed-leg';
+/** Every Stasis argument CTICloud itself puts on channels it dials starts with this. */
+export const INTERNAL_ARG_PREFIX = 'cticloud:';
 
 export const callWorkflowId = (node: string, channelId: string): string => `call-${node}-${channelId}`;
 

@@ -3,3 +3,5 @@ export { CallWorkflow } from './call';
 export { FlowCallWorkflow } from './flow-call';
 export { AcdWorkflow } from './acd';
 export { CallbackWorkflow } from './callback';
+export { CampaignWorkflow } from './campaign';
+export { CampaignAttemptWorkflow } from './campaign-attempt';

@@ -1,0 +1,116 @@
+import type { AriCommands } from '../asterisk/ari-commands';
+import type { AriEvent } from '../asterisk/ari-events';
+import { CAMPAIGN_LEG_ARG } from '../workflows/campaign/contract';
+import { nextEvent } from './ari';
+import type { ChannelEventSource } from './channel-events';
+import { unanswered } from './dial-bridge';
+
+export interface DialOutInput {
+  /** The channel id to give the call: the attempt's, so a retry finds it. */
+  legId: string;
+  number: string;
+  callerId: string;
+  ringSeconds: number;
+  /** Run Asterisk's AMD() on the answered call first (dialplan context cticloud-amd). */
+  amd: boolean;
+  /** Stream position before the dial. */
+  fromSeq: number;
+}
+
+export interface DialOutResult {
+  outcome: 'answered' | 'busy' | 'no_answer' | 'failed';
+  /** AMD's verdict when it ran: HUMAN, MACHINE, NOTSURE, HANGUP. */
+  amd?: string;
+  /** The Asterisk the call is on and where its events continue after the answer. */
+  node: string;
+  nextSeq: number;
+}
+
+/**
+ * Dials a number for a campaign and waits until the callee answers (and AMD has judged, when on) or the
+ * call fails. The answered call is in our Stasis app, marked so the router leaves it to the attempt's
+ * workflow. A retry (dead worker) does not dial again when the stream shows the call was already placed.
+ */
+export async function dialOut(
+  deps: { ari: AriCommands; events: ChannelEventSource; app: string; outboundDial: string; node: string },
+  input: DialOutInput,
+  retry: boolean,
+): Promise<DialOutResult> {
+  const { ari, events, app, outboundDial, node } = deps;
+  const farHalf = outboundDial.startsWith('Local/') ? `${input.legId};2` : undefined;
+  const cursor = await events.open(node, [input.legId, ...(farHalf ? [farHalf] : [])], input.fromSeq);
+  const read = async (until: number): Promise<{ event: AriEvent; seq: number } | undefined> =>
+    nextEvent(cursor, until);
+  try {
+    const placed =
+      retry &&
+      (await ari.getChannel(input.legId).then(
+        () => true,
+        () => false,
+      ));
+    if (!placed) {
+      const endpoint = outboundDial.replaceAll('{number}', input.number.replace(/^\+/, ''));
+      await ari.originate(
+        input.amd
+          ? {
+              endpoint,
+              context: 'cticloud-amd',
+              extension: 's',
+              priority: 1,
+              channelId: input.legId,
+              callerId: input.callerId,
+              timeout: input.ringSeconds,
+              formats: 'ulaw',
+              variables: { CTI_APP: app },
+            }
+          : {
+              endpoint,
+              app,
+              appArgs: CAMPAIGN_LEG_ARG,
+              channelId: input.legId,
+              callerId: input.callerId,
+              timeout: input.ringSeconds,
+              formats: 'ulaw',
+            },
+      );
+    }
+    const dialedAt = Date.now();
+    let farState = '';
+    // AMD listens for up to a few seconds after the answer: allow for it.
+    const until = dialedAt + (input.ringSeconds + (input.amd ? 8 : 3)) * 1000;
+    for (;;) {
+      const next = await read(until);
+      if (!next) {
+        await ari.hangup(input.legId);
+        return { outcome: 'no_answer', node, nextSeq: input.fromSeq };
+      }
+      const { event, seq } = next;
+      const id = event.channel?.id;
+      if (id && id === farHalf) farState = event.channel!.state;
+      if (id === input.legId && event.type === 'StasisStart') {
+        return { outcome: 'answered', amd: input.amd ? event.args?.[1] : undefined, node, nextSeq: seq };
+      }
+      if (event.type === 'ChannelDestroyed' && (id === input.legId || id === farHalf)) {
+        let cause = event.cause ?? 0;
+        if (farHalf && id === input.legId) {
+          for (let late = await read(Date.now() + 1000); late; late = await read(Date.now() + 1000)) {
+            if (late.event.channel?.id === farHalf) farState = late.event.channel.state;
+            if (late.event.type === 'ChannelDestroyed' && late.event.channel?.id === farHalf) {
+              cause = late.event.cause ?? cause;
+              break;
+            }
+          }
+        }
+        await ari.hangup(input.legId);
+        const outcome = unanswered(cause, farState, Date.now() - dialedAt, input.ringSeconds);
+        return {
+          outcome: outcome === 'busy' || outcome === 'no_answer' ? outcome : 'failed',
+          node,
+          nextSeq: seq,
+        };
+      }
+    }
+  } finally {
+    await cursor.close();
+  }
+}

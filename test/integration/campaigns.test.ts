@@ -1,0 +1,249 @@
+import { CampaignSettings } from '../../workflows/campaign/settings';
+import { wallClock } from '../../workflows/flow/hours';
+import { acdKit, json, unique } from '../support/acd';
+import { startStack, type TestStack } from '../support/stack';
+
+let stack: TestStack;
+beforeAll(async () => {
+  stack = await startStack({ gateway: true });
+});
+afterAll(async () => {
+  await stack?.close();
+});
+
+const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+const ZONES = [
+  'Pacific/Kiritimati',
+  'Asia/Tokyo',
+  'Asia/Kolkata',
+  'Europe/Paris',
+  'America/New_York',
+  'America/Los_Angeles',
+  'Pacific/Honolulu',
+];
+/** A zone where it is now between 10:00 and 16:00, and one where it is not (the window is 09:00–17:00). */
+function zones(): { open: string; closed: string } {
+  const hour = (tz: string) => Number(wallClock(new Date(), tz).time.slice(0, 2));
+  return {
+    open: ZONES.find((z) => hour(z) >= 10 && hour(z) < 16)!,
+    closed: ZONES.find((z) => hour(z) < 8 || hour(z) >= 18)!,
+  };
+}
+const everyDay = ['mon', 'tue', 'wed', 'thu', 'fri', 'sat', 'sun'];
+
+/** A campaign row and its contacts, straight into PostgreSQL (the upload API has its own tests). */
+async function campaign(
+  settings: Record<string, unknown>,
+  contacts: { phone: string; tz: string; fields?: object }[],
+) {
+  const config = CampaignSettings.parse({
+    callerId: '5550199',
+    window: { weekly: [{ days: everyDay, open: '09:00', close: '17:00' }] },
+    ...settings,
+  });
+  const { rows } = await stack.pool.query<{ id: string }>(
+    `insert into campaigns (tenant_id, name, config) values ('default', $1, $2) returning id`,
+    [unique('Campaign'), config],
+  );
+  const id = rows[0]!.id;
+  for (const [line, c] of contacts.entries()) {
+    await stack.pool.query(
+      'insert into campaign_contacts (campaign_id, phone, time_zone, fields, line) values ($1, $2, $3, $4, $5)',
+      [id, c.phone, c.tz, c.fields ?? {}, line + 2],
+    );
+  }
+  return id;
+}
+
+async function publishFlow(nodes: object[], edges: object[], variables: object[] = []) {
+  const flow = await stack.api(
+    '/v1/flows',
+    json('POST', {
+      name: unique('Outbound'),
+      definition: { schemaVersion: 1, start: (nodes[0] as { id: string }).id, nodes, edges, variables },
+    }),
+  );
+  expect((await stack.api(`/v1/flows/${flow.body.id}/publish`, json('POST'))).status).toBe(201);
+  return flow.body.id as string;
+}
+
+async function contactsOf(id: string) {
+  const { rows } = await stack.pool.query<{
+    phone: string;
+    state: string;
+    attempts: number;
+    last_disposition: string | null;
+  }>(
+    'select phone, state, attempts, last_disposition from campaign_contacts where campaign_id = $1 order by phone',
+    [id],
+  );
+  return Object.fromEntries(
+    rows.map((r) => [r.phone, `${r.state}/${r.attempts}/${r.last_disposition ?? ''}`]),
+  );
+}
+
+async function finished(id: string, timeoutMs = 120_000) {
+  const end = Date.now() + timeoutMs;
+  for (;;) {
+    const { rows } = await stack.pool.query<{ state: string }>('select state from campaigns where id = $1', [
+      id,
+    ]);
+    if (rows[0]?.state === 'completed') return;
+    if (Date.now() > end)
+      throw new Error(`campaign ${id} did not complete: ${JSON.stringify(await contactsOf(id))}`);
+    await sleep(500);
+  }
+}
+
+test('an agentless campaign: answered, busy retried, no answer, do-not-call added after upload, closed window', async () => {
+  const { open, closed } = zones();
+  const flowId = await publishFlow(
+    [
+      {
+        id: 'hello',
+        type: 'play',
+        params: { prompt: { kind: 'tts', text: 'Your order {{order}} has shipped.' } },
+      },
+      { id: 'bye', type: 'hangup' },
+    ],
+    [{ from: 'hello', exit: 'next', to: 'bye' }],
+    // The contact's fields arrive as variables: declared, so validation knows they are set.
+    [{ name: 'order' }],
+  );
+  const id = await campaign(
+    {
+      target: { kind: 'flow', flowId },
+      pacing: { callsPerSecond: 2, maxConcurrent: 2 },
+      ringSeconds: 5,
+      retries: { busy: { delaySec: 2, maxAttempts: 2 }, no_answer: { delaySec: 1, maxAttempts: 1 } },
+    },
+    [
+      { phone: '101', tz: open, fields: { order: '42' } },
+      { phone: '201', tz: open },
+      { phone: '301', tz: open },
+      { phone: '102', tz: open },
+      { phone: '103', tz: closed },
+    ],
+  );
+  await stack.pool.query(
+    `insert into dnc_numbers (tenant_id, phone) values ('default', '102') on conflict do nothing`,
+  );
+  const started = await stack.api(`/v1/campaigns/${id}/start`, json('POST'));
+  expect(started.status).toBe(202);
+  expect((await stack.api(`/v1/campaigns/${id}/start`, json('POST'))).status).toBe(409);
+
+  // Everything but the closed-window contact is settled; then the campaign waits for that one's window.
+  for (let i = 0; i < 240; i++) {
+    const c = await contactsOf(id);
+    if (
+      ['101', '201', '301', '102'].every((p) => !c[p]!.startsWith('pending') && !c[p]!.startsWith('dialing'))
+    )
+      break;
+    await sleep(500);
+  }
+  expect(await contactsOf(id)).toMatchObject({
+    '101': 'done/1/answered',
+    '201': 'failed/2/busy',
+    '301': 'failed/1/no_answer',
+    '102': 'dnc/1/dnc',
+    '103': 'pending/0/',
+  });
+  const { rows: later } = await stack.pool.query<{ next_attempt_at: Date }>(
+    `select next_attempt_at from campaign_contacts where campaign_id = $1 and phone = '103'`,
+    [id],
+  );
+  expect(later[0]!.next_attempt_at.getTime()).toBeGreaterThan(Date.now());
+
+  // Never more than 2 at once, never faster than 2 per second.
+  const { rows: attempts } = await stack.pool.query<{ started_at: Date; ended_at: Date }>(
+    'select started_at, ended_at from campaign_attempts where campaign_id = $1 order by started_at',
+    [id],
+  );
+  for (const a of attempts) {
+    const overlapping = attempts.filter((b) => b.started_at <= a.started_at && b.ended_at > a.started_at);
+    expect(overlapping.length).toBeLessThanOrEqual(2);
+  }
+  const gaps = attempts.slice(1).map((a, i) => a.started_at.getTime() - attempts[i]!.started_at.getTime());
+  expect(Math.min(...gaps)).toBeGreaterThanOrEqual(400);
+
+  const progress = await stack.api(`/v1/campaigns/${id}/progress`);
+  expect(progress.body).toMatchObject({
+    state: 'running',
+    byDisposition: { answered: 1, busy: 2, no_answer: 1, dnc: 1 },
+  });
+  const stop = await stack.api(`/v1/campaigns/${id}/stop`, json('POST'));
+  expect(stop.body).toMatchObject({ state: 'stopped' });
+}, 180_000);
+
+test('pause stops launching at once, resume goes on, stop leaves no call placed after it', async () => {
+  const { open } = zones();
+  const flowId = await publishFlow(
+    [
+      { id: 'listen', type: 'play', params: { prompt: { kind: 'sound', name: 'beep' } } },
+      { id: 'bye', type: 'hangup' },
+    ],
+    [{ from: 'listen', exit: 'next', to: 'bye' }],
+  );
+  const contacts = Array.from({ length: 30 }, (_, i) => ({
+    phone: `6${String(10 + i).padStart(2, '0')}`,
+    tz: open,
+  }));
+  const id = await campaign(
+    { target: { kind: 'flow', flowId }, pacing: { callsPerSecond: 4, maxConcurrent: 3 } },
+    contacts,
+  );
+  await stack.api(`/v1/campaigns/${id}/start`, json('POST'));
+  await sleep(2000);
+  const paused = await stack.api(`/v1/campaigns/${id}/pause`, json('POST'));
+  expect(paused.body.state).toBe('paused');
+  const launchedAtPause = paused.body.launched;
+  await sleep(2500);
+  expect((await stack.api(`/v1/campaigns/${id}/progress`)).body.launched).toBe(launchedAtPause);
+  expect((await stack.api(`/v1/campaigns/${id}/pause`, json('POST'))).status).toBe(409);
+  await stack.api(`/v1/campaigns/${id}/resume`, json('POST'));
+  await sleep(1500);
+  const stopped = await stack.api(`/v1/campaigns/${id}/stop`, json('POST'));
+  const stoppedAt = Date.now();
+  expect(stopped.body.state).toBe('stopped');
+  expect(stopped.body.launched).toBeGreaterThan(launchedAtPause);
+  await sleep(4000);
+  // No channel for this campaign was created after the stop (Asterisk's own clock, same machine).
+  const { rows } = await stack.pool.query<{ n: string }>(
+    `select count(*) as n from campaign_attempts where campaign_id = $1 and started_at > to_timestamp($2 / 1000.0)`,
+    [id, stoppedAt],
+  );
+  expect(Number(rows[0]!.n)).toBe(0);
+  const left = await contactsOf(id);
+  expect(Object.values(left).filter((s) => s.startsWith('dialing'))).toEqual([]);
+}, 120_000);
+
+test('answering machine detection, and a progressive campaign connected to an agent', async () => {
+  const { open } = zones();
+  const { queue: makeQueue, agent: makeAgent, setState } = acdKit(stack);
+  const queue = await makeQueue({ wrapUpSec: 0 });
+  const agent = await makeAgent('104', [queue.id]);
+  await setState(agent.id, 'available');
+  const id = await campaign(
+    {
+      target: { kind: 'queue', queueId: queue.id },
+      mode: 'progressive',
+      amd: true,
+      pacing: { callsPerSecond: 1, maxConcurrent: 2 },
+      retries: { machine: { delaySec: 0, maxAttempts: 1 } },
+    },
+    [
+      { phone: '501', tz: open },
+      { phone: '612', tz: open },
+    ],
+  );
+  await stack.api(`/v1/campaigns/${id}/start`, json('POST'));
+  await finished(id, 120_000);
+  expect(await contactsOf(id)).toEqual({ '501': 'failed/1/machine', '612': 'done/1/answered' });
+  expect((await stack.api(`/v1/agents/${agent.id}`)).body.callsHandled).toBe(1);
+}, 150_000);
+
+test('every call and campaign of this file replays deterministically from its history', async () => {
+  const { replayed, failures } = await stack.replayCalls();
+  expect(failures).toEqual([]);
+  expect(replayed).toBeGreaterThan(0);
+}, 120_000);

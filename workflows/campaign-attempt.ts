@@ -1,0 +1,124 @@
+import {
+  CancellationScope,
+  getExternalWorkflowHandle,
+  isCancellation,
+  workflowInfo,
+} from '@temporalio/workflow';
+import { waitInQueue } from './acd/wait-in-queue';
+import { ariCommand, callControl, campaignData, flowData } from './activity-profiles';
+import {
+  attemptDoneSignal,
+  campaignWorkflowId,
+  type AttemptInput,
+  type AttemptResult,
+  type CampaignDisposition,
+} from './campaign/contract';
+import { callPorts, type CallLine } from './flow/call-ports';
+import { initialVariables, runFlow } from './flow/interpreter';
+import { CallerHungUp } from './flow/ports';
+
+const VARIABLE_NAME = /^[A-Za-z_][A-Za-z0-9_]*$/;
+
+/**
+ * One dial attempt of a campaign to one contact. Its workflow id names the campaign, contact and attempt,
+ * so the same attempt can never be started twice. It checks the do-not-call list just before dialing,
+ * dials (with AMD when asked), then runs the campaign's flow on the answered call — the contact's fields
+ * as variables — or connects it to the queue's next agent. Its outcome is written with the retry rules
+ * and reported to the campaign.
+ */
+export async function CampaignAttemptWorkflow({ plan, contact }: AttemptInput): Promise<AttemptResult> {
+  const attemptId = workflowInfo().workflowId;
+  const startedAt = new Date().toISOString();
+  let disposition: CampaignDisposition | 'cancelled' = 'failed';
+  let amd: string | undefined;
+  let answered = false;
+  let talked = false;
+  try {
+    if (await campaignData.isDoNotCall({ tenantId: plan.tenantId, phone: contact.phone })) {
+      disposition = 'dnc';
+    } else {
+      const legId = `${attemptId}-leg`;
+      const dial = await callControl.dialOut({
+        legId,
+        number: contact.phone,
+        callerId: plan.callerId,
+        ringSeconds: plan.ringSeconds,
+        amd: plan.amd,
+        fromSeq: await callControl.eventPosition(),
+      });
+      amd = dial.amd;
+      const line: CallLine = {
+        channel: { channelId: legId, node: dial.node },
+        cursor: dial.nextSeq,
+        tenantId: plan.tenantId,
+        callId: attemptId,
+        from: contact.phone,
+      };
+      if (dial.outcome !== 'answered') disposition = dial.outcome;
+      else if (plan.amd && dial.amd === 'MACHINE') {
+        disposition = 'machine';
+        await ariCommand.hangup(line.channel);
+      } else {
+        answered = true;
+        disposition = 'answered';
+        if (plan.target.kind === 'flow') {
+          const flow = await flowData.loadSubflow({
+            tenantId: plan.tenantId,
+            flowId: plan.target.flowId,
+            callId: attemptId,
+          });
+          const fields = Object.fromEntries(
+            Object.entries(contact.fields).filter(([k]) => VARIABLE_NAME.test(k)),
+          );
+          const variables = {
+            ...initialVariables(flow.definition, {
+              from: plan.callerId,
+              to: contact.phone,
+              callId: attemptId,
+              tenantId: plan.tenantId,
+            }),
+            ...fields,
+          };
+          await runFlow(flow, callPorts(line), { variables, path: [] });
+        } else {
+          // Answered, then waiting for an agent: hanging up before one takes the call is an abandon.
+          const served = await waitInQueue(
+            line,
+            { queueId: plan.target.queueId, priority: 50, skills: [] },
+            (q) => {
+              if (q?.phase === 'talking') talked = true;
+            },
+          );
+          disposition = served === 'served' || talked ? 'answered' : 'abandoned';
+          await ariCommand.hangup(line.channel);
+        }
+      }
+    }
+  } catch (err) {
+    // The callee hanging up ends a flow normally; in a queue it is an abandon unless an agent talked to them.
+    if (err instanceof CallerHungUp)
+      disposition = plan.target.kind === 'queue' && !talked ? 'abandoned' : 'answered';
+    else if (!answered) disposition = isCancellation(err) ? 'cancelled' : 'failed';
+  }
+  const result: AttemptResult = {
+    attemptId,
+    contactId: contact.id,
+    disposition: disposition === 'cancelled' ? 'failed' : disposition,
+    amd,
+  };
+  await CancellationScope.nonCancellable(async () => {
+    await campaignData.recordAttempt({
+      campaignId: plan.campaignId,
+      contactId: contact.id,
+      attempt: contact.attempt,
+      callId: attemptId,
+      startedAt,
+      disposition,
+      amd,
+    });
+    await getExternalWorkflowHandle(campaignWorkflowId(plan.campaignId))
+      .signal(attemptDoneSignal, result)
+      .catch(() => undefined);
+  });
+  return result;
+}

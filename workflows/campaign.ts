@@ -1,0 +1,209 @@
+import {
+  allHandlersFinished,
+  ApplicationFailure,
+  condition,
+  continueAsNew,
+  getExternalWorkflowHandle,
+  setHandler,
+  sleep,
+  startChild,
+  uuid4,
+  workflowInfo,
+} from '@temporalio/workflow';
+import { acd, campaignData } from './activity-profiles';
+import { CallSearchAttributes } from './call-contract';
+import {
+  attemptDoneSignal,
+  attemptWorkflowId,
+  campaignControlUpdate,
+  campaignProgressQuery,
+  type CampaignPlan,
+  type CampaignProgress,
+} from './campaign/contract';
+
+/** Attempts started per run before continuing as new: the history stays bounded for any list size. */
+const ATTEMPTS_PER_RUN = 300;
+const ABANDON_WINDOW_MS = 5 * 60_000;
+
+/** What a run hands the next one. */
+export interface CampaignCarry {
+  progress: CampaignProgress;
+  inFlight: string[];
+  launches: number[];
+  outcomes: { at: number; abandoned: boolean }[];
+}
+
+/**
+ * An outbound campaign: claims due contacts from PostgreSQL and starts one CampaignAttemptWorkflow per
+ * dial, never above the configured rate or concurrent calls (for agent campaigns, available agents times
+ * the ratio; predictive lowers the ratio while the abandon rate is over its cap). Attempts report back by
+ * signal, so the campaign continues as new without waiting for calls in progress. Pause stops launching at
+ * once; stop also cancels attempts whose call is not answered yet, so no call is placed after it.
+ */
+export async function CampaignWorkflow(input: {
+  plan: CampaignPlan;
+  carry?: CampaignCarry;
+}): Promise<CampaignProgress> {
+  const { plan } = input;
+  const progress: CampaignProgress = input.carry?.progress ?? {
+    campaignId: plan.campaignId,
+    state: 'running',
+    launched: 0,
+    finished: 0,
+    inFlight: 0,
+    byDisposition: {},
+    pace: 0,
+    abandonRate: null,
+    ratio: plan.pacing.ratio,
+    startedAt: new Date().toISOString(),
+  };
+  const inFlight = new Set(input.carry?.inFlight ?? []);
+  let launches = input.carry?.launches ?? [];
+  let outcomes = input.carry?.outcomes ?? [];
+  let launchedThisRun = 0;
+  let wake = false;
+
+  const refresh = () => {
+    const now = Date.now();
+    launches = launches.filter((t) => t > now - 60_000);
+    outcomes = outcomes.filter((o) => o.at > now - ABANDON_WINDOW_MS);
+    progress.inFlight = inFlight.size;
+    progress.pace = Math.round((launches.length / 60) * 100) / 100;
+    progress.abandonRate = outcomes.length
+      ? outcomes.filter((o) => o.abandoned).length / outcomes.length
+      : null;
+  };
+  setHandler(campaignProgressQuery, () => {
+    refresh();
+    return { ...progress };
+  });
+  setHandler(attemptDoneSignal, ({ attemptId, disposition }) => {
+    if (!inFlight.delete(attemptId)) return;
+    progress.finished++;
+    progress.byDisposition[disposition] = (progress.byDisposition[disposition] ?? 0) + 1;
+    if (disposition === 'answered' || disposition === 'abandoned') {
+      outcomes.push({ at: Date.now(), abandoned: disposition === 'abandoned' });
+    }
+    wake = true;
+  });
+  setHandler(
+    campaignControlUpdate,
+    async ({ action }) => {
+      progress.state = action === 'pause' ? 'paused' : action === 'resume' ? 'running' : 'stopped';
+      wake = true;
+      if (action === 'stop') {
+        // Calls not yet answered are cancelled: nothing is dialed after the stop.
+        await Promise.all(
+          [...inFlight].map((id) =>
+            getExternalWorkflowHandle(id)
+              .cancel()
+              .catch(() => undefined),
+          ),
+        );
+      }
+      await campaignData.setCampaignState({ campaignId: plan.campaignId, state: progress.state });
+      refresh();
+      return { ...progress };
+    },
+    {
+      validator: ({ action }: { action: 'pause' | 'resume' | 'stop' }) => {
+        const allowed = { pause: ['running'], resume: ['paused'], stop: ['running', 'paused'] }[action];
+        if (!allowed.includes(progress.state)) {
+          throw ApplicationFailure.create({
+            type: 'InvalidCampaignTransition',
+            message: `a ${progress.state} campaign cannot ${action}`,
+            nonRetryable: true,
+          });
+        }
+      },
+    },
+  );
+
+  let nextLaunchAt = 0;
+  const spacingMs = 1000 / plan.pacing.callsPerSecond;
+  for (;;) {
+    if (progress.state === 'stopped') break;
+    if (progress.state === 'paused') {
+      await condition(() => progress.state !== 'paused');
+      continue;
+    }
+    refresh();
+    let capacity = plan.pacing.maxConcurrent - inFlight.size;
+    if (plan.target.kind === 'queue') {
+      if (plan.mode === 'predictive' && progress.abandonRate !== null && outcomes.length >= 10) {
+        // Over the cap: fewer calls per agent; well under it: back toward the configured ratio.
+        if (progress.abandonRate > plan.pacing.maxAbandonRate)
+          progress.ratio = Math.max(1, progress.ratio - 0.25);
+        else if (progress.abandonRate < plan.pacing.maxAbandonRate / 2) {
+          progress.ratio = Math.min(plan.pacing.ratio, progress.ratio + 0.1);
+        }
+      }
+      const agents = await acd.availableAgents({ tenantId: plan.tenantId, queueId: plan.target.queueId });
+      const ratio = plan.mode === 'progressive' || plan.mode === 'predictive' ? progress.ratio : 1;
+      capacity = Math.min(capacity, Math.floor(agents * ratio) - inFlight.size);
+    }
+    if (capacity <= 0) {
+      wake = false;
+      // Agent campaigns look at the agents again each second; others wait for an attempt to finish.
+      if (plan.target.kind === 'queue') await condition(() => wake, 1000);
+      else await condition(() => wake);
+      continue;
+    }
+    const token = uuid4();
+    const claimed = await campaignData.claimContacts({
+      campaignId: plan.campaignId,
+      limit: Math.min(capacity, 50, Math.max(1, Math.ceil(plan.pacing.callsPerSecond * 2))),
+      token,
+    });
+    if (!claimed.contacts.length) {
+      if (claimed.open === 0 && inFlight.size === 0) {
+        progress.state = 'completed';
+        await campaignData.setCampaignState({ campaignId: plan.campaignId, state: 'completed' });
+        break;
+      }
+      const until = claimed.nextDueAt ? Date.parse(claimed.nextDueAt) - Date.now() : 5000;
+      wake = false;
+      await condition(() => wake || progress.state !== 'running', Math.min(Math.max(until, 200), 30_000));
+      continue;
+    }
+    const unlaunched = claimed.contacts.map((c) => c.id);
+    for (const contact of claimed.contacts) {
+      const waitMs = nextLaunchAt - Date.now();
+      if (waitMs > 0) await sleep(waitMs);
+      if (progress.state !== 'running') break;
+      const id = attemptWorkflowId(plan.campaignId, contact.id, contact.attempt);
+      await startChild('CampaignAttemptWorkflow', {
+        workflowId: id,
+        args: [{ plan, contact }],
+        // Attempts report by signal and outlive this run, which continues as new without waiting.
+        parentClosePolicy: 'ABANDON',
+        typedSearchAttributes: [
+          { key: CallSearchAttributes.tenant, value: plan.tenantId },
+          { key: CallSearchAttributes.dialed, value: contact.phone },
+        ],
+      });
+      unlaunched.shift();
+      inFlight.add(id);
+      launches.push(Date.now());
+      nextLaunchAt = Math.max(Date.now(), nextLaunchAt) + spacingMs;
+      progress.launched++;
+      launchedThisRun++;
+    }
+    await campaignData.releaseContacts({ ids: unlaunched });
+
+    if (launchedThisRun >= ATTEMPTS_PER_RUN || workflowInfo().continueAsNewSuggested) {
+      await condition(allHandlersFinished);
+      refresh();
+      return continueAsNew<typeof CampaignWorkflow>({
+        plan,
+        carry: { progress, inFlight: [...inFlight], launches, outcomes },
+      });
+    }
+  }
+  // Stopped or completed: the attempts still running report in; wait for them so the counts are final.
+  await condition(() => inFlight.size === 0, '10 minutes');
+  // The stop request itself is still answering: it must finish before the workflow does.
+  await condition(allHandlersFinished);
+  refresh();
+  return { ...progress };
+}
