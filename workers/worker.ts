@@ -7,8 +7,11 @@ import { publishQueueStats } from './queue-stats';
 import { createCallControlActivities } from '../activities/call-control';
 import { createCampaignActivities } from '../activities/campaign';
 import { createCdrActivities } from '../activities/cdr';
+import { createTicketActivities } from '../activities/tickets';
 import { createFlowDataActivities } from '../activities/flow-data';
 import { createSpeechActivities } from '../activities/speech';
+import { createEventActivities } from '../activities/events';
+import { createWebhookActivities } from '../activities/webhooks';
 import { JetStreamChannelEvents } from '../activities/channel-events';
 import { connectAriPersistently } from '../asterisk/ari';
 import { AriCommands } from '../asterisk/ari-commands';
@@ -20,6 +23,7 @@ import { connectTemporal } from '../lib/temporal';
 import { loadWorkflowBundle } from './workflow-bundle';
 import { resolveFlow } from './flow-resolver';
 import { CallRouter } from './router';
+import { WebhookDispatcher } from './webhook-dispatcher';
 
 /** The call worker: runs CallWorkflow and its activities, and routes new ARI channels to it. */
 async function main(): Promise<void> {
@@ -56,8 +60,11 @@ async function main(): Promise<void> {
       }),
       ...createCdrActivities(pool),
       ...createCampaignActivities(pool),
+      ...createTicketActivities(pool),
       ...createAcdActivities({ pool, client, taskQueue: config.TEMPORAL_TASK_QUEUE }),
       ...createSpeechActivities(media),
+      ...createEventActivities({ js: nc.jetstream() }),
+      ...createWebhookActivities({ pool }),
       ...createFlowDataActivities({
         pool,
         ari: { url: config.ARI_URL, user: config.ARI_USER, password: config.ARI_PASSWORD },
@@ -76,6 +83,15 @@ async function main(): Promise<void> {
     resolveFlow: (dialed, callId) => resolveFlow(pool, dialed, callId),
   });
   await router.start();
+  const webhooks = new WebhookDispatcher({
+    nc,
+    client,
+    pool,
+    taskQueue: config.TEMPORAL_TASK_QUEUE,
+    log,
+    retry: { initialIntervalMs: config.WEBHOOK_RETRY_INITIAL_MS },
+  });
+  await webhooks.start();
   const stopStats = publishQueueStats({ pool, client, nc, log });
   // At debug level: event-loop delay, to tell a saturated worker from a slow dependency.
   const loop = monitorEventLoopDelay({ resolution: 10 });
@@ -93,6 +109,7 @@ async function main(): Promise<void> {
   } finally {
     stopStats();
     await router.stop().catch(() => undefined);
+    await webhooks.stop().catch(() => undefined);
     await nc.drain().catch(() => undefined);
     await pool.end();
     await connection.close();

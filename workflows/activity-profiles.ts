@@ -3,6 +3,7 @@ import type { AriActivities } from '../activities/ari';
 import type { AcdActivities } from '../activities/acd';
 import type { CallControlActivities } from '../activities/call-control';
 import type { CampaignActivities } from '../activities/campaign';
+import type { TicketActivities } from '../activities/tickets';
 import type { CdrActivities } from '../activities/cdr';
 import type { FlowDataActivities } from '../activities/flow-data';
 import type { SpeechActivities } from '../activities/speech';
@@ -103,4 +104,10 @@ export const campaignData = proxyActivities<CampaignActivities>({
     maximumInterval: '10 seconds',
     nonRetryableErrorTypes: ['CampaignNotFound'],
   },
+});
+
+/** Tickets' projection and settings in PostgreSQL: retried until the database is back. */
+export const ticketData = proxyActivities<TicketActivities>({
+  startToCloseTimeout: '10 seconds',
+  retry: { initialInterval: '500 milliseconds', backoffCoefficient: 2, maximumInterval: '30 seconds' },
 });

@@ -5,3 +5,5 @@ export { AcdWorkflow } from './acd';
 export { CallbackWorkflow } from './callback';
 export { CampaignWorkflow } from './campaign';
 export { CampaignAttemptWorkflow } from './campaign-attempt';
+export { TicketWorkflow } from './ticket';
+export { WebhookDeliveryWorkflow } from './webhook-delivery';

@@ -1,7 +1,16 @@
 import { ActivityFailure, CancellationScope, startChild, uuid4 } from '@temporalio/workflow';
 import { CallSearchAttributes } from '../call-contract';
 import { callbackWorkflowId, type CallbackRequest } from '../callback-contract';
-import { callControl, flowData, flowHttp, mediaWait, speech, ariCommand } from '../activity-profiles';
+import {
+  callControl,
+  flowData,
+  flowHttp,
+  mediaWait,
+  speech,
+  ariCommand,
+  ticketData,
+} from '../activity-profiles';
+import { ticketWorkflowId } from '../ticket/contract';
 import { waitInQueue, type QueuedCall } from '../acd/wait-in-queue';
 import { asteriskMedia } from './asterisk-media';
 import { CallerHungUp, type FlowPorts, type MediaItem } from './ports';
@@ -21,6 +30,37 @@ export interface CallLine {
   onSystemHangup?: () => void;
   /** Told where the call is while it waits in or talks from an ACD queue. */
   onQueue?: (call: QueuedCall | undefined) => void;
+}
+
+/** A voicemail becomes a ticket (its own workflow, outliving the call) with the recording attached. */
+async function openVoicemailTicket(line: CallLine, recordingId: string, queue?: string): Promise<void> {
+  const ticketId = uuid4();
+  const policy = await ticketData.policyFor({ tenantId: line.tenantId });
+  await startChild('TicketWorkflow', {
+    workflowId: ticketWorkflowId(ticketId),
+    args: [
+      {
+        ticketId,
+        tenantId: line.tenantId,
+        fields: {
+          subject: `Voicemail from ${line.from}`,
+          description: 'A caller left a voicemail; the recording is attached.',
+          requester: { number: line.from },
+          priority: 'normal',
+          queue,
+          tags: ['voicemail'],
+          custom: {},
+          calls: [line.callId],
+          recordings: [recordingId],
+        },
+        policy,
+        createdAt: new Date().toISOString(),
+        createdBy: 'flow:voicemail',
+      },
+    ],
+    parentClosePolicy: 'ABANDON',
+    typedSearchAttributes: [{ key: CallSearchAttributes.tenant, value: line.tenantId }],
+  });
 }
 
 /** The interpreter's ports on a real call: every effect is an activity, so the workflow replays them. */
@@ -110,6 +150,7 @@ export function callPorts(line: CallLine): FlowPorts {
           nodeId: request.source.nodeId,
           ticketQueue: request.ticketQueue,
         });
+        await openVoicemailTicket(line, recordingId, request.ticketQueue);
         return { recordingId, durationMs: result.durationMs, callerHungUp: result.hungUp };
       });
     },

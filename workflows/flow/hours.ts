@@ -13,10 +13,12 @@ const WEEKDAYS = {
   Sun: 'sun',
 } as const;
 
-/** The wall clock in a time zone: date (YYYY-MM-DD), weekday and HH:MM. */
-export function wallClock(at: Date, timeZone: string): { date: string; weekday: string; time: string } {
-  const parts = Object.fromEntries(
-    new Intl.DateTimeFormat('en-US', {
+/** Formatters are costly to build and SLA clocks ask thousands of times: one per time zone. */
+const formatters = new Map<string, Intl.DateTimeFormat>();
+const formatterFor = (timeZone: string): Intl.DateTimeFormat => {
+  let f = formatters.get(timeZone);
+  if (!f) {
+    f = new Intl.DateTimeFormat('en-US', {
       timeZone,
       weekday: 'short',
       year: 'numeric',
@@ -25,7 +27,16 @@ export function wallClock(at: Date, timeZone: string): { date: string; weekday: 
       hour: '2-digit',
       minute: '2-digit',
       hourCycle: 'h23',
-    })
+    });
+    formatters.set(timeZone, f);
+  }
+  return f;
+};
+
+/** The wall clock in a time zone: date (YYYY-MM-DD), weekday and HH:MM. */
+export function wallClock(at: Date, timeZone: string): { date: string; weekday: string; time: string } {
+  const parts = Object.fromEntries(
+    formatterFor(timeZone)
       .formatToParts(at)
       .map((p) => [p.type, p.value]),
   );
@@ -58,6 +69,38 @@ export function nextOpening(params: HoursParams, from: Date, withinDays = 14): D
     let open = t;
     while (open - 60_000 > from.getTime() && isOpen(params, new Date(open - 60_000))) open -= 60_000;
     return new Date(open);
+  }
+  return undefined;
+}
+
+/** Business hours for clocks: undefined means around the clock. */
+export type Calendar = HoursParams | undefined;
+
+/** Milliseconds of open time between two instants (by whole minutes' open state). */
+export function businessMsBetween(calendar: Calendar, from: Date, to: Date): number {
+  if (to <= from) return 0;
+  if (!calendar) return to.getTime() - from.getTime();
+  let total = 0;
+  for (let t = from.getTime(); t < to.getTime();) {
+    const minuteEnd = Math.min(Math.floor(t / 60_000) * 60_000 + 60_000, to.getTime());
+    if (isOpen(calendar, new Date(t))) total += minuteEnd - t;
+    t = minuteEnd;
+  }
+  return total;
+}
+
+/** The instant when `ms` of open time have passed after `from`, or undefined beyond `withinDays`. */
+export function addBusinessMs(calendar: Calendar, from: Date, ms: number, withinDays = 60): Date | undefined {
+  if (!calendar) return new Date(from.getTime() + ms);
+  let left = ms;
+  const limit = from.getTime() + withinDays * 86_400_000;
+  for (let t = from.getTime(); t < limit;) {
+    const minuteEnd = Math.floor(t / 60_000) * 60_000 + 60_000;
+    if (isOpen(calendar, new Date(t))) {
+      if (minuteEnd - t >= left) return new Date(t + left);
+      left -= minuteEnd - t;
+    }
+    t = minuteEnd;
   }
   return undefined;
 }

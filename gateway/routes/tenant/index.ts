@@ -3,6 +3,7 @@ import { z } from 'zod';
 import { Role } from '../../../lib/api-keys';
 import { ALLOW_HOST_PATTERN } from '../../../lib/http-allowlist';
 import { ErrorBody } from '../../plugins/error-handler';
+import { TicketSettings } from '../../../workflows/ticket/settings';
 
 const Tenant = z
   .object({
@@ -18,6 +19,45 @@ const errors = { 400: ErrorBody, 401: ErrorBody, 403: ErrorBody };
 
 /** The caller's own tenant and its settings. */
 const tenant: FastifyPluginAsyncZod = async (app) => {
+  app.get(
+    '/ticket-settings',
+    {
+      config: { roles: [Role.Admin, Role.Supervisor] },
+      schema: {
+        tags: ['tenant'],
+        summary: 'SLA targets, business calendar, reopen and auto-close periods for new tickets',
+        response: { 200: TicketSettings, ...errors },
+      },
+    },
+    async (request) => {
+      const { rows } = await app.pg.query<{ ticket_settings: unknown }>(
+        'select ticket_settings from tenants where id = $1',
+        [request.principal.tenantId],
+      );
+      return TicketSettings.parse(rows[0]?.ticket_settings ?? {});
+    },
+  );
+
+  app.put(
+    '/ticket-settings',
+    {
+      config: { roles: [Role.Admin] },
+      schema: {
+        tags: ['tenant'],
+        summary: 'Replace the ticket settings; tickets already open keep theirs',
+        body: TicketSettings,
+        response: { 200: TicketSettings, ...errors },
+      },
+    },
+    async (request) => {
+      await app.pg.query(
+        'update tenants set ticket_settings = $2, version = version + 1, updated_at = now() where id = $1',
+        [request.principal.tenantId, request.body],
+      );
+      return request.body;
+    },
+  );
+
   const read = async (id: string) => {
     const { rows } = await app.pg.query<{
       id: string;
