@@ -6,6 +6,7 @@ import { createAcdActivities } from '../activities/acd';
 import { publishQueueStats } from './queue-stats';
 import { createCallControlActivities } from '../activities/call-control';
 import { createCampaignActivities } from '../activities/campaign';
+import { createCampaignControlActivities } from '../activities/campaign-control';
 import { createCdrActivities } from '../activities/cdr';
 import { createTicketActivities } from '../activities/tickets';
 import { createFlowDataActivities } from '../activities/flow-data';
@@ -60,6 +61,7 @@ async function main(): Promise<void> {
       }),
       ...createCdrActivities(pool),
       ...createCampaignActivities(pool),
+      ...createCampaignControlActivities({ pool, client, taskQueue: config.TEMPORAL_TASK_QUEUE }),
       ...createTicketActivities(pool),
       ...createAcdActivities({ pool, client, taskQueue: config.TEMPORAL_TASK_QUEUE }),
       ...createSpeechActivities(media),

@@ -7,3 +7,4 @@ export { CampaignWorkflow } from './campaign';
 export { CampaignAttemptWorkflow } from './campaign-attempt';
 export { TicketWorkflow } from './ticket';
 export { WebhookDeliveryWorkflow } from './webhook-delivery';
+export { CampaignScheduleWorkflow } from './campaign-schedule';

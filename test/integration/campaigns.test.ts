@@ -242,6 +242,46 @@ test('answering machine detection, and a progressive campaign connected to an ag
   expect((await stack.api(`/v1/agents/${agent.id}`)).body.callsHandled).toBe(1);
 }, 150_000);
 
+test('a campaign starts and stops by its Temporal schedules', async () => {
+  const { open } = zones();
+  const flowId = await publishFlow(
+    [
+      { id: 'hello', type: 'play', params: { prompt: { kind: 'sound', name: 'beep' } } },
+      { id: 'bye', type: 'hangup' },
+    ],
+    [{ from: 'hello', exit: 'next', to: 'bye' }],
+  );
+  const contacts = Array.from({ length: 40 }, (_, i) => ({
+    phone: `7${String(i).padStart(2, '0')}`,
+    tz: open,
+  }));
+  const id = await campaign(
+    { target: { kind: 'flow', flowId }, pacing: { callsPerSecond: 1, maxConcurrent: 2 } },
+    contacts,
+  );
+  const startAt = new Date(Date.now() + 3000).toISOString();
+  const stopAt = new Date(Date.now() + 9000).toISOString();
+  const scheduled = await stack.api(`/v1/campaigns/${id}/schedule`, json('PUT', { startAt, stopAt }));
+  expect(scheduled.body.schedules.map((s: { action: string }) => s.action)).toEqual(['start', 'stop']);
+  const past = await stack.api(
+    `/v1/campaigns/${id}/schedule`,
+    json('PUT', { startAt: '2020-01-01T00:00:00Z' }),
+  );
+  expect(past.status).toBe(400);
+  const stateAt = async () =>
+    (await stack.pool.query<{ state: string }>('select state from campaigns where id = $1', [id])).rows[0]!
+      .state;
+  expect(await stateAt()).toBe('draft');
+  let state = 'draft';
+  for (let i = 0; i < 60 && state === 'draft'; i++, await sleep(250)) state = await stateAt();
+  expect(state).toBe('running');
+  for (let i = 0; i < 80 && state === 'running'; i++, await sleep(250)) state = await stateAt();
+  expect(state).toBe('stopped');
+  const progress = await stack.api(`/v1/campaigns/${id}/progress`);
+  expect(progress.body.launched).toBeGreaterThan(0);
+  expect(progress.body.launched).toBeLessThan(40);
+}, 60_000);
+
 test('every call and campaign of this file replays deterministically from its history', async () => {
   const { replayed, failures } = await stack.replayCalls();
   expect(failures).toEqual([]);

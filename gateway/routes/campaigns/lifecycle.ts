@@ -1,17 +1,14 @@
 import type { FastifyPluginAsyncZod } from 'fastify-type-provider-zod';
-import { WorkflowNotFoundError, WorkflowUpdateFailedError } from '@temporalio/client';
-import { TypedSearchAttributes } from '@temporalio/common';
+import { MONTHS, WorkflowNotFoundError, WorkflowUpdateFailedError } from '@temporalio/client';
+import { startCampaign } from '../../../activities/campaign-control';
 import { z } from 'zod';
 import { Role } from '../../../lib/api-keys';
-import { CallSearchAttributes } from '../../../workflows/call-contract';
 import {
   campaignControlUpdate,
   campaignProgressQuery,
   campaignWorkflowId,
-  type CampaignPlan,
 } from '../../../workflows/campaign/contract';
-import { CampaignSettings } from '../../../workflows/campaign/settings';
-import { NotFoundError } from '../../errors';
+import { InvalidFieldError, NotFoundError } from '../../errors';
 import { ErrorBody } from '../../plugins/error-handler';
 import { ConflictError } from '../flows/store';
 
@@ -35,6 +32,7 @@ const operators = [Role.Admin, Role.Developer, Role.Supervisor] as const;
 
 /** Starting, pausing, resuming and stopping a campaign, and its live progress, from its workflow. */
 const lifecycle: FastifyPluginAsyncZod = async (app) => {
+  const deps = { pool: app.pg, client: app.temporal, taskQueue: app.config.TEMPORAL_TASK_QUEUE };
   const campaignOf = async (tenantId: string, id: string) => {
     const { rows } = await app.pg.query<{ id: string; config: unknown; state: string }>(
       'select id, config, state from campaigns where id = $1 and tenant_id = $2',
@@ -59,31 +57,10 @@ const lifecycle: FastifyPluginAsyncZod = async (app) => {
       const { tenantId } = request.principal;
       const campaign = await campaignOf(tenantId, request.params.id);
       if (campaign.state !== 'draft') throw new ConflictError(`a ${campaign.state} campaign cannot start`);
-      const s = CampaignSettings.parse(campaign.config);
-      const plan: CampaignPlan = {
-        campaignId: campaign.id,
-        tenantId,
-        target: s.target,
-        callerId: s.callerId,
-        mode: s.mode,
-        pacing: s.pacing,
-        amd: s.amd,
-        ringSeconds: s.ringSeconds,
-      };
       // The row moves first and only from draft: two start requests cannot both start a workflow.
-      const moved = await app.pg.query(
-        `update campaigns set state = 'running', version = version + 1, updated_at = now() where id = $1 and state = 'draft'`,
-        [campaign.id],
-      );
-      if (!moved.rowCount) throw new ConflictError('the campaign was started already');
-      const handle = await app.temporal.workflow.start('CampaignWorkflow', {
-        workflowId: campaignWorkflowId(campaign.id),
-        taskQueue: app.config.TEMPORAL_TASK_QUEUE,
-        args: [{ plan }],
-        typedSearchAttributes: new TypedSearchAttributes([
-          { key: CallSearchAttributes.tenant, value: tenantId },
-        ]),
-      });
+      const started = await startCampaign(deps, tenantId, campaign.id);
+      if (started !== 'started') throw new ConflictError('the campaign was started already');
+      const handle = app.temporal.workflow.getHandle(campaignWorkflowId(campaign.id));
       return reply.code(202).send(await handle.query(campaignProgressQuery));
     },
   );
@@ -120,6 +97,67 @@ const lifecycle: FastifyPluginAsyncZod = async (app) => {
     );
   }
 
+  app.put(
+    '/:id/schedule',
+    {
+      config: { roles: operators },
+      schema: {
+        tags: ['campaigns'],
+        summary: 'Start and/or stop the campaign at a time, by Temporal schedules (durable, replicated)',
+        params: Params,
+        body: z
+          .object({
+            startAt: z.iso.datetime({ offset: true }).optional(),
+            stopAt: z.iso.datetime({ offset: true }).optional(),
+          })
+          .refine((b) => b.startAt || b.stopAt, 'startAt or stopAt')
+          .refine((b) => !b.startAt || !b.stopAt || b.startAt < b.stopAt, {
+            message: 'stopAt must be after startAt',
+            path: ['stopAt'],
+          }),
+        response: {
+          200: z.object({
+            schedules: z.array(
+              z.object({ id: z.string(), action: z.enum(['start', 'stop']), at: z.string() }),
+            ),
+          }),
+          ...errors,
+        },
+      },
+    },
+    async (request) => {
+      const { tenantId } = request.principal;
+      const campaign = await campaignOf(tenantId, request.params.id);
+      const schedules = [];
+      for (const [action, at] of [
+        ['start', request.body.startAt],
+        ['stop', request.body.stopAt],
+      ] as const) {
+        if (!at) continue;
+        if (Date.parse(at) <= Date.now()) throw new InvalidFieldError(`${action}At`, 'is in the past');
+        const id = `campaign-${campaign.id}-${action}`;
+        // Replacing a schedule: the previous one for this action goes first.
+        await app.temporal.schedule
+          .getHandle(id)
+          .delete()
+          .catch(() => undefined);
+        await app.temporal.schedule.create({
+          scheduleId: id,
+          spec: { calendars: [oneShot(new Date(at))] },
+          action: {
+            type: 'startWorkflow',
+            workflowType: 'CampaignScheduleWorkflow',
+            taskQueue: app.config.TEMPORAL_TASK_QUEUE,
+            args: [{ tenantId, campaignId: campaign.id, action }],
+          },
+          state: { remainingActions: 1 },
+        });
+        schedules.push({ id, action, at });
+      }
+      return { schedules };
+    },
+  );
+
   app.get(
     '/:id/progress',
     {
@@ -153,3 +191,15 @@ const lifecycle: FastifyPluginAsyncZod = async (app) => {
 };
 
 export default lifecycle;
+
+/** A calendar entry that matches one second only (UTC). */
+function oneShot(at: Date) {
+  return {
+    year: at.getUTCFullYear(),
+    month: MONTHS[at.getUTCMonth()]!,
+    dayOfMonth: at.getUTCDate(),
+    hour: at.getUTCHours(),
+    minute: at.getUTCMinutes(),
+    second: at.getUTCSeconds(),
+  };
+}
