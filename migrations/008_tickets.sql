@@ -21,7 +21,8 @@ create table tickets (
 );
 create index tickets_list on tickets (tenant_id, updated_at desc, id);
 create index tickets_status on tickets (tenant_id, status);
-create index tickets_assignee on tickets (tenant_id, assignee);
+-- An agent's queue of tickets, newest change first, without sorting their whole backlog.
+create index tickets_assignee on tickets (tenant_id, assignee, updated_at desc, id desc);
 create index tickets_search on tickets using gin (search);
 
 alter table tenants add column ticket_settings jsonb;

@@ -7,4 +7,6 @@ cd "$ROOT"
 export TEMPORAL_NAMESPACE="${BENCH_NAMESPACE:-cticloud-test}" DATABASE_URL="${BENCH_DATABASE_URL:-postgres://cticloud:cticloud@127.0.0.1:5432/cticloud_test}"
 load_env
 tsx scripts/migrate.ts >/dev/null
+[ "${1:-}" = flow ] && shift && exec tsx bench/flow-interpreter.ts "$@" # npm run bench -- flow [--calls N]
+[ "${1:-}" = tickets ] && shift && exec tsx bench/tickets.ts "$@" # npm run bench -- tickets
 exec tsx bench/answer-latency.ts "$@"
