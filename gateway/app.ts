@@ -5,6 +5,7 @@ import auth from './plugins/auth';
 import errorHandler from './plugins/error-handler';
 import external from './plugins/external';
 import openapi from './plugins/openapi';
+import asyncapi from './routes/events/asyncapi';
 import calls from './routes/calls';
 import callTransfer from './routes/calls/transfer';
 import callMonitor from './routes/calls/monitor';
@@ -17,7 +18,15 @@ import tenant from './routes/tenant';
 import queues from './routes/queues';
 import agents from './routes/agents';
 import callbacks from './routes/callbacks';
+import campaigns from './routes/campaigns';
+import campaignContacts from './routes/campaigns/contacts';
+import dnc from './routes/dnc';
+import campaignLifecycle from './routes/campaigns/lifecycle';
+import tickets from './routes/tickets';
+import callDisposition from './routes/calls/disposition';
 import health from './routes/health';
+import webhooks from './routes/webhooks';
+import events from './routes/events';
 
 export interface GatewayOptions {
   config: Config;
@@ -33,10 +42,13 @@ export async function buildGateway({ config, logger }: GatewayOptions): Promise<
   await app.register(errorHandler);
   await app.register(external, { config });
   await app.register(openapi);
+  await app.register(asyncapi);
   await app.register(health);
   await app.register(
     async (v1) => {
       await v1.register(auth);
+      await v1.register(webhooks, { prefix: '/webhooks' });
+      await v1.register(events, { prefix: '/events' });
       await v1.register(calls, { prefix: '/calls' });
       await v1.register(callTransfer, { prefix: '/calls' });
       await v1.register(callMonitor, { prefix: '/calls' });
@@ -49,6 +61,12 @@ export async function buildGateway({ config, logger }: GatewayOptions): Promise<
       await v1.register(queues, { prefix: '/queues' });
       await v1.register(agents, { prefix: '/agents' });
       await v1.register(callbacks, { prefix: '/callbacks' });
+      await v1.register(campaigns, { prefix: '/campaigns' });
+      await v1.register(campaignContacts, { prefix: '/campaigns' });
+      await v1.register(dnc, { prefix: '/dnc' });
+      await v1.register(campaignLifecycle, { prefix: '/campaigns' });
+      await v1.register(tickets, { prefix: '/tickets' });
+      await v1.register(callDisposition, { prefix: '/calls' });
     },
     { prefix: '/v1' },
   );

@@ -45,6 +45,8 @@ const ConfigSchema = z.object({
     .string()
     .regex(/\{number\}/, 'OUTBOUND_DIAL must contain {number}')
     .default('Local/{number}@outbound/n'),
+  /** Wait before a failed webhook delivery's first retry, in ms; each next wait doubles. @default 10000 */
+  WEBHOOK_RETRY_INITIAL_MS: z.coerce.number().int().positive().default(10_000),
   LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
 });
 
