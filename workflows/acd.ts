@@ -22,6 +22,7 @@ import {
   waitingQuery,
   type AgentStatus,
 } from './acd/contract';
+import { publish } from './domain-events';
 import {
   ALLOWED_TRANSITIONS,
   emptyState,
@@ -202,6 +203,22 @@ export async function AcdWorkflow(input: { tenantId: string; state?: AcdState })
   setHandler(positionQuery, (entryId) => positionOf(state, entryId));
   setHandler(waitingQuery, (queueId) => state.waiting.filter((e) => e.queueId === queueId));
 
+  // Agent state changes become events: compared once per routing pass, whichever handler made them.
+  const told = new Map(Object.values(state.agents).map((a) => [a.id, a.state]));
+  const tellStateChanges = () => {
+    for (const agent of Object.values(state.agents)) {
+      const before = told.get(agent.id);
+      if (before === agent.state) continue;
+      told.set(agent.id, agent.state);
+      void publish('agent.state_changed', input.tenantId, {
+        agentId: agent.id,
+        state: agent.state,
+        previousState: before,
+        reason: agent.reason,
+      });
+    }
+  };
+
   for (;;) {
     await condition(() => dirty);
     dirty = false;
@@ -233,6 +250,7 @@ export async function AcdWorkflow(input: { tenantId: string; state?: AcdState })
         });
     });
     await Promise.all(offers);
+    tellStateChanges();
 
     if (events >= EVENTS_PER_RUN || workflowInfo().continueAsNewSuggested) {
       await condition(allHandlersFinished);

@@ -1,6 +1,7 @@
 import { CancellationScope, setHandler, upsertSearchAttributes, workflowInfo } from '@temporalio/workflow';
 import { answerNow, ariCommand, mediaWait } from './activity-profiles';
 import { finishCall, noteEnding } from './call-ending';
+import { publish } from './domain-events';
 import {
   CallSearchAttributes,
   CallState,
@@ -22,6 +23,8 @@ const now = (): string => new Date().toISOString();
 
 /** One inbound call: answer, prompt, collect DTMF, read the digits back, hang up, and write the CDR. */
 export async function CallWorkflow(input: CallInput): Promise<CallStatus> {
+  const parties = { callId: workflowInfo().workflowId, from: input.from, to: input.to };
+  void publish('call.started', input.tenantId, { ...parties, direction: 'inbound' });
   const status: CallStatus = {
     workflowId: workflowInfo().workflowId,
     channelId: input.channelId,
@@ -52,6 +55,7 @@ export async function CallWorkflow(input: CallInput): Promise<CallStatus> {
   try {
     await script.run(async () => {
       await answerNow.answer(channel);
+      void publish('call.answered', input.tenantId, parties);
       status.answeredAt = now();
       enter(CallState.Collecting);
       const collected = await mediaWait.collectDigits({
@@ -80,5 +84,11 @@ export async function CallWorkflow(input: CallInput): Promise<CallStatus> {
   }
   enter(CallState.Ended);
   await finishCall(status, channel);
+  await publish('call.ended', input.tenantId, {
+    ...parties,
+    disposition: status.disposition!,
+    endedBy: status.endedBy!,
+    durationMs: Math.max(0, Date.parse(status.endedAt!) - Date.parse(status.startedAt)),
+  });
   return status;
 }

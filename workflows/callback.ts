@@ -25,6 +25,7 @@ import {
   type CallbackRequest,
   type CallbackStatus,
 } from './callback-contract';
+import { publish } from './domain-events';
 import { nextOpening } from './flow/hours';
 
 const TERMINAL: readonly CallbackState[] = [
@@ -88,10 +89,15 @@ export async function CallbackWorkflow(input: {
   );
 
   const router = getExternalWorkflowHandle(acdWorkflowId(request.tenantId));
-  const finish = (state: CallbackState, reason?: string): CallbackStatus => {
+  const finish = async (state: CallbackState, reason?: string): Promise<CallbackStatus> => {
     status.state = state;
     if (reason) status.reason ??= reason;
     delete status.nextAttemptAt;
+    await publish('callback.completed', request.tenantId, {
+      callbackId: input.callbackId,
+      state: state as 'completed' | 'failed' | 'cancelled',
+      attempts: customerAttempts(),
+    });
     return status;
   };
   const customerAttempts = () => status.attempts.filter((a) => a.outcome !== 'agent_no_answer').length;
@@ -127,6 +133,13 @@ export async function CallbackWorkflow(input: {
     if (!queue) return finish(CallbackState.Failed, `queue ${request.queueId} does not exist`);
     status.state = CallbackState.Queued;
     delete status.nextAttemptAt;
+    void publish('queue.entered', request.tenantId, {
+      queueId: queue.id,
+      entryId,
+      kind: 'callback',
+      priority: request.priority,
+      from: request.number,
+    });
     await acd.enqueue({
       tenantId: request.tenantId,
       queue,
@@ -180,8 +193,16 @@ export async function CallbackWorkflow(input: {
         }),
       );
       attempt.endedAt = new Date().toISOString();
+      const told = (outcome: CallbackAttempt['outcome']) =>
+        void publish('callback.attempted', request.tenantId, {
+          callbackId: input.callbackId,
+          attempt: attempt.number,
+          outcome: outcome ?? 'failed',
+          agentId: attempt.agentId,
+        });
       if (result.agent !== 'answered') {
         attempt.outcome = 'agent_no_answer';
+        told(attempt.outcome);
         await router.signal(offerResultSignal, {
           entryId,
           offerId: offer.offerId,
@@ -198,6 +219,7 @@ export async function CallbackWorkflow(input: {
       });
       attempt.outcome = result.customer ?? 'failed';
       attempt.talkSeconds = result.talkSeconds;
+      told(attempt.outcome);
       if (attempt.outcome === 'answered') {
         status.state = CallbackState.Connected;
         if (recordAs) {

@@ -11,6 +11,7 @@ import {
   workflowInfo,
 } from '@temporalio/workflow';
 import { acd, campaignData } from './activity-profiles';
+import { publish } from './domain-events';
 import { CallSearchAttributes } from './call-contract';
 import {
   attemptDoneSignal,
@@ -102,6 +103,7 @@ export async function CampaignWorkflow(input: {
         );
       }
       await campaignData.setCampaignState({ campaignId: plan.campaignId, state: progress.state });
+      void tell();
       refresh();
       return { ...progress };
     },
@@ -119,6 +121,33 @@ export async function CampaignWorkflow(input: {
     },
   );
 
+  let toldFinished = progress.finished;
+  const tell = () => {
+    refresh();
+    toldFinished = progress.finished;
+    const {
+      campaignId,
+      state,
+      launched,
+      finished,
+      inFlight: running,
+      byDisposition,
+      pace,
+      abandonRate,
+    } = progress;
+    return publish('campaign.progress', plan.tenantId, {
+      campaignId,
+      state,
+      launched,
+      finished,
+      inFlight: running,
+      byDisposition: byDisposition as Record<string, number>,
+      pace,
+      abandonRate,
+    });
+  };
+  if (!input.carry) void tell();
+
   let nextLaunchAt = 0;
   const spacingMs = 1000 / plan.pacing.callsPerSecond;
   for (;;) {
@@ -128,6 +157,8 @@ export async function CampaignWorkflow(input: {
       continue;
     }
     refresh();
+    // Progress as an event every 25 finished attempts, not every one: a big campaign would flood webhooks.
+    if (progress.finished - toldFinished >= 25) void tell();
     let capacity = plan.pacing.maxConcurrent - inFlight.size;
     if (plan.target.kind === 'queue') {
       if (plan.mode === 'predictive' && progress.abandonRate !== null && outcomes.length >= 10) {
@@ -204,6 +235,6 @@ export async function CampaignWorkflow(input: {
   await condition(() => inFlight.size === 0, '10 minutes');
   // The stop request itself is still answering: it must finish before the workflow does.
   await condition(allHandlersFinished);
-  refresh();
+  await tell();
   return { ...progress };
 }

@@ -9,6 +9,8 @@ const events = proxyActivities<EventActivities>({
     initialInterval: '200 milliseconds',
     backoffCoefficient: 2,
     maximumInterval: '10 seconds',
+    // About three minutes of NATS outage: a workflow awaiting its last event must not wait forever.
+    maximumAttempts: 20,
     nonRetryableErrorTypes: ['EventRejected'],
   },
 });

@@ -12,6 +12,7 @@ import { flowStatusQuery, type FlowCallInput, type FlowCallStatus } from './flow
 import { callPorts, type CallLine } from './flow/call-ports';
 import { FlowTooLong, initialVariables, runFlow, type FlowRun } from './flow/interpreter';
 import { CallerHungUp } from './flow/ports';
+import { publish } from './domain-events';
 
 const now = (): string => new Date().toISOString();
 
@@ -81,10 +82,20 @@ export async function FlowCallWorkflow(input: FlowCallInput): Promise<FlowCallSt
     script.cancel();
   });
 
+  const parties = { callId, from: input.from, to: input.to };
+  void publish('call.started', input.tenantId, { ...parties, direction: 'inbound', flowId: input.flow.id });
+  run.onEnter = (step) =>
+    void publish('flow.node_entered', input.tenantId, {
+      callId,
+      flowId: step.flow?.id ?? input.flow.id,
+      nodeId: step.nodeId,
+      nodeType: step.type,
+    });
   try {
     await script.run(async () => {
       await answerNow.answer(line.channel);
       status.answeredAt = now();
+      void publish('call.answered', input.tenantId, parties);
       enter(CallState.InFlow);
       try {
         await runFlow(input.flow, callPorts(line), run);
@@ -101,5 +112,11 @@ export async function FlowCallWorkflow(input: FlowCallInput): Promise<FlowCallSt
   }
   enter(CallState.Ended);
   await finishCall(status, line.channel);
+  await publish('call.ended', input.tenantId, {
+    ...parties,
+    disposition: status.disposition!,
+    endedBy: status.endedBy!,
+    durationMs: Math.max(0, Date.parse(status.endedAt!) - Date.parse(status.startedAt)),
+  });
   return snapshot();
 }

@@ -7,6 +7,7 @@ import {
   workflowInfo,
 } from '@temporalio/workflow';
 import { ticketData } from './activity-profiles';
+import { publish } from './domain-events';
 import { addBusinessMs, businessMsBetween } from './flow/hours';
 import {
   PRIORITIES,
@@ -75,6 +76,16 @@ export async function TicketWorkflow(input: TicketInput): Promise<TicketSnapshot
     version: 1,
   };
   const clocks = snap.sla as ClockState[];
+  if (!input.snapshot) {
+    void publish('ticket.created', input.tenantId, {
+      ticketId: input.ticketId,
+      subject: input.fields.subject,
+      status: snap.status,
+      priority: input.fields.priority,
+      queueId: input.fields.queue,
+      callId: input.fields.calls[0],
+    });
+  }
   let dirty = true;
   let changes = 0;
 
@@ -115,6 +126,11 @@ export async function TicketWorkflow(input: TicketInput): Promise<TicketSnapshot
       if (!c.running) continue;
       if (c.state !== 'breached' && c.elapsedSec >= c.targetSec) {
         c.state = 'breached';
+        void publish('ticket.sla_breached', input.tenantId, {
+          ticketId: input.ticketId,
+          sla: c.kind,
+          dueAt: c.breachAt ?? now().toISOString(),
+        });
         raise('urgent');
         if (policy.escalateTo) snap.fields.assignee = policy.escalateTo;
         note({
@@ -197,6 +213,11 @@ export async function TicketWorkflow(input: TicketInput): Promise<TicketSnapshot
       apply(change, by, at);
       setRunning(at);
       changes++;
+      void publish('ticket.updated', input.tenantId, {
+        ticketId: input.ticketId,
+        status: snap.status,
+        changes: change.kind === 'fields' ? Object.keys(change.fields) : [change.kind],
+      });
       return structuredCopy(snap);
     },
     {

@@ -39,6 +39,7 @@ type Mocks = Record<string, (...args: any[]) => Promise<unknown>>;
 
 async function runCall(mocks: Mocks, drive?: (h: WorkflowHandle<typeof CallWorkflow>) => Promise<void>) {
   const cdrs: CdrInput[] = [];
+  const events: string[] = [];
   const worker = await Worker.create({
     connection: env.nativeConnection,
     taskQueue: 'wf-test',
@@ -48,6 +49,7 @@ async function runCall(mocks: Mocks, drive?: (h: WorkflowHandle<typeof CallWorkf
       hangup: async () => undefined,
       playMedia: async () => ({ outcome: 'finished' }),
       recordCdr: async (cdr: CdrInput) => void cdrs.push(cdr),
+      emitEvent: async (e: { type: string }) => void events.push(e.type),
       ...mocks,
     },
   });

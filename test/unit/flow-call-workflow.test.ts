@@ -81,6 +81,7 @@ test('runs the pinned flow node by node, with retries, variables, masked secrets
   const played: PlayMediaInput[] = [];
   const hangups: string[] = [];
   const cdrs: CdrInput[] = [];
+  const events: string[] = [];
   const worker = await Worker.create({
     connection: env.nativeConnection,
     taskQueue: 'flow-test',
@@ -97,6 +98,8 @@ test('runs the pinned flow node by node, with retries, variables, masked secrets
       },
       hangup: async ({ channelId }: { channelId: string }) => void hangups.push(channelId),
       recordCdr: async (cdr: CdrInput) => void cdrs.push(cdr),
+      emitEvent: async (e: { type: string; data: { nodeId?: string } }) =>
+        void events.push(e.data.nodeId ? `${e.type}:${e.data.nodeId}` : e.type),
     },
   });
   const input: FlowCallInput = {
@@ -150,4 +153,11 @@ test('runs the pinned flow node by node, with retries, variables, masked secrets
   });
   expect(hangups).toEqual(['c9']);
   expect(cdrs).toEqual([expect.objectContaining({ workflowId: 'flow-call-1', disposition: 'answered' })]);
+  // Domain events: the call's life and each node entered, in order.
+  expect(events.filter((e) => !e.startsWith('flow.'))).toEqual([
+    'call.started',
+    'call.answered',
+    'call.ended',
+  ]);
+  expect(events.filter((e) => e.startsWith('flow.'))[0]).toBe('flow.node_entered:menu');
 });

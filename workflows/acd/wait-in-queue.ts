@@ -7,6 +7,7 @@ import {
 } from '@temporalio/workflow';
 import { acd, ariCommand, callControl, flowData, mediaWait } from '../activity-profiles';
 import type { CallLine } from '../flow/call-ports';
+import { publish } from '../domain-events';
 import { CallerHungUp, type QueueRequest } from '../flow/ports';
 import {
   acdWorkflowId,
@@ -103,6 +104,13 @@ export async function waitInQueue(
       enqueuedAt: queued.enqueuedAt,
       from: line.from,
     },
+  });
+  void publish('queue.entered', line.tenantId, {
+    queueId: queue.id,
+    entryId,
+    kind: 'call',
+    priority: request.priority,
+    from: line.from,
   });
   const deadline = Date.now() + (request.maxWaitSec ?? queue.maxWaitSec) * 1000;
   const announces = queue.announce.position || queue.announce.estimatedWait;

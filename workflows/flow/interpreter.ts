@@ -24,6 +24,8 @@ export interface FlowRun {
   variables: Record<string, string>;
   path: FlowStep[];
   currentNode?: string;
+  /** Told of each node entered (events); not part of the state. */
+  onEnter?: (step: FlowStep) => void;
   /** How the flow ended: a hangup node, or it ran out of nodes (a missing edge or `return` at the top). */
   ending?: 'hangup_node' | 'end_of_flow';
 }
@@ -83,6 +85,7 @@ export async function runFlow(
     if (depth > 0) step.flow = { id: flow.id, version: flow.version };
     run.path.push(step);
     run.currentNode = nodeId;
+    run.onEnter?.(step);
     const handler = HANDLERS[node.type];
     if (!handler) throw new FlowTooLong(`node ${nodeId}: a ${node.type} node cannot run yet`);
     const result = await handler(node.params, { ...context, step });
