@@ -16,6 +16,7 @@ import {
 import { callPorts, type CallLine } from './flow/call-ports';
 import { initialVariables, runFlow } from './flow/interpreter';
 import { CallerHungUp } from './flow/ports';
+import { previewAttempt } from './campaign/preview';
 
 const VARIABLE_NAME = /^[A-Za-z_][A-Za-z0-9_]*$/;
 
@@ -36,6 +37,10 @@ export async function CampaignAttemptWorkflow({ plan, contact }: AttemptInput): 
   try {
     if (await campaignData.isDoNotCall({ tenantId: plan.tenantId, phone: contact.phone })) {
       disposition = 'dnc';
+    } else if (plan.mode === 'preview' && plan.target.kind === 'queue') {
+      // Agent first: nothing is dialed before an agent has accepted the contact.
+      disposition = await previewAttempt({ ...plan, target: plan.target }, contact, attemptId);
+      answered = disposition === 'answered';
     } else {
       const legId = `${attemptId}-leg`;
       const dial = await callControl.dialOut({

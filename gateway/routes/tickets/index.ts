@@ -18,32 +18,30 @@ import { openTicket } from './open';
 
 const Priority = z.enum(PRIORITIES);
 const Status = z.enum(Object.values(TicketStatus) as [TicketStatus, ...TicketStatus[]]);
-export const TicketInput = z
-  .object({
-    subject: z.string().trim().min(1).max(300),
-    description: z.string().max(20_000).default(''),
-    requester: z
-      .object({
-        number: z
-          .string()
-          .regex(/^\+?[0-9]{3,20}$/)
-          .optional(),
-        email: z.email().optional(),
-        name: z.string().max(200).optional(),
-      })
-      .default({}),
-    priority: Priority.default('normal'),
-    queue: z.string().max(120).optional(),
-    assignee: z.string().max(120).optional(),
-    tags: z
-      .array(z.string().regex(/^[a-z0-9_-]{1,40}$/, 'lowercase letters, digits, _ and -'))
-      .max(30)
-      .default([]),
-    custom: z.record(z.string().regex(/^[A-Za-z_][A-Za-z0-9_]{0,63}$/), z.string().max(2000)).default({}),
-    calls: z.array(z.string().max(200)).max(50).default([]),
-    recordings: z.array(z.string().uuid()).max(50).default([]),
-  })
-  .meta({ id: 'TicketInput' });
+export const TicketInput = z.object({
+  subject: z.string().trim().min(1).max(300),
+  description: z.string().max(20_000).default(''),
+  requester: z
+    .object({
+      number: z
+        .string()
+        .regex(/^\+?[0-9]{3,20}$/)
+        .optional(),
+      email: z.email().optional(),
+      name: z.string().max(200).optional(),
+    })
+    .default({}),
+  priority: Priority.default('normal'),
+  queue: z.string().max(120).optional(),
+  assignee: z.string().max(120).optional(),
+  tags: z
+    .array(z.string().regex(/^[a-z0-9_-]{1,40}$/, 'lowercase letters, digits, _ and -'))
+    .max(30)
+    .default([]),
+  custom: z.record(z.string().regex(/^[A-Za-z_][A-Za-z0-9_]{0,63}$/), z.string().max(2000)).default({}),
+  calls: z.array(z.string().max(200)).max(50).default([]),
+  recordings: z.array(z.string().uuid()).max(50).default([]),
+});
 const Patch = z
   .object({
     status: Status.optional(),
