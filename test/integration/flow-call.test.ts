@@ -76,6 +76,8 @@ test('a call to an assigned number runs the published flow: hours, menu, gather,
     from: '5550120',
     digits: '242#',
     delaySec: 1,
+    // The flow ends the call; the caller only has to outlast it, also on a loaded machine.
+    holdSec: 40,
   });
   const handle = await callWorkflow(stack.temporal, call.workflowId);
   const result = (await handle.result()) as FlowCallStatus;
