@@ -27,6 +27,8 @@ import callDisposition from './routes/calls/disposition';
 import health from './routes/health';
 import webhooks from './routes/webhooks';
 import events from './routes/events';
+import me from './routes/me';
+import webUi from './plugins/web-ui';
 
 export interface GatewayOptions {
   config: Config;
@@ -47,6 +49,7 @@ export async function buildGateway({ config, logger }: GatewayOptions): Promise<
   await app.register(
     async (v1) => {
       await v1.register(auth);
+      await v1.register(me, { prefix: '/me' });
       await v1.register(webhooks, { prefix: '/webhooks' });
       await v1.register(events, { prefix: '/events' });
       await v1.register(calls, { prefix: '/calls' });
@@ -70,7 +73,6 @@ export async function buildGateway({ config, logger }: GatewayOptions): Promise<
     },
     { prefix: '/v1' },
   );
-  // The web UI (flow designer, supervisor console) arrives with its own issue; until then / shows the API.
-  app.get('/', { schema: { hide: true } }, (_request, reply) => reply.redirect('/docs'));
+  await app.register(webUi);
   return app;
 }

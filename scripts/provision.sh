@@ -4,7 +4,7 @@
 source "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
 
 debian_packages() {
-  local want=(postgresql nats-server sip-tester debootstrap espeak-ng sox curl) missing=()
+  local want=(postgresql nats-server sip-tester debootstrap espeak-ng sox curl chromium chromium-driver) missing=()
   for p in "${want[@]}"; do dpkg -s "$p" >/dev/null 2>&1 || missing+=("$p"); done
   ((${#missing[@]})) || return 0
   log "installing Debian packages: ${missing[*]}"

@@ -8,6 +8,7 @@ APP_RUN="$ROOT/.run"; mkdir -p "$APP_RUN"
 RUN="$APP_RUN"
 
 (cd "$ROOT" && tsx scripts/migrate.ts) || die "database migration failed"
+bash "$ROOT/scripts/build-ui.sh"
 pid_alive bridge || spawn bridge node --import tsx "$ROOT/asterisk/bridge.ts"
 # A second bridge subscribed to every channel, so events survive a restart of the first (docs/architecture.md).
 pid_alive bridge-mirror || ARI_BRIDGE_ROLE=mirror spawn bridge-mirror node --import tsx "$ROOT/asterisk/bridge.ts"
@@ -34,6 +35,7 @@ done
 cat <<MSG
 
   CTICloud is running.
+    Web UI       $api/   (sign in with the admin key below)
     API          $api/v1   (Authorization: Bearer $ADMIN_API_KEY)
     API docs     $api/docs   (OpenAPI: $api/openapi.json)
     Temporal UI  http://127.0.0.1:$TEMPORAL_UI_PORT/namespaces/$TEMPORAL_NAMESPACE/workflows
