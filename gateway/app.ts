@@ -9,6 +9,8 @@ import asyncapi from './routes/events/asyncapi';
 import calls from './routes/calls';
 import callTransfer from './routes/calls/transfer';
 import callMonitor from './routes/calls/monitor';
+import callTimeline from './routes/calls/timeline';
+import callHangup from './routes/calls/hangup';
 import flows from './routes/flows';
 import simulate from './routes/flows/simulate';
 import flowImport from './routes/flows/import';
@@ -55,6 +57,8 @@ export async function buildGateway({ config, logger }: GatewayOptions): Promise<
       await v1.register(calls, { prefix: '/calls' });
       await v1.register(callTransfer, { prefix: '/calls' });
       await v1.register(callMonitor, { prefix: '/calls' });
+      await v1.register(callTimeline, { prefix: '/calls' });
+      await v1.register(callHangup, { prefix: '/calls' });
       await v1.register(flows, { prefix: '/flows' });
       await v1.register(simulate, { prefix: '/flows' });
       await v1.register(flowImport, { prefix: '/flows' });

@@ -85,6 +85,17 @@ export const INTERNAL_ARG_PREFIX = 'cticloud:';
 export const callWorkflowId = (node: string, channelId: string): string => `call-${node}-${channelId}`;
 
 export const hangupSignal = defineSignal<[HangupNotice]>('hangup');
+
+/** Someone with the API (a supervisor's console) ends the call; the API key that did it, for the log. */
+export interface EndCallRequest {
+  at: string;
+  by: string;
+}
+/**
+ * Ends a live call the way the call itself would: the script is cancelled, the workflow hangs up its own
+ * channel and the CDR says the system ended it (an ARI hangup from outside would read as the caller's).
+ */
+export const endCallSignal = defineSignal<[EndCallRequest]>('endCall');
 export const callStatusQuery = defineQuery<CallStatus>('status');
 
 export const CallSearchAttributes = {

@@ -6,6 +6,7 @@ import {
   CallSearchAttributes,
   CallState,
   callStatusQuery,
+  endCallSignal,
   hangupSignal,
   type CallInput,
   type CallStatus,
@@ -51,6 +52,14 @@ export async function CallWorkflow(input: CallInput): Promise<CallStatus> {
     status.endedAt = notice.at;
     script.cancel();
   });
+  let endRequested = false;
+  setHandler(endCallSignal, (request) => {
+    if (status.endedBy) return;
+    status.endedBy = 'system';
+    status.endedAt = request.at;
+    endRequested = true;
+    script.cancel();
+  });
 
   try {
     await script.run(async () => {
@@ -82,6 +91,8 @@ export async function CallWorkflow(input: CallInput): Promise<CallStatus> {
   } catch (err) {
     noteEnding(status, err);
   }
+  // The channel is still up after an end request: only the hangup that follows it is the caller's signal.
+  if (endRequested) await ariCommand.hangup(channel).catch(() => undefined);
   enter(CallState.Ended);
   await finishCall(status, channel);
   await publish('call.ended', input.tenantId, {

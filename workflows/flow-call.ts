@@ -5,8 +5,14 @@ import {
   upsertSearchAttributes,
   workflowInfo,
 } from '@temporalio/workflow';
-import { answerNow } from './activity-profiles';
-import { CallSearchAttributes, CallState, callStatusQuery, hangupSignal } from './call-contract';
+import { answerNow, ariCommand } from './activity-profiles';
+import {
+  CallSearchAttributes,
+  CallState,
+  callStatusQuery,
+  endCallSignal,
+  hangupSignal,
+} from './call-contract';
 import { finishCall, noteEnding } from './call-ending';
 import { flowStatusQuery, type FlowCallInput, type FlowCallStatus } from './flow-call-contract';
 import { callPorts, type CallLine } from './flow/call-ports';
@@ -81,6 +87,14 @@ export async function FlowCallWorkflow(input: FlowCallInput): Promise<FlowCallSt
     status.endedAt = notice.at;
     script.cancel();
   });
+  let endRequested = false;
+  setHandler(endCallSignal, (request) => {
+    if (status.endedBy) return;
+    status.endedBy = 'system';
+    status.endedAt = request.at;
+    endRequested = true;
+    script.cancel();
+  });
 
   const parties = { callId, from: input.from, to: input.to };
   void publish('call.started', input.tenantId, { ...parties, direction: 'inbound', flowId: input.flow.id });
@@ -110,6 +124,8 @@ export async function FlowCallWorkflow(input: FlowCallInput): Promise<FlowCallSt
   } catch (err) {
     noteEnding(status, err, (e: unknown) => e instanceof CallerHungUp);
   }
+  // The channel is still up after an end request: only the hangup that follows it is the caller's signal.
+  if (endRequested) await ariCommand.hangup(line.channel).catch(() => undefined);
   enter(CallState.Ended);
   await finishCall(status, line.channel);
   await publish('call.ended', input.tenantId, {

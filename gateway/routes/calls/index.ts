@@ -5,6 +5,7 @@ import { Role } from '../../../lib/api-keys';
 import { CallSearchAttributes, callStatusQuery, type CallStatus } from '../../../workflows/call-contract';
 import { NotFoundError } from '../../errors';
 import { ErrorBody } from '../../plugins/error-handler';
+import { withLive } from './live-list';
 import { CallDetail, CallId, CallSummary, ListCallsQuery } from './schemas';
 
 const readers = [Role.Admin, Role.Supervisor, Role.Developer] as const;
@@ -29,7 +30,7 @@ const toSummary = (info: WorkflowExecutionInfo): z.infer<typeof CallSummary> => 
 
 /** Values reach the visibility query only after zod has restricted them to digits, + and enum members. */
 function visibilityQuery(tenantId: string, q: z.infer<typeof ListCallsQuery>): string {
-  const clauses = [`WorkflowType = 'CallWorkflow'`, `TenantId = '${tenantId}'`];
+  const clauses = [`WorkflowType IN ('CallWorkflow', 'FlowCallWorkflow')`, `TenantId = '${tenantId}'`];
   if (q.status === 'active') clauses.push(`ExecutionStatus = 'Running'`);
   if (q.status === 'recent') clauses.push(`ExecutionStatus != 'Running'`);
   if (q.state) clauses.push(`CallState = '${q.state}'`);
@@ -62,7 +63,7 @@ const calls: FastifyPluginAsyncZod = async (app) => {
         found.push(toSummary(info));
         if (found.length >= request.query.limit) break;
       }
-      return { calls: found };
+      return { calls: request.query.include === 'live' ? await withLive(app.temporal, found) : found };
     },
   );
 

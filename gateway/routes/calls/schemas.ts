@@ -14,6 +14,12 @@ export const ListCallsQuery = z.object({
   from: PhoneNumber.optional(),
   to: PhoneNumber.optional(),
   limit: z.coerce.number().int().min(1).max(200).default(50),
+  include: z
+    .enum(['live'])
+    .optional()
+    .describe(
+      "live: each running call's state, flow node, queue and agent, from its workflow (for consoles)",
+    ),
 });
 
 export const CallSummary = z
@@ -25,6 +31,27 @@ export const CallSummary = z
     to: z.string().nullable(),
     startedAt: z.string(),
     closedAt: z.string().nullable(),
+    /** With include=live, for running calls; null when the workflow did not answer in time. */
+    live: z
+      .object({
+        state: z.string(),
+        answeredAt: z.string().nullable(),
+        flowId: z.string().nullable(),
+        currentNode: z.string().nullable(),
+        /** The type of the current node, from the path. */
+        currentNodeType: z.string().nullable(),
+        queue: z
+          .object({
+            queueId: z.string(),
+            queueName: z.string(),
+            phase: z.string(),
+            enqueuedAt: z.string(),
+            agent: z.object({ id: z.string(), name: z.string() }).nullable(),
+          })
+          .nullable(),
+      })
+      .nullable()
+      .optional(),
   })
   .meta({ id: 'CallSummary' });
 
