@@ -24,9 +24,22 @@ export interface ApiPrincipal {
 }
 
 export async function findApiKey(pool: Pool, key: string): Promise<ApiPrincipal | undefined> {
+  return findPrincipal(pool, 'key_hash', hashApiKey(key));
+}
+
+/** The principal of a key known by its id (a stream token names the key it was minted with). */
+export async function findApiKeyById(pool: Pool, keyId: string): Promise<ApiPrincipal | undefined> {
+  return findPrincipal(pool, 'id', keyId);
+}
+
+async function findPrincipal(
+  pool: Pool,
+  column: 'key_hash' | 'id',
+  value: Buffer | string,
+): Promise<ApiPrincipal | undefined> {
   const { rows } = await pool.query<{ id: string; tenant_id: string; role: Role; agent_id: string | null }>(
-    'select id, tenant_id, role, agent_id from api_keys where key_hash = $1 and revoked_at is null',
-    [hashApiKey(key)],
+    `select id, tenant_id, role, agent_id from api_keys where ${column} = $1 and revoked_at is null`,
+    [value],
   );
   const row = rows[0];
   return (

@@ -1,4 +1,5 @@
 import {
+  patched,
   allHandlersFinished,
   ApplicationFailure,
   condition,
@@ -46,6 +47,9 @@ const OUTCOME_WINDOW_MS = 60 * 60_000;
  */
 export async function AcdWorkflow(input: { tenantId: string; state?: AcdState }): Promise<void> {
   const state = input.state ?? emptyState(input.tenantId);
+  // Agents' states as last told in events, taken before any handler is set: setting one runs the updates
+  // that came with the start (update-with-start), and a change they made must not count as already told.
+  const toldAtStart = new Map(Object.values(state.agents).map((a) => [a.id, a.state]));
   let dirty = true;
   let events = 0;
   const now = () => new Date();
@@ -204,7 +208,10 @@ export async function AcdWorkflow(input: { tenantId: string; state?: AcdState })
   setHandler(waitingQuery, (queueId) => state.waiting.filter((e) => e.queueId === queueId));
 
   // Agent state changes become events: compared once per routing pass, whichever handler made them.
-  const told = new Map(Object.values(state.agents).map((a) => [a.id, a.state]));
+  // Runs that began before this fix took the snapshot here, after the start's updates: they replay so.
+  const told = patched('acd-told-at-start')
+    ? toldAtStart
+    : new Map(Object.values(state.agents).map((a) => [a.id, a.state]));
   const tellStateChanges = () => {
     for (const agent of Object.values(state.agents)) {
       const before = told.get(agent.id);
@@ -215,6 +222,8 @@ export async function AcdWorkflow(input: { tenantId: string; state?: AcdState })
         state: agent.state,
         previousState: before,
         reason: agent.reason,
+        // Which call the agent took: what lets an agent's event stream follow the calls it handles.
+        ...(agent.state === AgentState.OnCall && agent.currentEntry ? { entryId: agent.currentEntry } : {}),
       });
     }
   };

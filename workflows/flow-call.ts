@@ -29,6 +29,8 @@ const now = (): string => new Date().toISOString();
 export async function FlowCallWorkflow(input: FlowCallInput): Promise<FlowCallStatus> {
   const { definition } = input.flow;
   const callId = workflowInfo().workflowId;
+  /** The agent who last talked with the caller: named in call.ended, so agents' streams show their calls. */
+  let servedBy: string | undefined;
   const secrets = new Set(definition.variables.filter((v) => v.secret).map((v) => v.name));
   const line: CallLine = {
     channel: { channelId: input.channelId, node: input.node },
@@ -41,6 +43,7 @@ export async function FlowCallWorkflow(input: FlowCallInput): Promise<FlowCallSt
     },
     onQueue: (queued) => {
       status.queue = queued && { ...queued };
+      if (queued?.phase === 'talking' && queued.agent) servedBy = queued.agent.id;
     },
   };
   const run: FlowRun = {
@@ -133,6 +136,7 @@ export async function FlowCallWorkflow(input: FlowCallInput): Promise<FlowCallSt
     disposition: status.disposition!,
     endedBy: status.endedBy!,
     durationMs: Math.max(0, Date.parse(status.endedAt!) - Date.parse(status.startedAt)),
+    ...(servedBy ? { agentId: servedBy } : {}),
   });
   return snapshot();
 }

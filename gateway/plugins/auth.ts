@@ -1,14 +1,24 @@
 import fp from 'fastify-plugin';
-import { findApiKey, type ApiPrincipal, type Role } from '../../lib/api-keys';
+import { findApiKey, findApiKeyById, type ApiPrincipal, type Role } from '../../lib/api-keys';
+import { createStreamTokens, type StreamTokens } from '../../lib/events/stream-tokens';
 import { ForbiddenError, UnauthorizedError } from '../errors';
 
 declare module 'fastify' {
+  interface FastifyInstance {
+    /** Short-lived tokens for clients that cannot send headers (EventSource); see lib/events/stream-tokens. */
+    streamTokens: StreamTokens;
+  }
   interface FastifyRequest {
     principal: ApiPrincipal;
   }
   interface FastifyContextConfig {
     /** Roles allowed on the route; every /v1 route must name them. */
     roles?: readonly Role[];
+    /**
+     * Also accept `?access_token=<stream token>` instead of the Authorization header. Only for routes a
+     * browser opens with EventSource: a token in a URL is logged along the way, so it is short-lived.
+     */
+    streamToken?: boolean;
   }
 }
 
@@ -34,12 +44,29 @@ export default fp(async (app) => {
     return principal;
   };
 
+  const fromStreamToken = async (token: string): Promise<ApiPrincipal> => {
+    const grant = await app.streamTokens.redeem(token);
+    if (!grant)
+      throw new UnauthorizedError(
+        'invalid or expired access_token: mint one with POST /v1/events/token (API keys do not go in URLs)',
+      );
+    const principal = await findApiKeyById(app.pg, grant.keyId);
+    if (!principal) throw new UnauthorizedError('the API key this access_token was minted with is revoked');
+    return principal;
+  };
+
+  app.decorate('streamTokens', createStreamTokens(app.nats));
   app.decorateRequest('principal', null as unknown as ApiPrincipal);
   app.addHook('onRequest', async (request) => {
     const match = /^Bearer\s+(\S+)$/i.exec(request.headers.authorization ?? '');
-    if (!match) throw new UnauthorizedError();
-    const principal = await lookup(match[1]!);
-    if (!principal) throw new UnauthorizedError('invalid or revoked API key');
+    const token = (request.query as { access_token?: unknown } | undefined)?.access_token;
+    let principal: ApiPrincipal | undefined;
+    if (match) {
+      principal = await lookup(match[1]!);
+      if (!principal) throw new UnauthorizedError('invalid or revoked API key');
+    } else if (typeof token === 'string' && request.routeOptions.config.streamToken && !request.is404) {
+      principal = await fromStreamToken(token);
+    } else throw new UnauthorizedError();
     request.principal = principal;
     if (request.is404) return;
     const roles = request.routeOptions.config.roles;

@@ -33,6 +33,8 @@ export const EventData = {
       disposition: z.enum(['answered', 'abandoned', 'failed']),
       endedBy: z.enum(['caller', 'system']),
       durationMs: z.number().int().nonnegative(),
+      /** The agent who last talked with the caller, when the call reached one through a queue. */
+      agentId: z.string().optional(),
     })
     .describe('The call is over; its CDR is written.'),
   'flow.node_entered': z
@@ -59,13 +61,15 @@ export const EventData = {
       state: z.enum(['offline', 'available', 'on_call', 'wrap_up', 'not_ready']),
       previousState: z.enum(['offline', 'available', 'on_call', 'wrap_up', 'not_ready']).optional(),
       reason: z.string().optional(),
+      /** On a call or in its wrap-up: the queue entry taken, i.e. the call's or the callback's workflow id. */
+      entryId: z.string().optional(),
     })
     .describe("An agent's state changed."),
   'callback.attempted': z
     .object({
       callbackId: Id,
       attempt: z.number().int().positive(),
-      outcome: z.enum(['answered', 'busy', 'no_answer', 'failed', 'agent_no_answer']),
+      outcome: z.enum(['answered', 'busy', 'no_answer', 'failed', 'machine', 'agent_no_answer']),
       agentId: z.string().optional(),
     })
     .describe('One attempt of a callback ended.'),

@@ -3,7 +3,9 @@ import { DeliverPolicy, type ConsumerMessages } from 'nats';
 import { z } from 'zod';
 import { Role } from '../../../lib/api-keys';
 import { ensureEventsStream } from '../../../lib/events/publish';
-import { EVENT_TYPES, EventTypeSchema, type EventType } from '../../../lib/events/schemas';
+import { createEventScope } from '../../../lib/events/scope';
+import { DomainEventSchema, EVENT_TYPES, EventTypeSchema, type EventType } from '../../../lib/events/schemas';
+import { STREAM_TOKEN_TTL_MS } from '../../../lib/events/stream-tokens';
 import {
   EVENTS_STREAM,
   eventSubject,
@@ -40,10 +42,40 @@ const events: FastifyPluginAsyncZod = async (app) => {
     await Promise.all([...open].map((end) => end()));
   });
 
+  const everyRole = [Role.Admin, Role.Developer, Role.Supervisor, Role.Agent] as const;
+
+  app.post(
+    '/token',
+    {
+      config: { roles: everyRole },
+      schema: {
+        tags: ['events'],
+        summary: 'Mint a short-lived access_token that opens GET /v1/events from a browser (EventSource)',
+        description:
+          `EventSource cannot send an Authorization header. The token opens the stream as \`?access_token=\`, ` +
+          `with the same tenant and role as the key that minted it, for ${STREAM_TOKEN_TTL_MS / 60_000} minutes ` +
+          '(a stream opened in time stays open). It is worth nothing on any other route.',
+        response: {
+          201: z.object({
+            token: z.string(),
+            expiresAt: z.string().datetime(),
+            expiresInSec: z.number().int(),
+          }),
+          401: ErrorBody,
+          403: ErrorBody,
+        },
+      },
+    },
+    async (request, reply) => {
+      const minted = await app.streamTokens.mint(request.principal.keyId);
+      return reply.code(201).send({ ...minted, expiresInSec: STREAM_TOKEN_TTL_MS / 1000 });
+    },
+  );
+
   app.get(
     '/',
     {
-      config: { roles: [Role.Admin, Role.Developer, Role.Supervisor, Role.Agent] },
+      config: { roles: everyRole, streamToken: true },
       schema: {
         tags: ['events'],
         summary: 'Stream the tenant’s events (text/event-stream); resume with Last-Event-ID',
@@ -53,6 +85,12 @@ const events: FastifyPluginAsyncZod = async (app) => {
         querystring: z.object({
           /** Comma-separated event types. @default every type */
           types: Types.optional(),
+          /** A token from POST /v1/events/token, for EventSource, which cannot send Authorization. */
+          access_token: z
+            .string()
+            .max(100)
+            .optional()
+            .describe('A token from POST /v1/events/token (never an API key): for EventSource'),
           /** For clients that cannot send the Last-Event-ID header. */
           lastEventId: z
             .string()
@@ -70,13 +108,17 @@ const events: FastifyPluginAsyncZod = async (app) => {
     },
     async (request, reply) => {
       const { tenantId } = request.principal;
+      // Agents see their own events and their calls'; everyone else the whole tenant (the subject filter).
+      const visible = createEventScope(request.principal);
       const types = new Set<EventType>(request.query.types ?? EVENT_TYPES);
       const last = request.headers['last-event-id'] ?? request.query.lastEventId;
       if (last !== undefined && !/^\d{1,19}$/.test(String(last)))
         throw new InvalidFieldError('headers.last-event-id', 'an id of a previous event (a stream sequence)');
       // NATS 2.9 takes one filter subject: exact when one type is asked for, the tenant's whole tree otherwise
       // (the rest filtered here).
-      const only = types.size === 1 ? [...types][0]! : undefined;
+      // An agent's scope has to see every event of the tenant (see below).
+      const agent = request.principal.role === Role.Agent;
+      const only = types.size === 1 && !agent ? [...types][0]! : undefined;
       const consumer = await app.nats.jetstream().consumers.get(EVENTS_STREAM, {
         filterSubjects: only ? eventSubject(tenantId, only) : tenantEventsSubject(tenantId),
         ...(last !== undefined
@@ -110,7 +152,14 @@ const events: FastifyPluginAsyncZod = async (app) => {
       try {
         for await (const m of messages) {
           const type = parseEventSubject(m.subject)?.type;
-          if (!type || !types.has(type as EventType)) continue;
+          if (!type) continue;
+          if (agent) {
+            // Every event goes through the scope, not only the requested types: taking a call is what
+            // makes the call's later events visible, also to a stream that asked only for call.ended.
+            const event = DomainEventSchema.safeParse(m.json<unknown>());
+            if (!event.success || !visible(event.data)) continue;
+          }
+          if (!types.has(type as EventType)) continue;
           const written = out.write(`id: ${m.seq}\nevent: ${type}\ndata: ${m.string()}\n\n`);
           // A slow client: wait for its buffer to drain rather than hold every event in memory.
           if (!written && !ended) await new Promise((r) => out.once('drain', r).once('close', r));
