@@ -1,17 +1,35 @@
 import { canSupervise } from '../api/me';
 import type { PageSpec } from '../pages';
+import { Agents, MyState } from './Agents';
+import { CallDetail } from './CallDetail';
+import { Callbacks } from './Callbacks';
+import { Campaigns } from './Campaigns';
+import { LiveCalls } from './LiveCalls';
+import { Queues } from './Queues';
+import { Tickets } from './Tickets';
+import './console.css';
 
-// Filled in by the supervisor console.
 export const consolePages: PageSpec[] = [
-  { section: 'calls', title: 'Live calls', visible: canSupervise, render: () => <h1>Live calls</h1> },
-  { section: 'queues', title: 'Queues', visible: canSupervise, render: () => <h1>Queues</h1> },
-  { section: 'agents', title: 'Agents', visible: canSupervise, render: () => <h1>Agents</h1> },
-  { section: 'callbacks', title: 'Callbacks', visible: canSupervise, render: () => <h1>Callbacks</h1> },
+  {
+    section: 'calls',
+    title: 'Live calls',
+    visible: canSupervise,
+    render: ([id]) => (id ? <CallDetail key={id} id={id} /> : <LiveCalls />),
+  },
+  { section: 'queues', title: 'Queues', visible: canSupervise, render: () => <Queues /> },
+  { section: 'agents', title: 'Agents', visible: canSupervise, render: () => <Agents /> },
+  { section: 'me', title: 'My state', visible: (me) => me.role === 'agent', render: () => <MyState /> },
+  { section: 'callbacks', title: 'Callbacks', visible: canSupervise, render: () => <Callbacks /> },
   {
     section: 'campaigns',
     title: 'Campaigns',
     visible: (me) => me.role !== 'agent',
-    render: () => <h1>Campaigns</h1>,
+    render: () => <Campaigns />,
   },
-  { section: 'tickets', title: 'Tickets', visible: () => true, render: () => <h1>Tickets</h1> },
+  {
+    section: 'tickets',
+    title: 'Tickets',
+    visible: () => true,
+    render: ([id]) => <Tickets key={id} id={id} />,
+  },
 ];
