@@ -4,6 +4,7 @@ import { Role } from '../../../lib/api-keys';
 import { NotFoundError } from '../../errors';
 import { ErrorBody } from '../../plugins/error-handler';
 import { toTelephonyWav } from './audio';
+import ttsPreview from './tts-preview';
 
 /** Upload formats by content type, as the file extension sox reads them by. */
 const UPLOAD_TYPES: Record<string, string> = {
@@ -67,6 +68,7 @@ const toRecording = (r: RecordingRow) => ({
 
 /** Voicemails left in flows and prompts uploaded for `play` nodes, per tenant. */
 const recordings: FastifyPluginAsyncZod = async (app) => {
+  await app.register(ttsPreview);
   app.addContentTypeParser(
     Object.keys(UPLOAD_TYPES),
     { parseAs: 'buffer', bodyLimit: MAX_UPLOAD_BYTES },
