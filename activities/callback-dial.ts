@@ -9,14 +9,14 @@ export interface AgentFirstParams {
   /** Stream position before the attempt: a retry re-reads the attempt's events from here. */
   fromSeq: number;
   agent: { endpoint: string; legId: string; ringSeconds: number };
-  customer: { number: string; legId: string; ringSeconds: number; callerId?: string };
+  customer: { number: string; legId: string; ringSeconds: number; callerId?: string; amd?: boolean };
   bridgeId: string;
   recordAs?: string;
 }
 
 export interface AgentFirstResult {
   agent: 'answered' | 'no_answer' | 'failed';
-  customer?: 'answered' | 'busy' | 'no_answer' | 'failed';
+  customer?: 'answered' | 'busy' | 'no_answer' | 'failed' | 'machine';
   talkSeconds: number;
 }
 
@@ -89,19 +89,32 @@ export async function dialAgentThenCustomer(
       }
       const ringback = `${p.agent.legId}-ringback`;
       await ari.play(p.agent.legId, ['tone:ring'], ringback).catch(() => undefined);
-      await ari.originate({
+      const customerLeg = {
         endpoint: outboundDial.replaceAll('{number}', p.customer.number),
-        app,
-        appArgs: DIALED_LEG_ARG,
         channelId: p.customer.legId,
         callerId: p.customer.callerId,
         timeout: p.customer.ringSeconds,
         formats: 'ulaw',
-      });
+      };
+      // With AMD the answered leg first runs AMD() in the dialplan, which then hands it to Stasis with the
+      // verdict as an argument (context cticloud-amd, shared with campaigns).
+      await ari.originate(
+        p.customer.amd
+          ? {
+              ...customerLeg,
+              context: 'cticloud-amd',
+              extension: 's',
+              priority: 1,
+              variables: { CTI_APP: app },
+            }
+          : { ...customerLeg, app, appArgs: DIALED_LEG_ARG },
+      );
       const dialedAt = Date.now();
       let farState = '';
+      // AMD listens for a few seconds after the answer: allow for it.
+      const customerUntil = dialedAt + (p.customer.ringSeconds + (p.customer.amd ? 8 : 3)) * 1000;
       for (;;) {
-        const event = await read(dialedAt + (p.customer.ringSeconds + 3) * 1000);
+        const event = await read(customerUntil);
         if (!event) {
           await ari.hangup(p.customer.legId);
           await ari.hangup(p.agent.legId);
@@ -113,7 +126,14 @@ export async function dialAgentThenCustomer(
           await ari.hangup(p.customer.legId);
           return { agent: 'answered', customer: 'failed', talkSeconds: 0 };
         }
-        if (id === p.customer.legId && event.type === 'StasisStart') break;
+        if (id === p.customer.legId && event.type === 'StasisStart') {
+          if (p.customer.amd && event.args?.[1] === 'MACHINE') {
+            await ari.hangup(p.customer.legId);
+            await ari.hangup(p.agent.legId);
+            return { agent: 'answered', customer: 'machine', talkSeconds: 0 };
+          }
+          break;
+        }
         if ((id === p.customer.legId || id === farHalf) && event.type === 'ChannelDestroyed') {
           let cause = event.cause ?? 0;
           if (farHalf && id === p.customer.legId) {

@@ -30,6 +30,8 @@ export interface CallbackRequest {
   fromCall?: string;
   /** Seconds the customer's phone rings per attempt. @default 30 */
   ringSeconds?: number;
+  /** Run AMD on the customer's answer; a machine is retried like no answer. @default false */
+  amd?: boolean;
 }
 
 export const CallbackState = {
@@ -52,7 +54,7 @@ export interface CallbackAttempt {
   startedAt: string;
   endedAt?: string;
   agentId?: string;
-  outcome?: 'answered' | 'busy' | 'no_answer' | 'failed' | 'agent_no_answer';
+  outcome?: 'answered' | 'busy' | 'no_answer' | 'failed' | 'machine' | 'agent_no_answer';
   talkSeconds?: number;
 }
 

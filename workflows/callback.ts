@@ -187,6 +187,7 @@ export async function CallbackWorkflow(input: {
             number: request.number,
             legId: `${legs}-customer`,
             ringSeconds: request.ringSeconds ?? 30,
+            amd: request.amd ?? false,
           },
           bridgeId: `${legs}-bridge`,
           recordAs,

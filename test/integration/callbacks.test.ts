@@ -62,6 +62,26 @@ test('busy customers are retried after the delay until the attempts run out; eve
   expect(done.reason).toMatch(/after 2 attempts/);
 }, 90_000);
 
+test('with AMD on, an answering machine is not a reached customer: it is retried, and the outcome says so', async () => {
+  const { queue: makeQueue, agent: makeAgent, setState } = acdKit(stack);
+  const queue = await makeQueue({ wrapUpSec: 0 });
+  const agent = await makeAgent('112', [queue.id]);
+  await setState(agent.id, 'available');
+  // 5xx parties answer with a long greeting and never pause: what AMD() calls a machine.
+  const created = await stack.api(
+    '/v1/callbacks',
+    json('POST', { number: '501', queueId: queue.id, maxAttempts: 2, retryDelaysSec: [2], amd: true }),
+  );
+  expect(created.status).toBe(201);
+  const done = await until(created.body.id, (c) => c.state === 'failed', 90_000);
+  expect(done.attempts.map((a) => a.outcome)).toEqual(['machine', 'machine']);
+  expect(done.recordingId).toBeUndefined();
+  // The same party without AMD is an answered callback: AMD is what made the difference.
+  const plain = await stack.api('/v1/callbacks', json('POST', { number: '502', queueId: queue.id }));
+  const reached = await until(plain.body.id, (c) => c.state === 'completed' || c.state === 'failed', 90_000);
+  expect(reached.attempts.map((a) => a.outcome)).toEqual(['answered']);
+}, 200_000);
+
 test('outside the allowed time it waits; it can be rescheduled and cancelled, and not cancelled twice', async () => {
   const { queue: makeQueue } = acdKit(stack);
   const queue = await makeQueue();

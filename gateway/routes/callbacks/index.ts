@@ -48,6 +48,11 @@ const CallbackInput = z
     notes: z.string().max(2000).optional(),
     /** Seconds the customer's phone rings per attempt. @default 30 */
     ringSeconds: z.number().int().min(5).max(120).default(30),
+    /**
+     * Answering machine detection (Asterisk's AMD()) on the customer's leg: a machine counts as an attempt
+     * that did not reach them and is retried. @default false
+     */
+    amd: z.boolean().default(false),
   })
   .refine((b) => !b.earliest || !b.latest || b.earliest < b.latest, {
     message: 'earliest must be before latest',
@@ -67,7 +72,7 @@ const Attempt = z.object({
   startedAt: z.string(),
   endedAt: z.string().optional(),
   agentId: z.string().optional(),
-  outcome: z.enum(['answered', 'busy', 'no_answer', 'failed', 'agent_no_answer']).optional(),
+  outcome: z.enum(['answered', 'busy', 'no_answer', 'failed', 'machine', 'agent_no_answer']).optional(),
   talkSeconds: z.number().optional(),
 });
 const Callback = z
