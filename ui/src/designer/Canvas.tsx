@@ -17,10 +17,15 @@ import { NODE_COMPONENTS, type FlowNodeView } from './nodes';
 import { PALETTE_MIME } from './Palette';
 import { defaultParams } from './schema-form';
 
+export interface LitStep {
+  nodeId: string;
+  exit?: string;
+}
+
 /** Canvas options. */
 export interface CanvasProps {
-  /** Simulation: node ids in path order, and how many of them are lit so far. */
-  litPath?: string[];
+  /** Simulation: the steps in path order (node and the exit it left by), and how many are lit so far. */
+  litPath?: LitStep[];
   litCount?: number;
 }
 
@@ -48,12 +53,10 @@ export function Canvas({ litPath = [], litCount = 0 }: CanvasProps) {
 
   const lit = useMemo(() => {
     const shown = litPath.slice(0, litCount);
-    const visited = new Set(shown);
-    return {
-      visited,
-      current: shown.at(-1),
-      edges: new Set(shown.slice(1).map((to, i) => `${shown[i]}>${to}`)),
-    };
+    const visited = new Set(shown.map((s) => s.nodeId));
+    // Only the exit taken lights up, not every edge between the two nodes.
+    const edges = new Set(shown.slice(0, -1).map((s) => `${s.nodeId}:${s.exit ?? ''}`));
+    return { visited, current: shown.at(-1)?.nodeId, edges };
   }, [litPath, litCount]);
 
   const nodes: FlowNodeView[] = useMemo(
@@ -83,8 +86,8 @@ export function Canvas({ litPath = [], litCount = 0 }: CanvasProps) {
         sourceHandle: e.exit,
         target: e.to,
         selected: selectedEdges.includes(edgeKey(e)),
-        animated: lit.edges.has(`${e.from}>${e.to}`),
-        className: lit.edges.has(`${e.from}>${e.to}`) ? 'lit-edge' : undefined,
+        animated: lit.edges.has(edgeKey(e)),
+        className: lit.edges.has(edgeKey(e)) ? 'lit-edge' : undefined,
       })),
     [definition, selectedEdges, lit],
   );
@@ -160,6 +163,8 @@ export function Canvas({ litPath = [], litCount = 0 }: CanvasProps) {
         // Delete and copy/paste are the editor's own shortcuts (they go through the undo history).
         deleteKeyCode={null}
         fitView
+        // A new flow's single node should not fill the canvas.
+        fitViewOptions={{ maxZoom: 1 }}
         proOptions={{ hideAttribution: true }}
       >
         <Background />

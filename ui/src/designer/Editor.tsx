@@ -6,7 +6,7 @@ import { ApiError } from '../api/client';
 import { ErrorBanner } from '../components/ErrorBanner';
 import { href } from '../router';
 import { flowsApi } from './api';
-import { Canvas } from './Canvas';
+import { Canvas, type LitStep } from './Canvas';
 import { EditorContext, useEditor, useEditorStore } from './context';
 import { Palette } from './Palette';
 import { PropertyPanel } from './PropertyPanel';
@@ -51,7 +51,7 @@ function EditorBody({ flow, setFlow }: { flow: Flow; setFlow: (f: Flow) => void 
   const [error, setError] = useState<unknown>();
   const [notice, setNotice] = useState('');
   const [problems, setProblems] = useState<FlowProblem[] | null>(null);
-  const [lit, setLit] = useState<{ path: string[]; count: number }>({ path: [], count: 0 });
+  const [lit, setLit] = useState<{ path: LitStep[]; count: number }>({ path: [], count: 0 });
   const [refresh, setRefresh] = useState(0);
   const flowRef = useRef(flow);
   flowRef.current = flow;
@@ -111,7 +111,7 @@ function EditorBody({ flow, setFlow }: { flow: Flow; setFlow: (f: Flow) => void 
     store.getState().select([id]);
     void view.fitView({ nodes: [{ id }], duration: 300, maxZoom: 1.2 });
   };
-  const onLit = useCallback((path: string[], count: number) => setLit({ path, count }), []);
+  const onLit = useCallback((path: LitStep[], count: number) => setLit({ path, count }), []);
 
   useEffect(() => {
     const onKey = (e: KeyboardEvent) => {
@@ -174,7 +174,11 @@ function EditorBody({ flow, setFlow }: { flow: Flow; setFlow: (f: Flow) => void 
         <button type="button" aria-label="Delete selected" onClick={() => store.getState().deleteSelected()}>
           Delete
         </button>
-        <button type="button" aria-label="Fit view" onClick={() => void view.fitView({ duration: 300 })}>
+        <button
+          type="button"
+          aria-label="Zoom to fit"
+          onClick={() => void view.fitView({ duration: 300, maxZoom: 1 })}
+        >
           Fit
         </button>
         <span className="spacer" />

@@ -3,6 +3,7 @@ import { ErrorBanner } from '../components/ErrorBanner';
 import { ApiError } from '../api/client';
 import { nodeSpec } from '../../../workflows/flow/registry';
 import { flowsApi } from './api';
+import type { LitStep } from './Canvas';
 import { useEditor } from './context';
 import type { FlowProblem, SimulationResult } from './types';
 
@@ -12,7 +13,7 @@ export interface SimulatePanelProps {
   /** Saves the draft when it has unsaved edits (the API simulates the saved draft); false when it failed. */
   ensureSaved: () => Promise<boolean>;
   /** The path to light on the canvas and how much of it to show. */
-  onLit: (path: string[], count: number) => void;
+  onLit: (path: LitStep[], count: number) => void;
   onProblems: (problems: FlowProblem[]) => void;
 }
 
@@ -28,15 +29,14 @@ export function SimulatePanel({ flowId, ensureSaved, onLit, onProblems }: Simula
   const [error, setError] = useState<unknown>();
   const [shown, setShown] = useState(0);
 
-  const path = result?.path.map((s) => s.nodeId) ?? [];
+  const path = result?.path ?? [];
   useEffect(() => {
     if (!result) return;
     if (shown >= path.length) return;
     const timer = setTimeout(() => setShown((n) => n + 1), STEP_MS);
     return () => clearTimeout(timer);
   }, [result, shown, path.length]);
-  const pathKey = path.join('>');
-  useEffect(() => onLit(pathKey ? pathKey.split('>') : [], shown), [pathKey, shown, onLit]);
+  useEffect(() => onLit(result?.path ?? [], shown), [result, shown, onLit]);
   useEffect(() => () => onLit([], 0), [onLit]);
 
   const run = async () => {

@@ -47,7 +47,12 @@ export function VersionsPanel({ flowId, refresh }: { flowId: string; refresh: nu
                 {rollout.data?.rollout?.stable === v.number ? (
                   <span className="badge">stable</span>
                 ) : (
-                  <RollbackButton flowId={flowId} version={v.number} onDone={rollout.reload} />
+                  <RollbackButton
+                    flowId={flowId}
+                    version={v.number}
+                    stable={rollout.data?.rollout?.stable}
+                    onDone={rollout.reload}
+                  />
                 )}
               </td>
             </tr>
@@ -134,21 +139,25 @@ function VersionSelect(props: {
 function RollbackButton({
   flowId,
   version,
+  stable,
   onDone,
 }: {
   flowId: string;
   version: number;
+  stable?: number;
   onDone: () => void;
 }) {
   const [error, setError] = useState<unknown>();
+  // Replacing the rule with an older stable version is the rollback; a newer one is a plain promotion.
+  const text =
+    stable !== undefined && version < stable ? `Roll back to v${version}` : `Make v${version} stable`;
   return (
     <>
       <button
         type="button"
-        aria-label={`Roll back to v${version}`}
         onClick={() => void flowsApi.setRollout(flowId, { stable: version }).then(onDone, setError)}
       >
-        Roll back to v{version}
+        {text}
       </button>
       <ErrorBanner error={error} />
     </>

@@ -1,0 +1,236 @@
+import type { Browser, Locator, Page } from 'playwright-core';
+import type { FlowCallStatus } from '../../workflows/flow-call-contract';
+import { placeCall } from '../support/caller';
+import { createApiKey } from '../support/keys';
+import { ensureUiBuilt, launchBrowser, openUi, screenshot, type UiSession } from '../support/browser';
+import { callWorkflow, startStack, type TestStack } from '../support/stack';
+
+// The flow designer on the real stack: a flow built by drag and drop in Chromium is simulated, published,
+// assigned a number, and a real call into that number follows the path drawn on the canvas.
+let stack: TestStack;
+let browser: Browser;
+let base: string;
+let session: UiSession;
+
+beforeAll(async () => {
+  ensureUiBuilt();
+  stack = await startStack({ gateway: true });
+  browser = await launchBrowser();
+  base = `http://${stack.config.API_HOST}:${stack.config.API_PORT}`;
+  session = await openUi(browser, base, stack.config.ADMIN_API_KEY);
+}, 180_000);
+
+afterAll(async () => {
+  await browser?.close();
+  await stack?.close();
+});
+
+const nodeOnCanvas = (page: Page, id: string) => page.locator(`.react-flow__node[data-id="${id}"]`);
+
+/** HTML5 drag from the palette to a point of the canvas, as a user does it. */
+async function dragFromPalette(page: Page, title: string, x: number, y: number) {
+  await page.getByRole('button', { name: `Add ${title} node` }).dragTo(page.locator('.canvas'), {
+    targetPosition: { x, y },
+  });
+}
+
+/** Drags from a node's exit handle to another node's target handle. */
+async function connect(page: Page, from: string, exit: string, to: string) {
+  const source = page.locator(`.react-flow__handle.source[data-nodeid="${from}"][data-handleid="${exit}"]`);
+  const target = nodeOnCanvas(page, to).locator('.react-flow__handle.target');
+  const a = (await source.boundingBox())!;
+  const b = (await target.boundingBox())!;
+  await page.mouse.move(a.x + a.width / 2, a.y + a.height / 2);
+  await page.mouse.down();
+  await page.mouse.move((a.x + b.x) / 2, (a.y + b.y) / 2, { steps: 5 });
+  await page.mouse.move(b.x + b.width / 2, b.y + b.height / 2, { steps: 5 });
+  await page.mouse.up();
+}
+
+const edgeCount = (page: Page) => page.locator('.react-flow__edge').count();
+
+async function expectEventually(check: () => Promise<boolean>, what: string, timeoutMs = 10_000) {
+  const until = Date.now() + timeoutMs;
+  while (!(await check())) {
+    if (Date.now() > until) throw new Error(`timed out waiting for ${what}`);
+    await new Promise((r) => setTimeout(r, 100));
+  }
+}
+
+const textOf = async (locator: Locator) => (await locator.textContent()) ?? '';
+
+test('build a flow by drag and drop, simulate, publish, assign a number, and a real call follows it', async () => {
+  const { page } = session;
+  const name = `Designer e2e ${Date.now()}`;
+  await page.goto('/#/flows');
+  await page.getByLabel('New flow name').fill(name);
+  await page.getByRole('button', { name: 'Create flow' }).click();
+  await nodeOnCanvas(page, 'hangup').waitFor();
+  const flowId = page.url().split('/').pop()!;
+
+  // Play TTS → menu → hang up, dropped from the palette where they should go.
+  await dragFromPalette(page, 'Play', 60, 60);
+  await nodeOnCanvas(page, 'play').waitFor();
+  const form = page.getByRole('region', { name: 'Properties of play' });
+  await form.getByLabel('prompt.kind', { exact: true }).selectOption('tts');
+  // The tts text is required by the node type's zod schema: the field and the node say so.
+  await form.getByLabel('prompt.text error').waitFor();
+  expect(await nodeOnCanvas(page, 'play').locator('.problem-badge').count()).toBe(1);
+  await form.getByLabel('prompt.text', { exact: true }).fill('Welcome to the designer test.');
+  await expectEventually(
+    async () => (await form.getByLabel('prompt.text error').count()) === 0,
+    'the error to go',
+  );
+  await form.getByRole('button', { name: 'Set as start' }).click();
+  expect(await textOf(nodeOnCanvas(page, 'play'))).toContain('start');
+
+  await dragFromPalette(page, 'Menu', 540, 40);
+  await nodeOnCanvas(page, 'menu').waitFor();
+  const menu = page.getByRole('region', { name: 'Properties of menu' });
+  await menu.getByLabel('prompt.kind', { exact: true }).selectOption('tts');
+  await menu.getByLabel('prompt.text', { exact: true }).fill('Press 1 to end the call.');
+  await menu.getByLabel('options.0.digit', { exact: true }).fill('x');
+  await menu.getByLabel('options.0.digit error').waitFor();
+  await menu.getByLabel('options.0.digit', { exact: true }).fill('1');
+  await expectEventually(
+    async () => (await menu.getByLabel('options.0.digit error').count()) === 0,
+    'digit ok',
+  );
+  expect(await nodeOnCanvas(page, 'menu').locator('.flow-node-exit').allTextContents()).toEqual([
+    'option:1',
+    'invalid',
+    'no_input',
+  ]);
+
+  // The hangup node the new flow started with sits in the middle, below the two.
+  await page.getByRole('button', { name: 'Zoom to fit' }).click();
+  await page.waitForTimeout(400);
+  await connect(page, 'play', 'next', 'menu');
+  await connect(page, 'menu', 'option:1', 'hangup');
+  await connect(page, 'menu', 'invalid', 'hangup');
+  await connect(page, 'menu', 'no_input', 'hangup');
+  await expectEventually(async () => (await edgeCount(page)) === 4, 'four edges');
+  expect(await nodeOnCanvas(page, 'menu').locator('.problem-badge').count()).toBe(0);
+
+  // Undo takes the last edge away, redo brings it back: keys on the canvas, and the buttons.
+  await page.locator('.react-flow__pane').click({ position: { x: 10, y: 10 } });
+  await page.keyboard.press('Control+z');
+  await expectEventually(async () => (await edgeCount(page)) === 3, 'undo');
+  await page.keyboard.press('Control+Shift+z');
+  await expectEventually(async () => (await edgeCount(page)) === 4, 'redo');
+  await page.getByRole('button', { name: 'Undo' }).click();
+  await expectEventually(async () => (await edgeCount(page)) === 3, 'undo button');
+  await page.getByRole('button', { name: 'Redo' }).click();
+  await expectEventually(async () => (await edgeCount(page)) === 4, 'redo button');
+
+  await page.getByRole('button', { name: 'Save draft' }).click();
+  await expectEventually(async () => /Saved draft/.test(await textOf(page.getByRole('status'))), 'saved');
+
+  // Simulate: the caller presses 1 at the menu; the path lights up node by node.
+  await page.getByRole('tab', { name: 'Simulate' }).click();
+  await page.getByLabel('Simulated input 1').fill('1');
+  await page.getByRole('button', { name: 'Run simulation' }).click();
+  const simPath = page.getByRole('list', { name: 'Simulated path' }).locator('li');
+  await expectEventually(async () => (await simPath.count()) === 3, 'the simulated path');
+  expect(await simPath.allTextContents()).toEqual(['play → next', 'menu → option:1', 'hangup ']);
+  for (const id of ['play', 'menu'])
+    expect(await nodeOnCanvas(page, id).locator('.lit-visited').count()).toBe(1);
+  expect(await nodeOnCanvas(page, 'hangup').locator('.lit-current').count()).toBe(1);
+  // Only the exits taken light up: play's next and the menu's option:1, not its other two edges to hangup.
+  expect(
+    await page
+      .locator('.react-flow__edge.lit-edge')
+      .evaluateAll((els) => els.map((e) => e.getAttribute('data-id'))),
+  ).toEqual(['play:next', 'menu:option:1']);
+  expect(await textOf(page.getByRole('list', { name: 'Simulated prompts' }))).toContain(
+    'Press 1 to end the call.',
+  );
+  expect(await textOf(page.getByLabel('Simulation ended'))).toContain('hangup_node');
+  await screenshot(page, 'simulate');
+
+  await page.getByRole('button', { name: 'Validate' }).click();
+  await page.getByText('No problems: the flow can be published.').waitFor();
+  await page.getByRole('button', { name: 'Publish' }).click();
+  await expectEventually(
+    async () => /Published version 1/.test(await textOf(page.getByRole('status'))),
+    'published',
+  );
+  await page.getByRole('tab', { name: 'Versions' }).click();
+  await page
+    .getByRole('table', { name: 'Published versions' })
+    .getByRole('cell', { name: 'v1', exact: true })
+    .waitFor();
+  await page.getByRole('tab', { name: 'Properties' }).click();
+  await nodeOnCanvas(page, 'menu').click();
+  await screenshot(page, 'designer');
+
+  // Number → flow, in the UI.
+  const number = `78${Date.now() % 100_000}`;
+  await page.goto('/#/numbers');
+  await page.getByLabel('Number', { exact: true }).fill(number);
+  await page.getByLabel('Flow', { exact: true }).selectOption({ label: name });
+  await page.getByRole('button', { name: 'Assign number' }).click();
+  await page.getByRole('table', { name: 'Numbers' }).getByText(number).waitFor();
+
+  // A real call into the number takes the path the canvas showed.
+  const call = await placeCall(stack.ari, stack.config.ARI_APP, stack.config.ASTERISK_NODE, {
+    to: number,
+    from: '5550177',
+    digits: '1',
+    delaySec: 3,
+    holdSec: 30,
+  });
+  const result = (await (await callWorkflow(stack.temporal, call.workflowId)).result()) as FlowCallStatus;
+  expect(result).toMatchObject({ flowId, version: 1 });
+  const detail = await stack.api(`/v1/calls/${call.workflowId}`);
+  expect(detail.status).toBe(200);
+  expect(
+    detail.body.live.path.map((s: { nodeId: string; exit?: string }) => `${s.nodeId}:${s.exit ?? ''}`),
+  ).toEqual(['play:next', 'menu:option:1', 'hangup:']);
+
+  expect(session.errors).toEqual([]);
+  expect(session.serverErrors).toEqual([]);
+}, 180_000);
+
+test('a TTS prompt is previewed as audio; the endpoint checks its body and role', async () => {
+  const post = (body: unknown, key?: string) =>
+    fetch(`${base}/v1/recordings/tts-preview`, {
+      method: 'POST',
+      headers: {
+        'content-type': 'application/json',
+        authorization: `Bearer ${key ?? stack.config.ADMIN_API_KEY}`,
+      },
+      body: JSON.stringify(body),
+    });
+  const ok = await post({ text: 'Hello there', voice: 'en-us' });
+  expect(ok.status).toBe(200);
+  expect(ok.headers.get('content-type')).toMatch(/audio\/wav/);
+  const wav = Buffer.from(await ok.arrayBuffer());
+  expect(wav.subarray(0, 4).toString()).toBe('RIFF');
+  expect(wav.length).toBeGreaterThan(8000);
+  const empty = await post({ text: '' });
+  expect(empty.status).toBe(400);
+  expect(((await empty.json()) as { message: string }).message).toMatch(/text/);
+  const badVoice = await post({ text: 'Hi', voice: 'zz-nope' });
+  expect(badVoice.status).toBe(400);
+  expect(((await badVoice.json()) as { message: string }).message).toMatch(/voice/);
+  const agent = await createApiKey(stack.pool, stack.config.DEFAULT_TENANT, 'agent');
+  expect((await post({ text: 'Hi' }, agent)).status).toBe(403);
+
+  // In the editor: the Preview button of a tts prompt plays it.
+  const { page } = session;
+  await page.goto('/#/flows');
+  await page.getByLabel('New flow name').fill(`Preview ${Date.now()}`);
+  await page.getByRole('button', { name: 'Create flow' }).click();
+  await nodeOnCanvas(page, 'hangup').waitFor();
+  await page.getByRole('button', { name: 'Add Play node' }).click();
+  const form = page.getByRole('region', { name: 'Properties of play' });
+  await form.getByLabel('prompt.kind', { exact: true }).selectOption('tts');
+  await form.getByLabel('prompt.text', { exact: true }).fill('This is a preview.');
+  await form.getByRole('button', { name: 'Preview prompt' }).click();
+  const audio = form.getByLabel('Preview audio of prompt');
+  await audio.waitFor();
+  expect(await audio.getAttribute('src')).toMatch(/^blob:/);
+  expect(session.errors).toEqual([]);
+  expect(session.serverErrors).toEqual([]);
+});
