@@ -192,6 +192,146 @@ test('build a flow by drag and drop, simulate, publish, assign a number, and a r
   expect(session.serverErrors).toEqual([]);
 }, 180_000);
 
+test('versions: diff of two, canary rollout, rollback; copy/paste, delete, problems, 409, Twilio import', async () => {
+  const { page } = session;
+  const json = (body: unknown) => ({
+    body: JSON.stringify(body),
+    headers: { 'content-type': 'application/json' },
+  });
+  const definition = {
+    schemaVersion: 1,
+    start: 'greet',
+    nodes: [
+      {
+        id: 'greet',
+        type: 'play',
+        params: { prompt: { kind: 'tts', text: 'Version one' } },
+        position: { x: 0, y: 0 },
+      },
+      { id: 'bye', type: 'hangup', params: {}, position: { x: 300, y: 0 } },
+    ],
+    edges: [{ from: 'greet', exit: 'next', to: 'bye' }],
+    variables: [],
+  };
+  const created = await stack.api('/v1/flows', {
+    method: 'POST',
+    ...json({ name: `Versions ${Date.now()}`, definition }),
+  });
+  const flowId = created.body.id as string;
+  expect((await stack.api(`/v1/flows/${flowId}/publish`, { method: 'POST' })).status).toBe(201);
+
+  await page.goto(`/#/flows/${flowId}`);
+  await nodeOnCanvas(page, 'greet').click();
+  const form = page.getByRole('region', { name: 'Properties of greet' });
+  await form.getByLabel('prompt.text', { exact: true }).fill('Version two');
+  await page.getByRole('button', { name: 'Publish' }).click();
+  await expectEventually(
+    async () => /Published version 2/.test(await textOf(page.getByRole('status'))),
+    'v2',
+  );
+
+  // Copy/paste makes an unconnected copy; Validate lists it, and clicking the problem selects the node.
+  await nodeOnCanvas(page, 'greet').click();
+  await page.keyboard.press('Control+c');
+  await page.keyboard.press('Control+v');
+  await nodeOnCanvas(page, 'play').waitFor();
+  expect(await textOf(nodeOnCanvas(page, 'play'))).toContain('Version two');
+  await page.locator('.react-flow__pane').click({ position: { x: 5, y: 5 } });
+  await page.getByRole('button', { name: 'Validate' }).click();
+  const problems = page.getByRole('list', { name: 'Problems' });
+  await problems.getByRole('button', { name: 'play' }).first().click();
+  await expectEventually(
+    async () => (await nodeOnCanvas(page, 'play').getAttribute('class'))!.includes('selected'),
+    'focus',
+  );
+  await page.keyboard.press('Delete');
+  await expectEventually(async () => (await nodeOnCanvas(page, 'play').count()) === 0, 'deleted');
+  await page.getByRole('button', { name: 'Validate' }).click();
+  await page.getByText('No problems: the flow can be published.').waitFor();
+
+  // The diff of v1 and v2 names the changed prompt.
+  await page.getByRole('tab', { name: 'Versions' }).click();
+  const diff = page.getByRole('list', { name: 'Version diff' });
+  await diff.waitFor();
+  expect(await textOf(diff)).toContain('~ node greet: params.prompt');
+
+  // Canary: v2 for a quarter of calls, v1 stable; then promote v2 and roll back to v1.
+  await page.getByLabel('Stable version').selectOption('1');
+  await page.getByLabel('Canary version').selectOption('2');
+  await page.getByLabel('Canary percent').fill('25');
+  await page.getByRole('button', { name: 'Save rollout' }).click();
+  await expectEventually(
+    async () => (await stack.api(`/v1/flows/${flowId}/rollout`)).body.rollout?.canary?.percent === 25,
+    'canary rollout',
+  );
+  expect((await stack.api(`/v1/flows/${flowId}/rollout`)).body.rollout).toEqual({
+    stable: 1,
+    canary: { version: 2, percent: 25 },
+  });
+  await page.getByRole('button', { name: 'Make v2 stable' }).click();
+  await page.getByRole('button', { name: 'Roll back to v1' }).click();
+  await expectEventually(async () => {
+    const { rollout } = (await stack.api(`/v1/flows/${flowId}/rollout`)).body;
+    return rollout?.stable === 1 && !rollout.canary;
+  }, 'rollback to v1');
+
+  // Someone else saves meanwhile: this editor's save is refused with 409 and says so.
+  const current = (await stack.api(`/v1/flows/${flowId}`)).body;
+  const theirs = { name: current.name, version: current.version, definition: current.definition };
+  expect((await stack.api(`/v1/flows/${flowId}`, { method: 'PUT', ...json(theirs) })).status).toBe(200);
+  await page.getByRole('tab', { name: 'Properties' }).click();
+  await nodeOnCanvas(page, 'greet').click();
+  await form.getByLabel('prompt.text', { exact: true }).fill('Version three');
+  await page.getByRole('button', { name: 'Save draft' }).click();
+  await expectEventually(
+    async () => /someone else saved this flow/.test(await textOf(page.getByRole('alert').first())),
+    'the 409 message',
+  );
+
+  // Twilio Studio import from a file, with its report; then the flow is deleted from the list.
+  const studio = {
+    description: 'Imported line',
+    states: [
+      {
+        name: 'Trigger',
+        type: 'trigger',
+        transitions: [{ next: 'hello', event: 'incomingCall' }],
+        properties: {},
+      },
+      {
+        name: 'hello',
+        type: 'say-play',
+        transitions: [{ next: 'sms', event: 'audioComplete' }],
+        properties: { say: 'Hello from Studio', loop: 1 },
+      },
+      { name: 'sms', type: 'send-message', transitions: [], properties: { body: 'hi' } },
+    ],
+  };
+  await page.goto('/#/flows');
+  await page.getByLabel('Import Twilio Studio JSON').setInputFiles({
+    name: `studio-${Date.now()}.json`,
+    mimeType: 'application/json',
+    buffer: Buffer.from(JSON.stringify(studio)),
+  });
+  const report = page.getByLabel('Import report');
+  await report.waitFor();
+  expect(await textOf(report)).toMatch(/sms.*send-message.*unmapped/);
+  const importedName = (await textOf(report.getByRole('link'))).trim();
+  page.once('dialog', (dialog) => void dialog.accept());
+  await page.getByRole('button', { name: `Delete flow ${importedName}` }).click();
+  await expectEventually(
+    async () =>
+      (await page
+        .getByRole('table', { name: 'Flows' })
+        .getByRole('link', { name: importedName, exact: true })
+        .count()) === 0,
+    'the imported flow to go',
+  );
+
+  expect(session.errors).toEqual([]);
+  expect(session.serverErrors).toEqual([]);
+});
+
 test('a TTS prompt is previewed as audio; the endpoint checks its body and role', async () => {
   const post = (body: unknown, key?: string) =>
     fetch(`${base}/v1/recordings/tts-preview`, {
