@@ -169,7 +169,12 @@ export function Canvas({ litPath = [], litCount = 0 }: CanvasProps) {
       >
         <Background />
         <Controls aria-label="Canvas controls" />
-        <MiniMap aria-label="Minimap" pannable zoomable />
+        <MiniMap
+          aria-label="Minimap"
+          pannable
+          zoomable
+          nodeColor={(n: FlowNodeView) => (n.data.problems.length ? '#f4b4b0' : '#c9d4e3')}
+        />
       </ReactFlow>
     </div>
   );
