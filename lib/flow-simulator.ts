@@ -13,6 +13,7 @@ import {
   type HttpResult,
   type LoadedFlow,
   type MediaItem,
+  type QueueOverflow,
 } from '../workflows/flow/ports';
 import { urlAllowed } from './http-allowlist';
 
@@ -92,6 +93,8 @@ export interface SimulationEnv {
   allowHosts: readonly string[];
   /** A published version of another flow, normalized. */
   loadFlow(flowId: string, version?: number): Promise<LoadedFlow | undefined>;
+  /** A queue's own overflow target, followed when the flow leaves a queue node's overflow unconnected. */
+  queueOverflow?(queueId: string): Promise<QueueOverflow | undefined>;
 }
 
 class SimulatedHangup extends CallerHungUp {}
@@ -192,6 +195,14 @@ export async function simulateFlow(
       const outcome = take(queues, 'overflow' as const);
       note({ kind: 'queue', outcome });
       return outcome;
+    },
+    async queueOverflow(queueId) {
+      const overflow = await env.queueOverflow?.(queueId);
+      note({
+        kind: 'queue',
+        outcome: `queue ${queueId} overflows to ${overflow ? overflow.kind : 'nothing'}`,
+      });
+      return overflow;
     },
     async createCallback({ queueId }) {
       note({ kind: 'callback', outcome: `queue ${queueId}` });

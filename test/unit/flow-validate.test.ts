@@ -101,6 +101,16 @@ test('an exit that goes nowhere and a node nothing leads to', () => {
   expect(codes(problems)).toEqual(['missing_exit@a', 'unreachable@orphan']);
 });
 
+test("a queue's overflow may stay unconnected (the queue's own target applies); served may not", () => {
+  const queueId = '33333333-3333-4333-8333-333333333333';
+  const nodes = [
+    { id: 'q', type: 'queue', params: { queueId } },
+    { id: 'bye', type: 'hangup' },
+  ];
+  expect(validateFlow(flow(nodes, [['q', 'served', 'bye']]))).toEqual([]);
+  expect(codes(validateFlow(flow(nodes, [['q', 'overflow', 'bye']])))).toEqual(['missing_exit@q']);
+});
+
 test('a loop that never waits for the caller is refused; one through a menu is fine', () => {
   const busy = flow(
     [

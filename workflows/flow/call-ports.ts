@@ -2,6 +2,7 @@ import { ActivityFailure, CancellationScope, startChild, uuid4 } from '@temporal
 import { CallSearchAttributes } from '../call-contract';
 import { callbackWorkflowId, type CallbackRequest } from '../callback-contract';
 import {
+  acd,
   callControl,
   flowData,
   flowHttp,
@@ -166,6 +167,20 @@ export function callPorts(line: CallLine): FlowPorts {
         ) {
           return 'overflow';
         }
+        throw err;
+      }
+    },
+
+    async queueOverflow(queueId) {
+      try {
+        return (await acd.loadQueue({ tenantId: line.tenantId, queueId })).overflow;
+      } catch (err) {
+        // A queue deleted meanwhile has no overflow target: the caller leaves by the exit.
+        if (
+          err instanceof ActivityFailure &&
+          (err.cause as { type?: string } | undefined)?.type === 'QueueNotFound'
+        )
+          return undefined;
         throw err;
       }
     },

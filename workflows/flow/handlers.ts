@@ -22,6 +22,8 @@ export interface NodeContext {
   variables: Record<string, string>;
   /** Runs another published flow on this call; answers how it left. */
   runSubflow(flowId: string, version?: number): Promise<'hung_up' | 'returned'>;
+  /** Whether this node's exit leads to another node (optional exits may not). */
+  connected(exit: string): boolean;
 }
 
 /** Runs a node; answers the exit to take, or a NodeEnd. */
@@ -151,8 +153,79 @@ const httpNode: Handler<typeof http> = async (p, { ports, variables, step }) => 
   }
 };
 
-const queueNode: Handler<typeof queue> = async (p, { ports }) =>
-  ports.queue({ queueId: p.queueId, priority: p.priority, skills: p.skills, maxWaitSec: p.maxWaitSec });
+/** Queues an unconnected overflow may pass through by the queues' own settings: a cycle ends, too. */
+const MAX_OVERFLOW_HOPS = 3;
+const CALLBACK_OFFER: MediaItem = {
+  kind: 'tts',
+  text: 'All of our agents are still busy. To be called back when it is your turn, press 1.',
+  voice: 'en-us',
+};
+const CALLBACK_CONFIRMED: MediaItem = {
+  kind: 'tts',
+  text: 'Thank you. We will call you back.',
+  voice: 'en-us',
+};
+
+const queueNode: Handler<typeof queue> = async (p, ctx) => {
+  const { ports, step, variables } = ctx;
+  let queueId = p.queueId;
+  const first = await ports.queue({
+    queueId,
+    priority: p.priority,
+    skills: p.skills,
+    maxWaitSec: p.maxWaitSec,
+  });
+  if (first === 'served' || ctx.connected('overflow')) return first;
+  // The flow leaves overflow to the queue: follow the queue's own overflow target.
+  for (let hop = 0; hop < MAX_OVERFLOW_HOPS; hop++) {
+    const overflow = await ports.queueOverflow(queueId);
+    if (!overflow) return 'overflow';
+    step.detail = {
+      ...step.detail,
+      [`overflow${hop + 1}`]: `${overflow.kind}${overflow.target ? ` ${overflow.target}` : ''}`,
+    };
+    if (overflow.kind === 'queue') {
+      if (!overflow.target) return 'overflow';
+      queueId = overflow.target;
+      // The node's skills were asked of its own queue; the next queue routes by its own.
+      const next = await ports.queue({ queueId, priority: p.priority, skills: [] });
+      if (next === 'served') return 'served';
+      continue;
+    }
+    if (overflow.kind === 'voicemail') {
+      const { recordingId, callerHungUp } = await ports.record({
+        prompt: [{ kind: 'sound', name: 'vm-intro' }],
+        maxSeconds: 120,
+        beep: true,
+        ticketQueue: overflow.target ?? queueId,
+        source: { flowId: ctx.flow.id, nodeId: step.nodeId },
+      });
+      if (recordingId) step.detail = { ...step.detail, recordingId };
+      if (callerHungUp) throw new CallerHungUp();
+      await ports.hangup('normal');
+      return NodeEnd.HungUp;
+    }
+    if (overflow.kind === 'callback') {
+      const digit = await ports.collect({
+        prompt: [CALLBACK_OFFER],
+        maxDigits: 1,
+        terminator: '',
+        timeoutMs: 5000,
+      });
+      if (digit === '1') {
+        const callbackId = await ports.createCallback({ queueId, number: variables['caller.number'] ?? '' });
+        step.detail = { ...step.detail, callbackId };
+        await ports.play([CALLBACK_CONFIRMED]);
+      }
+      await ports.hangup('normal');
+      return NodeEnd.HungUp;
+    }
+    if (!overflow.target) return 'overflow';
+    // A flow: it runs like a subflow; when it returns, this unconnected exit ends the call.
+    return (await ctx.runSubflow(overflow.target)) === 'hung_up' ? NodeEnd.HungUp : 'overflow';
+  }
+  return 'overflow';
+};
 
 const transferNode: Handler<typeof transfer> = async (p, { ports }) =>
   ports.transfer({ to: p.to, callerId: p.callerId, ringSeconds: p.ringSeconds });

@@ -68,7 +68,7 @@ export async function runFlow(
   const { definition } = flow;
   const nodes = new Map(definition.nodes.map((n) => [n.id, n]));
   const edges = new Map(definition.edges.map((e) => [`${e.from}:${e.exit}`, e.to]));
-  const context: NodeContext = {
+  const context: Omit<NodeContext, 'connected'> = {
     ports,
     flow: { id: flow.id, version: flow.version },
     variables: run.variables,
@@ -88,7 +88,12 @@ export async function runFlow(
     run.onEnter?.(step);
     const handler = HANDLERS[node.type];
     if (!handler) throw new FlowTooLong(`node ${nodeId}: a ${node.type} node cannot run yet`);
-    const result = await handler(node.params, { ...context, step });
+    const from = nodeId;
+    const result = await handler(node.params, {
+      ...context,
+      step,
+      connected: (exit) => edges.has(`${from}:${exit}`),
+    });
     if (result === NodeEnd.HungUp) {
       run.ending ??= 'hangup_node';
       return 'hung_up';

@@ -73,6 +73,13 @@ export interface QueueRequest {
   maxWaitSec?: number;
 }
 
+/** A queue's own overflow target (its settings' `overflow`). */
+export interface QueueOverflow {
+  kind: 'queue' | 'voicemail' | 'callback' | 'flow';
+  /** The queue or flow id for those kinds; for voicemail, the ticket queue. */
+  target?: string;
+}
+
 export interface LoadedFlow {
   id: string;
   version: number;
@@ -88,6 +95,8 @@ export interface FlowPorts {
   transfer(request: TransferRequest): Promise<TransferOutcome>;
   record(request: RecordRequest): Promise<RecordResult>;
   queue(request: QueueRequest): Promise<'served' | 'overflow'>;
+  /** Where the queue sends callers past its wait limit when the flow does not say; undefined: nowhere. */
+  queueOverflow(queueId: string): Promise<QueueOverflow | undefined>;
   /** Owes the caller a callback from this queue, keeping their place when they just waited in it. */
   createCallback(request: { queueId: string; number: string }): Promise<string>;
   /** A published version of another flow, its parameters normalized; the rollout picks when no version. */

@@ -152,8 +152,9 @@ export function validateFlow(input: unknown, options: ValidateOptions = {}): Flo
   });
 
   for (const node of nodes.values()) {
+    const optional = node.spec.optionalExits?.(node.params) ?? [];
     for (const exit of node.exits) {
-      if (!next.get(node.id)?.has(exit)) {
+      if (!next.get(node.id)?.has(exit) && !optional.includes(exit)) {
         problems.push({
           code: ProblemCode.MissingExit,
           nodeId: node.id,

@@ -91,6 +91,9 @@ const Callback = z
     reason: z.string().optional(),
     recordingId: z.string().optional(),
     fromCall: z.string().optional(),
+    /** The place in line it keeps: when the caller who asked for it entered the queue. */
+    enqueuedAt: z.string().optional(),
+    amd: z.boolean(),
     createdAt: z.string(),
   })
   .meta({ id: 'Callback' });
@@ -113,6 +116,8 @@ const toCallback = (s: CallbackStatus) => ({
   nextAttemptAt: s.nextAttemptAt,
   reason: s.reason,
   recordingId: s.recordingId,
+  enqueuedAt: s.request.enqueuedAt,
+  amd: s.request.amd ?? false,
   fromCall: s.request.fromCall,
   createdAt: s.createdAt,
 });

@@ -4,6 +4,7 @@ import { Role } from '../../../lib/api-keys';
 import { SimulationScript, simulateFlow } from '../../../lib/flow-simulator';
 import { loadPublishedFlow } from '../../../workers/flow-resolver';
 import { normalizeDefinition } from '../../../workflows/flow/normalize';
+import type { QueueOverflow } from '../../../workflows/flow/ports';
 import { validateFlow } from '../../../workflows/flow/validate';
 import { ErrorBody } from '../../plugins/error-handler';
 import { InvalidFieldError, NotFoundError } from '../../errors';
@@ -113,6 +114,13 @@ const simulate: FastifyPluginAsyncZod = async (app) => {
           tenantId,
           allowHosts: rows[0]?.http_allow_hosts ?? [],
           loadFlow: (flowId, v) => loadPublishedFlow(app.pg, tenantId, flowId, 'simulation', v),
+          queueOverflow: async (queueId) => {
+            const { rows: queues } = await app.pg.query<{ config: { overflow?: QueueOverflow } }>(
+              'select config from queues where id = $1 and tenant_id = $2 and deleted_at is null',
+              [queueId, tenantId],
+            );
+            return queues[0]?.config.overflow;
+          },
         },
       );
       return { flowId: flowRecord.id, version, ...result };

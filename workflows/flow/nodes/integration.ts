@@ -48,6 +48,8 @@ export const queue = defineNode({
     maxWaitSec: z.number().int().min(5).max(86_400).optional(),
   }),
   exits: () => ['served', 'overflow'],
+  /** Unconnected, `overflow` goes where the queue's own settings say: another queue, voicemail, a callback, a flow. */
+  optionalExits: () => ['overflow'],
   takesCallerInput: true,
   reads: () => [],
   writes: () => [],

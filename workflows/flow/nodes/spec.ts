@@ -20,6 +20,11 @@ export interface NodeSpec<P extends z.ZodType = z.ZodType> {
   writes(params: z.infer<P>): string[];
   /** Variables the node sets when it leaves by `exit`, when that differs by exit. @default writes */
   writesOn?(params: z.infer<P>, exit: string): string[];
+  /**
+   * Exits that may be left unconnected because the node has a default for them (a queue's own overflow
+   * target). Every other exit must lead somewhere. @default none
+   */
+  optionalExits?(params: z.infer<P>): string[];
 }
 
 export const defineNode = <P extends z.ZodType>(spec: NodeSpec<P>): NodeSpec<P> => spec;
