@@ -33,7 +33,7 @@ export interface QueueConfig {
   /** Every agent who takes a call from this queue has these skills at these levels at least. */
   skills: SkillRequirement[];
   maxWaitSec: number;
-  /** Where a caller goes after maxWaitSec; the flow's `overflow` exit decides, this names the intent. */
+  /** Where a caller goes after maxWaitSec when the flow leaves the queue node's `overflow` exit unconnected. */
   overflow?: { kind: 'queue' | 'voicemail' | 'callback' | 'flow'; target?: string };
   mohClass: string;
   announce: { position: boolean; estimatedWait: boolean; intervalSec: number };
