@@ -89,7 +89,11 @@ function CreateCampaign({ onCreated }: { onCreated: (c: Campaign) => void }) {
       </label>
       <label>
         {form.kind === 'flow' ? 'Flow' : 'Queue'}
-        <select value={form.targetId} onChange={set('targetId')}>
+        <select
+          value={form.targetId}
+          onChange={set('targetId')}
+          aria-label={form.kind === 'flow' ? 'Target flow' : 'Target queue'}
+        >
           <option value="">Choose…</option>
           {targets.map((t) => (
             <option key={t.id} value={t.id}>
