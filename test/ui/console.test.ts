@@ -168,3 +168,75 @@ async function expectText(locator: Locator, pattern: RegExp, timeout = 15_000): 
     await new Promise((r) => setTimeout(r, 250));
   }
 }
+
+test('agents, callbacks, tickets and an agent’s own state work from the console', async () => {
+  const created = async (path: string, body: unknown) => {
+    const res = await api(path, json('POST', body));
+    if (res.status !== 201) throw new Error(`${path}: HTTP ${res.status} ${JSON.stringify(res.body)}`);
+    return res.body;
+  };
+  const queue = await created('/v1/queues', { name: unique('Back office') });
+  const agent = await created('/v1/agents', {
+    name: unique('agent 170'),
+    endpoint: 'Local/170@synthetic-agent/n',
+    queueIds: [queue.id],
+  });
+  const later = new Date(Date.now() + 3600_000).toISOString();
+  const callback = await created('/v1/callbacks', {
+    number: '+12125550177',
+    queueId: queue.id,
+    earliest: later,
+  });
+  const ticket = await created('/v1/tickets', { subject: unique('Broken phone'), description: 'It beeps.' });
+
+  const ui = await openUi(browser, base, adminKey);
+  const { page } = ui;
+
+  await page.goto('/#/agents');
+  const agentRow = page.getByRole('row', { name: new RegExp(String(agent.name)) });
+  await expectText(agentRow, /offline/);
+  await agentRow.getByLabel(`New state for ${agent.name}`).selectOption('available');
+  await agentRow.getByRole('button', { name: 'Set' }).click();
+  await expectText(agentRow, /available/);
+
+  await page.goto('/#/callbacks');
+  const callbackRow = page.getByRole('row', { name: /\+12125550177/ });
+  await expectText(callbackRow, /scheduled|queued/);
+  await callbackRow.getByRole('button', { name: 'Cancel callback' }).click();
+  // Cancelled in place; gone from the pending list once its workflow has closed.
+  for (const until = Date.now() + 15_000; ;) {
+    const text = (await callbackRow.textContent({ timeout: 1000 }).catch(() => null)) ?? 'gone';
+    if (/cancelled|gone/.test(text)) break;
+    if (Date.now() > until) throw new Error(`callback not cancelled: ${text}`);
+    await new Promise((r) => setTimeout(r, 250));
+  }
+  expect((await api(`/v1/callbacks/${callback.id}`)).body.state).toBe('cancelled');
+
+  await page.goto('/#/tickets');
+  await page.getByRole('link', { name: String(ticket.fields.subject) }).click();
+  await page.getByRole('heading', { name: String(ticket.fields.subject) }).waitFor();
+  await expectText(page.locator('.sla-clocks'), /first response/);
+  await page.getByLabel('Status').selectOption('open');
+  await page.getByLabel('Comment').fill('Replaced the handset.');
+  await page.getByRole('button', { name: 'Add comment' }).click();
+  await expectText(page.locator('.ticket-timeline'), /Replaced the handset/);
+  expect((await api(`/v1/tickets/${ticket.ticketId}`)).body.status).toBe('open');
+  expectClean(ui);
+  await page.context().close();
+
+  // An agent key sees its own state, and changes it.
+  const agentKey = await createApiKey(stack.pool, TENANT, Role.Agent, 'ui console agent');
+  await stack.pool.query('update api_keys set agent_id = $1 where prefix = $2', [
+    agent.id,
+    agentKey.slice(0, 8),
+  ]);
+  const mine = await openUi(browser, base, agentKey);
+  await mine.page.getByRole('link', { name: 'My state' }).click();
+  await expectText(mine.page.getByRole('main'), /available/);
+  await mine.page.getByLabel(`New state for ${agent.name}`).selectOption('not_ready');
+  await mine.page.getByLabel('Reason').fill('lunch');
+  await mine.page.getByRole('button', { name: 'Set' }).click();
+  await expectText(mine.page.getByRole('main'), /not ready/);
+  expectClean(mine);
+  await mine.page.context().close();
+}, 90_000);
