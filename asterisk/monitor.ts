@@ -6,11 +6,9 @@
  *   which only the agent receives (`in` would go into the call's bridge, to the caller);
  * - barge: the supervisor joins the call's own bridge and everybody hears everybody.
  */
-import type { NatsConnection, Subscription } from 'nats';
 import { DIALED_LEG_ARG } from '../workflows/call-contract';
 import type { AriCommands } from './ari-commands';
 import { AriCommandError, ChannelGoneError } from './ari-errors';
-import { channelSubject } from './ari-events';
 
 export const MonitorMode = {
   Listen: 'listen',
@@ -212,36 +210,4 @@ function callEndedIfGone(err: unknown): never {
     throw new MonitorError(MonitorFailure.CallEnded, 'the conversation ended');
   }
   throw err;
-}
-
-/**
- * Calls `onEnd` once when the session can no longer do anything: the agent's leg, the supervisor or the
- * snoop is gone. Watches the ARI event subjects directly (core NATS sees what the bridges publish into the
- * stream). Resolves once the server has the subscriptions, so nothing that happens afterwards is missed.
- */
-export async function watchMonitor(
-  nc: NatsConnection,
-  agentLegId: string,
-  resources: MonitorResources,
-  onEnd: () => void,
-): Promise<{ close: () => void }> {
-  let ended = false;
-  const subs: Subscription[] = [];
-  const close = (): void => {
-    for (const sub of subs) sub.unsubscribe();
-  };
-  for (const id of [agentLegId, resources.supervisorId, resources.snoopId]) {
-    subs.push(
-      nc.subscribe(channelSubject('*', id, 'ChannelDestroyed'), {
-        callback: () => {
-          if (ended) return;
-          ended = true;
-          close();
-          onEnd();
-        },
-      }),
-    );
-  }
-  await nc.flush();
-  return { close };
 }

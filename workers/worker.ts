@@ -13,6 +13,7 @@ import { createFlowDataActivities } from '../activities/flow-data';
 import { createSpeechActivities } from '../activities/speech';
 import { createEventActivities } from '../activities/events';
 import { createWebhookActivities } from '../activities/webhooks';
+import { createMonitorActivities } from '../activities/monitor';
 import { JetStreamChannelEvents } from '../activities/channel-events';
 import { connectAriPersistently } from '../asterisk/ari';
 import { AriCommands } from '../asterisk/ari-commands';
@@ -67,6 +68,7 @@ async function main(): Promise<void> {
       ...createSpeechActivities(media),
       ...createEventActivities({ js: nc.jetstream() }),
       ...createWebhookActivities({ pool }),
+      ...createMonitorActivities({ ari, events, node: config.ASTERISK_NODE }),
       ...createFlowDataActivities({
         pool,
         ari: { url: config.ARI_URL, user: config.ARI_USER, password: config.ARI_PASSWORD },

@@ -7,6 +7,7 @@ import type { TicketActivities } from '../activities/tickets';
 import type { CdrActivities } from '../activities/cdr';
 import type { FlowDataActivities } from '../activities/flow-data';
 import type { SpeechActivities } from '../activities/speech';
+import type { MonitorActivities } from '../activities/monitor';
 
 /** Commands to Asterisk: quick, retried briefly; a vanished channel is final (ChannelGone). */
 export const ariCommand = proxyActivities<AriActivities>({
@@ -110,4 +111,20 @@ export const campaignData = proxyActivities<CampaignActivities>({
 export const ticketData = proxyActivities<TicketActivities>({
   startToCloseTimeout: '10 seconds',
   retry: { initialInterval: '500 milliseconds', backoffCoefficient: 2, maximumInterval: '30 seconds' },
+});
+
+/**
+ * Starting a monitor session rings the supervisor: one attempt, since a retry would ring them again; a
+ * failure is cleaned up by the workflow.
+ */
+export const monitorStart = proxyActivities<MonitorActivities>({
+  startToCloseTimeout: '2 minutes',
+  retry: { maximumAttempts: 1 },
+});
+
+/** Watching a session (hours at most) and ending it: heartbeating, retried after a dead worker. */
+export const monitorWatch = proxyActivities<MonitorActivities>({
+  startToCloseTimeout: '8 hours',
+  heartbeatTimeout: '5 seconds',
+  retry: { initialInterval: '200 milliseconds', maximumInterval: '5 seconds', maximumAttempts: 50 },
 });

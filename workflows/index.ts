@@ -8,3 +8,4 @@ export { CampaignAttemptWorkflow } from './campaign-attempt';
 export { TicketWorkflow } from './ticket';
 export { WebhookDeliveryWorkflow } from './webhook-delivery';
 export { CampaignScheduleWorkflow } from './campaign-schedule';
+export { MonitorSessionWorkflow } from './monitor-session';

@@ -6,7 +6,7 @@ import type { FlowCallStatus } from '../../workflows/flow-call-contract';
 import { placeCall, type PlacedCall } from '../support/caller';
 import { createApiKey } from '../support/keys';
 import { hostPath, waitForFile } from '../support/media';
-import { callWorkflow, startStack, type TestStack } from '../support/stack';
+import { callWorkflow, ready, startStack, type TestStack } from '../support/stack';
 import { toneShare } from '../support/tones';
 
 // Who hears whom is told apart by tones: the caller sends 440 Hz, the agent 1000 Hz, the supervisor 2000 Hz.
@@ -228,6 +228,25 @@ test('listen: the supervisor hears caller and agent, nobody hears the supervisor
   expect(shares.agent[SUPERVISOR]).toBeLessThan(ABSENT);
   expect(shares.caller[SUPERVISOR]).toBeLessThan(ABSENT);
 }, 90_000);
+
+test('a session still ends with the conversation after the gateway and the worker were killed', async () => {
+  const { caller, agentLegId } = await talkingCall('125');
+  const started = await monitor(caller.workflowId, 'listen', '804');
+  expect(started.status).toBe(201);
+  const supervisorId = `${caller.workflowId}-mon-${started.body.id}`;
+  // Nothing in any process remembers the session: it is a workflow.
+  await Promise.all([stack.gateway.kill(), stack.worker.kill()]);
+  stack.worker.start();
+  stack.gateway.start();
+  await Promise.all([stack.worker.waitFor(ready.worker, 90_000), stack.gateway.waitFor(ready.gateway)]);
+  expect(await channelGone(supervisorId)).toBe(false);
+
+  await (await callWorkflow(stack.temporal, caller.workflowId)).result();
+  expect(await channelGone(agentLegId)).toBe(true);
+  expect(await until(() => channelGone(supervisorId), 10_000)).toBe(true);
+  const session = stack.temporal.workflow.getHandle(`monitor-${caller.workflowId}-${started.body.id}`);
+  expect(await session.result()).toEqual({ ended: 'hangup' });
+}, 150_000);
 
 test('whisper: the agent hears the supervisor, the caller does not', async () => {
   const { caller, agentHeard } = await talkingCall('132');

@@ -1,22 +1,21 @@
-import { WorkflowNotFoundError } from '@temporalio/client';
+import { WorkflowNotFoundError, WorkflowUpdateFailedError } from '@temporalio/client';
+import { ApplicationFailure } from '@temporalio/common';
 import type { FastifyPluginAsyncZod } from 'fastify-type-provider-zod';
 import { randomBytes } from 'node:crypto';
 import { z } from 'zod';
 import { connectAri } from '../../../asterisk/ari';
 import { AriCommands } from '../../../asterisk/ari-commands';
 import { ChannelGoneError } from '../../../asterisk/ari-errors';
-import {
-  MONITOR_MODES,
-  MonitorError,
-  MonitorFailure,
-  monitorResources,
-  startMonitor,
-  stopMonitor,
-  watchMonitor,
-} from '../../../asterisk/monitor';
+import { MONITOR_MODES, MonitorFailure, monitorResources, stopMonitor } from '../../../asterisk/monitor';
 import { Role } from '../../../lib/api-keys';
 import { CallSearchAttributes, callStatusQuery } from '../../../workflows/call-contract';
 import type { FlowCallStatus } from '../../../workflows/flow-call-contract';
+import {
+  monitorStartedUpdate,
+  monitorWorkflowId,
+  stopMonitorSignal,
+  type MonitorSessionInput,
+} from '../../../workflows/monitor-contract';
 import { InvalidFieldError, NotFoundError } from '../../errors';
 import { ErrorBody } from '../../plugins/error-handler';
 import { ConflictError } from '../flows/store';
@@ -55,10 +54,10 @@ const MonitorSession = z
   .meta({ id: 'MonitorSession' });
 
 /**
- * Supervisor monitoring of a call's agent conversation: listen, whisper to the agent, or barge in. The
- * Asterisk side is in asterisk/monitor.ts; this adds who may, which call, and ending a session when the
- * conversation (or the supervisor) goes away. Sessions outlive a gateway restart; only that automatic end
- * does not, and then the supervisor hangs up themselves or DELETE ends the session.
+ * Supervisor monitoring of a call's agent conversation: listen, whisper to the agent, or barge in. Each
+ * session is a MonitorSessionWorkflow (the Asterisk side is in asterisk/monitor.ts): it ends the session
+ * when the conversation or the supervisor goes away, whichever process restarts meanwhile. This adds who
+ * may, and which call.
  */
 const monitor: FastifyPluginAsyncZod = async (app) => {
   // The gateway has no ARI client otherwise; REST only, no WebSocket, so no Stasis app is registered here.
@@ -75,10 +74,6 @@ const monitor: FastifyPluginAsyncZod = async (app) => {
         throw err;
       },
     ));
-  const watchers = new Map<string, { close: () => void }>();
-  app.addHook('onClose', async () => {
-    for (const watcher of watchers.values()) watcher.close();
-  });
 
   /** The call's workflow, if the caller's tenant has it. */
   const callOf = async (id: string, tenantId: string) => {
@@ -130,36 +125,34 @@ const monitor: FastifyPluginAsyncZod = async (app) => {
       if (agentLeg.state !== 'Up') throw notTalking;
 
       const sessionId = randomBytes(6).toString('hex');
-      const resources = monitorResources(id, sessionId);
-      const end = () => {
-        watchers.delete(resources.supervisorId);
-        stopMonitor(ariCommands, resources).catch((err: unknown) =>
-          app.log.warn({ err, callId: id, sessionId }, 'ending a monitor session failed'),
-        );
+      const session: MonitorSessionInput = {
+        tenantId: request.principal.tenantId,
+        callId: id,
+        sessionId,
+        mode,
+        endpoint,
+        callerId: status.from,
+        app: app.config.ARI_APP,
+        agentLegId,
+        // The queue names the bridge after the leg; statuses from before it reported the name lack it.
+        callBridgeId: queue.bridgeId ?? `${agentLegId}-bridge`,
+        resources: monitorResources(id, sessionId),
+        ringSeconds: RING_SECONDS,
       };
-      // Watching before dialing: an end during the setup is then not missed.
-      const watcher = await watchMonitor(app.nats, agentLegId, resources, end);
-      watchers.set(resources.supervisorId, watcher);
+      const handle = await app.temporal.workflow.start('MonitorSessionWorkflow', {
+        workflowId: monitorWorkflowId(id, sessionId),
+        taskQueue: app.config.TEMPORAL_TASK_QUEUE,
+        args: [session],
+      });
       try {
-        await startMonitor(ariCommands, {
-          app: app.config.ARI_APP,
-          mode,
-          endpoint,
-          callerId: status.from,
-          agentLegId,
-          // The queue names the bridge after the leg; statuses from before it reported the name lack it.
-          callBridgeId: queue.bridgeId ?? `${agentLegId}-bridge`,
-          resources,
-          ringSeconds: RING_SECONDS,
-        });
+        await handle.executeUpdate(monitorStartedUpdate);
       } catch (err) {
-        watcher.close();
-        watchers.delete(resources.supervisorId);
-        if (!(err instanceof MonitorError)) throw err;
-        if (err.reason === MonitorFailure.BadEndpoint)
-          throw new InvalidFieldError('body.endpoint', err.message);
-        if (err.reason === MonitorFailure.CallEnded) throw notTalking;
-        throw new ConflictError(err.message);
+        const cause = err instanceof WorkflowUpdateFailedError ? err.cause : undefined;
+        if (!(cause instanceof ApplicationFailure)) throw err;
+        if (cause.type === MonitorFailure.BadEndpoint)
+          throw new InvalidFieldError('body.endpoint', cause.message);
+        if (cause.type === MonitorFailure.CallEnded) throw notTalking;
+        throw new ConflictError(cause.message);
       }
       request.log.info({ callId: id, sessionId, mode, endpoint }, 'monitor session started');
       return reply.code(201).send({
@@ -187,10 +180,21 @@ const monitor: FastifyPluginAsyncZod = async (app) => {
     async (request, reply) => {
       const { id, sessionId } = request.params;
       await callOf(id, request.principal.tenantId);
-      const resources = monitorResources(id, sessionId);
-      watchers.get(resources.supervisorId)?.close();
-      watchers.delete(resources.supervisorId);
-      if (!(await stopMonitor(await commands(), resources))) {
+      const session = app.temporal.workflow.getHandle(monitorWorkflowId(id, sessionId));
+      const running = await session.describe().then(
+        (d) => d.status.name === 'RUNNING',
+        (err: unknown) => {
+          if (err instanceof WorkflowNotFoundError) return false;
+          throw err;
+        },
+      );
+      if (running) {
+        await session.signal(stopMonitorSignal);
+        await session.result();
+        return reply.code(204).send(null);
+      }
+      // Sessions started before they were workflows are stopped directly (their resources are named).
+      if (!(await stopMonitor(await commands(), monitorResources(id, sessionId)))) {
         throw new NotFoundError('monitor session', sessionId);
       }
       return reply.code(204).send(null);
