@@ -133,3 +133,9 @@ test('roles: an agent key may not hang up calls', async () => {
   const res = await stack.api('/v1/calls/call-x-y/hangup', { ...json('POST'), key });
   expect(res.status).toBe(403);
 });
+
+test('calls ended by the hangup route replay deterministically from their history', async () => {
+  const { replayed, failures } = await stack.replayCalls();
+  expect(failures).toEqual([]);
+  expect(replayed).toBeGreaterThan(0);
+}, 60_000);
