@@ -258,6 +258,45 @@ test('answering machine detection, and a progressive campaign connected to an ag
   expect((await stack.api(`/v1/agents/${agent.id}`)).body.callsHandled).toBe(1);
 }, 150_000);
 
+test('predictive: abandons over the cap lower the ratio toward one call per agent', async () => {
+  const { open } = zones();
+  const { queue: makeQueue, agent: makeAgent, setState } = acdKit(stack);
+  const queue = await makeQueue({ wrapUpSec: 0 });
+  const agent = await makeAgent('105', [queue.id]);
+  await setState(agent.id, 'available');
+  // Three calls per available agent, one agent: two of every three answered contacts wait in the queue and
+  // hang up there (1xx parties leave after a few seconds), an abandon rate far over the 3 % cap.
+  const contacts = Array.from({ length: 18 }, (_, i) => ({ phone: String(100 + i), tz: open }));
+  const id = await campaign(
+    {
+      target: { kind: 'queue', queueId: queue.id },
+      mode: 'predictive',
+      pacing: { callsPerSecond: 3, maxConcurrent: 6, ratio: 3, maxAbandonRate: 0.03 },
+      retries: { abandoned: { delaySec: 0, maxAttempts: 1 } },
+    },
+    contacts,
+  );
+  await stack.api(`/v1/campaigns/${id}/start`, json('POST'));
+  const ratios: number[] = [];
+  const end = Date.now() + 240_000;
+  let progress: { state: string; ratio: number; abandonRate: number | null } | undefined;
+  for (;;) {
+    progress = (await stack.api(`/v1/campaigns/${id}/progress`)).body;
+    ratios.push(progress!.ratio);
+    if (progress!.state === 'completed' || Date.now() > end) break;
+    await sleep(1000);
+  }
+  expect(progress).toMatchObject({ state: 'completed' });
+  expect(ratios[0]).toBe(3);
+  // The cap was exceeded, and the controller answered by dialing fewer calls per agent.
+  expect(progress!.abandonRate).toBeGreaterThan(0.03);
+  expect(Math.min(...ratios)).toBeLessThan(3);
+  expect(progress!.ratio).toBeLessThan(3);
+  const dispositions = Object.values(await contactsOf(id)).map((s) => s.split('/')[2]);
+  expect(dispositions).toContain('abandoned');
+  expect(dispositions).toContain('answered');
+}, 300_000);
+
 test('a campaign starts and stops by its Temporal schedules', async () => {
   const { open } = zones();
   const flowId = await publishFlow(
