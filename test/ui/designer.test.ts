@@ -275,6 +275,27 @@ test('versions: diff of two, canary rollout, rollback; copy/paste, delete, probl
     return rollout?.stable === 1 && !rollout.canary;
   }, 'rollback to v1');
 
+  // The flow's own settings: a new name, and a declared secret variable with its initial value.
+  await page.getByRole('tab', { name: 'Flow' }).click();
+  const settings = page.getByRole('region', { name: 'Flow settings' });
+  const renamed = `Versions renamed ${Date.now()}`;
+  await settings.getByLabel('Flow name').fill(renamed);
+  await settings.getByRole('button', { name: 'Add to variables' }).click();
+  await settings.getByLabel('variables.0.name', { exact: true }).fill('9lives');
+  // The definition's own schema judges the name, inline.
+  await settings.getByRole('alert', { name: 'variables.0.name error' }).waitFor();
+  await settings.getByLabel('variables.0.name', { exact: true }).fill('pin');
+  await settings.getByLabel('variables.0.initial', { exact: true }).fill('1234');
+  await settings.getByLabel('variables.0.secret', { exact: true }).check();
+  await page.getByRole('button', { name: 'Save draft' }).click();
+  await expectEventually(async () => {
+    const saved = (await stack.api(`/v1/flows/${flowId}`)).body;
+    return saved.name === renamed && saved.definition.variables[0]?.secret === true;
+  }, 'flow settings saved');
+  expect((await stack.api(`/v1/flows/${flowId}`)).body.definition.variables).toEqual([
+    { name: 'pin', initial: '1234', secret: true },
+  ]);
+
   // Someone else saves meanwhile: this editor's save is refused with 409 and says so.
   const current = (await stack.api(`/v1/flows/${flowId}`)).body;
   const theirs = { name: current.name, version: current.version, definition: current.definition };

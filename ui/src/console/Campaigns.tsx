@@ -1,4 +1,4 @@
-import { useCallback, useState } from 'react';
+import { useCallback, useEffect, useState } from 'react';
 import { api } from '../api/client';
 import { useEventStream } from '../api/events';
 import { ErrorBanner } from '../components/ErrorBanner';
@@ -20,6 +20,8 @@ interface Progress {
   byDisposition: Record<string, number>;
   pace: number;
   abandonRate: number | null;
+  /** From GET …/progress only: seconds left at the current pace. */
+  etaSec?: number | null;
 }
 interface ImportReport {
   total: number;
@@ -133,6 +135,15 @@ function CampaignRow({
 }) {
   const [error, setError] = useState<unknown>();
   const [report, setReport] = useState<ImportReport | null>(null);
+  // Until the next campaign.progress event, what the campaign's workflow says now (a draft has none yet).
+  const [current, setCurrent] = useState<Progress>();
+  useEffect(() => {
+    if (campaign.state === 'draft') return;
+    api<Progress>('GET', `/v1/campaigns/${campaign.id}/progress`)
+      .then(setCurrent)
+      .catch(() => undefined);
+  }, [campaign.id, campaign.state]);
+  progress ??= current;
   const [file, setFile] = useState<File | null>(null);
   const act = (action: string) =>
     api('POST', `/v1/campaigns/${campaign.id}/${action}`).then(reload).catch(setError);
@@ -158,7 +169,8 @@ function CampaignRow({
           ? `${progress.finished} finished · ${progress.inFlight} in flight · ${progress.pace.toFixed(2)}/s` +
             Object.entries(progress.byDisposition)
               .map(([k, v]) => ` · ${k} ${v}`)
-              .join('')
+              .join('') +
+            (progress.etaSec ? ` · ETA ${Math.ceil(progress.etaSec / 60)} min` : '')
           : '—'}
       </td>
       <td>

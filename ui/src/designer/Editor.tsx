@@ -12,6 +12,7 @@ import { Palette } from './Palette';
 import { PropertyPanel } from './PropertyPanel';
 import { SimulatePanel } from './SimulatePanel';
 import { createEditorStore } from './store';
+import { FlowSettings } from './FlowSettings';
 import type { Flow, FlowProblem } from './types';
 import { VersionsPanel } from './VersionsPanel';
 
@@ -20,6 +21,7 @@ const Tab = {
   Problems: 'Problems',
   Simulate: 'Simulate',
   Versions: 'Versions',
+  Flow: 'Flow',
 } as const;
 type Tab = (typeof Tab)[keyof typeof Tab];
 
@@ -66,8 +68,9 @@ function EditorBody({ flow, setFlow }: { flow: Flow; setFlow: (f: Flow) => void 
       setNotice(`Saved draft (version ${saved.version})`);
       return true;
     } catch (err) {
-      // 409: someone saved since this editor loaded; their edits must not be overwritten silently.
-      if (err instanceof ApiError && err.status === 409)
+      // 409 on the version: someone saved since this editor loaded; their edits must not be overwritten
+      // silently. Other conflicts (a name already taken) speak for themselves.
+      if (err instanceof ApiError && err.status === 409 && /version/.test(err.message))
         setError(
           new Error(
             `Not saved: someone else saved this flow since you opened it. Reload to see their version. (${err.message})`,
@@ -77,6 +80,14 @@ function EditorBody({ flow, setFlow }: { flow: Flow; setFlow: (f: Flow) => void 
       return false;
     }
   }, [store, setFlow]);
+  // Name and description are saved with the draft, so editing them makes the draft unsaved.
+  const renameLocally = useCallback(
+    (next: Flow) => {
+      setFlow(next);
+      store.setState({ dirty: true });
+    },
+    [store, setFlow],
+  );
   const ensureSaved = useCallback(async () => (store.getState().dirty ? save() : true), [store, save]);
 
   const showProblems = (list: FlowProblem[]) => {
@@ -221,6 +232,7 @@ function EditorBody({ flow, setFlow }: { flow: Flow; setFlow: (f: Flow) => void 
               />
             )}
             {tab === Tab.Versions && <VersionsPanel flowId={flow.id} refresh={refresh} />}
+            {tab === Tab.Flow && <FlowSettings flow={flow} onChange={renameLocally} />}
           </div>
         </aside>
       </div>

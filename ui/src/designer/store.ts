@@ -25,6 +25,8 @@ export interface EditorState {
   moveNodes(moves: ReadonlyMap<string, FlowNode['position']>): void;
   connect(edge: FlowEdge): void;
   setStart(id: string): void;
+  /** The flow's declared variables, as one undo step. */
+  setVariables(variables: FlowDefinition['variables']): void;
   select(nodes: string[], edges?: string[]): void;
   deleteSelected(): void;
   copy(): void;
@@ -76,6 +78,7 @@ export function createEditorStore(initial: FlowDefinition = graph.emptyDefinitio
       setStart: (id) => {
         if (get().definition.start !== id) edit({ ...get().definition, start: id });
       },
+      setVariables: (variables) => edit({ ...get().definition, variables }),
       select: (nodes, edges = []) => set({ selected: nodes, selectedEdges: edges }),
       deleteSelected: () => {
         const { definition, selected, selectedEdges } = get();
