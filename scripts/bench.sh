@@ -4,9 +4,13 @@ source "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
 bash "$ROOT/scripts/provision.sh"
 bash "$ROOT/scripts/services.sh" start
 cd "$ROOT"
-export TEMPORAL_NAMESPACE="${BENCH_NAMESPACE:-cticloud-test}" DATABASE_URL="${BENCH_DATABASE_URL:-postgres://cticloud:cticloud@127.0.0.1:5432/cticloud_test}"
+# Not the test suite's namespace and database: migrate.ts would rotate its bootstrap key to .env's admin key.
+export TEMPORAL_NAMESPACE="${BENCH_NAMESPACE:-cticloud}" DATABASE_URL="${BENCH_DATABASE_URL:-postgres://cticloud:cticloud@127.0.0.1:5432/cticloud}"
 load_env
 tsx scripts/migrate.ts >/dev/null
 [ "${1:-}" = flow ] && shift && exec tsx bench/flow-interpreter.ts "$@" # npm run bench -- flow [--calls N]
 [ "${1:-}" = tickets ] && shift && exec tsx bench/tickets.ts "$@" # npm run bench -- tickets
+[ "${1:-}" = acd ] && shift && exec tsx bench/acd-routing.ts "$@" # npm run bench -- acd [--callers 50]
+[ "${1:-}" = callbacks ] && shift && exec tsx bench/callbacks-pending.ts "$@" # npm run bench -- callbacks [--count 10000]
+[ "${1:-}" = campaign ] && shift && exec tsx bench/campaign-dialer.ts "$@" # npm run bench -- campaign [--contacts N] [--rate R] [--cut S]
 exec tsx bench/answer-latency.ts "$@"
