@@ -1,6 +1,7 @@
 import type { Pool } from '../lib/db';
 import type { FlowDefinition } from '../workflows/flow/definition';
 import { normalizeDefinition } from '../workflows/flow/normalize';
+import type { z } from 'zod';
 import { pickVersion, type Rollout } from '../workflows/flow/rollout';
 
 export interface PublishedFlow {
@@ -22,6 +23,7 @@ export async function resolveFlow(
   pool: Pool,
   dialed: string,
   callId: string,
+  caller?: string,
 ): Promise<ResolvedFlow | undefined> {
   const { rows } = await pool.query<{ tenant_id: string; flow_id: string }>(
     'select tenant_id, flow_id from numbers where number = $1',
@@ -29,7 +31,7 @@ export async function resolveFlow(
   );
   const row = rows[0];
   if (!row) return undefined;
-  const flow = await loadPublishedFlow(pool, row.tenant_id, row.flow_id, callId);
+  const flow = await loadPublishedFlow(pool, row.tenant_id, row.flow_id, callId, undefined, caller);
   return flow && { tenantId: row.tenant_id, flow };
 }
 
@@ -43,8 +45,10 @@ export async function loadPublishedFlow(
   flowId: string,
   callId: string,
   version?: number,
+  /** The calling number, for the rollout's customer segments. */
+  caller?: string,
 ): Promise<PublishedFlow | undefined> {
-  const { rows } = await pool.query<{ rollout: Rollout | null; latest: number | null }>(
+  const { rows } = await pool.query<{ rollout: z.input<typeof Rollout> | null; latest: number | null }>(
     `select r.rollout, (select max(v.number) from flow_versions v where v.flow_id = f.id) as latest
        from flows f
        left join flow_rollouts r on r.flow_id = f.id
@@ -53,7 +57,7 @@ export async function loadPublishedFlow(
   );
   const row = rows[0];
   if (!row || row.latest === null) return undefined;
-  const number = version ?? (row.rollout ? pickVersion(row.rollout, callId) : row.latest);
+  const number = version ?? (row.rollout ? pickVersion(row.rollout, callId, caller) : row.latest);
   const found = await pool.query<{ definition: FlowDefinition }>(
     'select definition from flow_versions where flow_id = $1 and number = $2',
     [flowId, number],

@@ -32,7 +32,7 @@ export interface CallRouterOptions {
   /** Start workflows on this process's own worker, skipping a server round trip. @default true */
   eagerStart?: boolean;
   /** The published flow a dialed number reaches, if any; calls without one run CallWorkflow. */
-  resolveFlow?: (dialed: string, callId: string) => Promise<ResolvedFlow | undefined>;
+  resolveFlow?: (dialed: string, callId: string, caller: string) => Promise<ResolvedFlow | undefined>;
   /** Events handled at once per consumer; calls arrive in bursts and each start is a round trip. @default 64 */
   concurrency?: number;
 }
@@ -128,7 +128,7 @@ export class CallRouter {
       eventSeq: m.seq,
     };
     const workflowId = callWorkflowId(node, channel.id);
-    const resolved = await this.options.resolveFlow?.(input.to, workflowId);
+    const resolved = await this.options.resolveFlow?.(input.to, workflowId, input.from);
     const callInput = resolved ? { ...input, tenantId: resolved.tenantId, flow: resolved.flow } : input;
     const workflow = resolved ? FlowCallWorkflow : CallWorkflow;
     const received = Date.now();

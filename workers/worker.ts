@@ -84,7 +84,7 @@ async function main(): Promise<void> {
     tenantId: config.DEFAULT_TENANT,
     log,
     eagerStart: config.WORKER_EAGER_START,
-    resolveFlow: (dialed, callId) => resolveFlow(pool, dialed, callId),
+    resolveFlow: (dialed, callId, caller) => resolveFlow(pool, dialed, callId, caller),
   });
   await router.start();
   const webhooks = new WebhookDispatcher({

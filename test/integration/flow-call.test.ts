@@ -131,6 +131,47 @@ test('a number without a published flow keeps the built-in call script', async (
   expect(result).toMatchObject({ digits: '5', collectEndedBy: 'terminator' });
 });
 
+test('a rollout by customer segment: callers of the segment run the canary, everyone else stable', async () => {
+  const definition = (text: string) => ({
+    schemaVersion: 1,
+    start: 'hello',
+    nodes: [
+      { id: 'hello', type: 'play', params: { prompt: { kind: 'tts', text } } },
+      { id: 'bye', type: 'hangup' },
+    ],
+    edges: [{ from: 'hello', exit: 'next', to: 'bye' }],
+  });
+  const created = await post('/v1/flows', { name: `Segments ${Date.now()}`, definition: definition('one') });
+  const flowId = created.body.id as string;
+  expect((await post(`/v1/flows/${flowId}/publish`)).status).toBe(201);
+  const update = { name: created.body.name, version: created.body.version, definition: definition('two') };
+  await stack.api(`/v1/flows/${flowId}`, {
+    method: 'PUT',
+    body: JSON.stringify(update),
+    headers: { 'content-type': 'application/json' },
+  });
+  expect((await post(`/v1/flows/${flowId}/publish`)).status).toBe(201);
+  const rollout = await stack.api(`/v1/flows/${flowId}/rollout`, {
+    method: 'PUT',
+    body: JSON.stringify({ stable: 1, canary: { version: 2, percent: 0, callers: ['555017'] } }),
+    headers: { 'content-type': 'application/json' },
+  });
+  expect(rollout.status).toBe(200);
+  const number = `6${Date.now() % 10_000_000}`;
+  expect((await post('/v1/numbers', { number, flowId })).status).toBe(201);
+
+  const versionFor = async (from: string) => {
+    const call = await placeCall(stack.ari, stack.config.ARI_APP, stack.config.ASTERISK_NODE, {
+      to: number,
+      from,
+      holdSec: 15,
+    });
+    return ((await (await callWorkflow(stack.temporal, call.workflowId)).result()) as FlowCallStatus).version;
+  };
+  expect(await versionFor('5550177')).toBe(2);
+  expect(await versionFor('5550120')).toBe(1);
+}, 90_000);
+
 test('every call of this file replays deterministically from its history', async () => {
   const { replayed, failures } = await stack.replayCalls();
   expect(failures).toEqual([]);

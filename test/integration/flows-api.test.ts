@@ -238,7 +238,7 @@ test('rollout: stable and canary must be published versions; replacing the rule 
     stable: 1,
     canary: { version: 2, percent: 5 },
   });
-  expect(canary.json()).toEqual({ rollout: { stable: 1, canary: { version: 2, percent: 5 } } });
+  expect(canary.json()).toEqual({ rollout: { stable: 1, canary: { version: 2, percent: 5, callers: [] } } });
   const missing = await call('PUT', `/v1/flows/${flow.id}/rollout`, {
     stable: 1,
     canary: { version: 9, percent: 5 },

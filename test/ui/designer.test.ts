@@ -259,6 +259,7 @@ test('versions: diff of two, canary rollout, rollback; copy/paste, delete, probl
   await page.getByLabel('Stable version').selectOption('1');
   await page.getByLabel('Canary version').selectOption('2');
   await page.getByLabel('Canary percent').fill('25');
+  await page.getByLabel('Canary callers').fill('+3314, 555010');
   await page.getByRole('button', { name: 'Save rollout' }).click();
   await expectEventually(
     async () => (await stack.api(`/v1/flows/${flowId}/rollout`)).body.rollout?.canary?.percent === 25,
@@ -266,7 +267,7 @@ test('versions: diff of two, canary rollout, rollback; copy/paste, delete, probl
   );
   expect((await stack.api(`/v1/flows/${flowId}/rollout`)).body.rollout).toEqual({
     stable: 1,
-    canary: { version: 2, percent: 25 },
+    canary: { version: 2, percent: 25, callers: ['+3314', '555010'] },
   });
   await page.getByRole('button', { name: 'Make v2 stable' }).click();
   await page.getByRole('button', { name: 'Roll back to v1' }).click();

@@ -35,3 +35,20 @@ test('the canary must differ from stable, and shares stay within 0.01..100', () 
   );
   expect(Rollout.safeParse({ stable: 2, canary: { version: 3, percent: 120 } }).success).toBe(false);
 });
+
+test('customer segments: callers of a segment always take the canary, whatever the share', () => {
+  const rollout = { stable: 1, canary: { version: 2, percent: 0, callers: ['+3314', '555010'] } };
+  expect(pickVersion(rollout, 'call-a', '+33142000000')).toBe(2);
+  expect(pickVersion(rollout, 'call-b', '5550101')).toBe(2);
+  expect(pickVersion(rollout, 'call-c', '+15550101')).toBe(1);
+  expect(ids.filter((id) => pickVersion(rollout, id, '5551234') === 2)).toEqual([]);
+  // Both dimensions: the segment, and a share of everyone else.
+  const both = { stable: 1, canary: { version: 2, percent: 10, callers: ['555010'] } };
+  expect(ids.every((id) => pickVersion(both, id, '5550109') === 2)).toBe(true);
+  const share = ids.filter((id) => pickVersion(both, id, '5551234') === 2).length / ids.length;
+  expect(share).toBeGreaterThan(0.07);
+  expect(share).toBeLessThan(0.13);
+  expect(Rollout.safeParse({ stable: 1, canary: { version: 2, percent: 0 } }).error?.issues[0]?.message).toBe(
+    'a canary needs a share of calls or caller segments',
+  );
+});

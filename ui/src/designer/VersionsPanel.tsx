@@ -164,7 +164,7 @@ function RollbackButton({
   );
 }
 
-/** The rollout rule: the stable version and an optional canary taking a share of calls. */
+/** The rollout rule: the stable version and an optional canary for caller segments and a share of calls. */
 function RolloutEditor(props: {
   flowId: string;
   versions: number[];
@@ -174,18 +174,24 @@ function RolloutEditor(props: {
   const [stable, setStable] = useState<number>();
   const [canary, setCanary] = useState<number | ''>('');
   const [percent, setPercent] = useState(10);
+  const [callers, setCallers] = useState('');
   const [error, setError] = useState<unknown>();
   const [saved, setSaved] = useState(false);
   useEffect(() => {
     setStable(props.rollout?.stable);
     setCanary(props.rollout?.canary?.version ?? '');
     setPercent(props.rollout?.canary?.percent ?? 10);
+    setCallers((props.rollout?.canary?.callers ?? []).join(', '));
   }, [props.rollout]);
   if (!props.versions.length) return null;
   const save = () => {
     setSaved(false);
     const rule: Rollout = { stable: stable ?? props.versions[0]! };
-    if (canary !== '') rule.canary = { version: canary, percent };
+    const segments = callers
+      .split(/[\s,]+/)
+      .map((c) => c.trim())
+      .filter(Boolean);
+    if (canary !== '') rule.canary = { version: canary, percent, callers: segments };
     flowsApi
       .setRollout(props.flowId, rule)
       .then(() => (setError(undefined), setSaved(true), props.onSaved()), setError);
@@ -229,11 +235,22 @@ function RolloutEditor(props: {
           <input
             type="range"
             aria-label="Canary percent"
-            min={1}
+            min={0}
             max={100}
             step={1}
             value={percent}
             onChange={(e) => setPercent(Number(e.target.value))}
+          />
+        </label>
+      )}
+      {canary !== '' && (
+        <label>
+          Canary callers (number prefixes, comma-separated): these customers always get the canary
+          <input
+            aria-label="Canary callers"
+            value={callers}
+            placeholder="+3314, 555010"
+            onChange={(e) => setCallers(e.target.value)}
           />
         </label>
       )}
