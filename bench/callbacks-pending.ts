@@ -5,7 +5,7 @@
  * the histories of a random probe of --sample workflows, timer lateness (TimerFired − earliest) and how late
  * each callback was actually queued (its enqueue activity done). Baseline in the same run: as many timers
  * in a trivial workflow on a worker of its own (bench/plain-timer-worker.ts), and each worker's idle memory.
- * Usage: see docs/benchmarks.md (`--count 10000 --lead 360 --spread 60 --sample 500 --plain true`).
+ * Usage: npm run bench -- callbacks [--count 10000] [--lead 240] [--spread 120] [--drain 300] (docs/benchmarks.md).
  */
 import type { Client } from '@temporalio/client';
 import { TypedSearchAttributes } from '@temporalio/common';
@@ -36,9 +36,9 @@ import { activityCompleted, eventMs, histories, workflowTasks } from './workflow
 const { values: args } = parseArgs({
   options: {
     count: { type: 'string', default: '10000' },
-    lead: { type: 'string', default: '360' },
-    drain: { type: 'string', default: '1200' },
-    spread: { type: 'string', default: '60' },
+    lead: { type: 'string', default: '240' },
+    drain: { type: 'string', default: '300' },
+    spread: { type: 'string', default: '120' },
     sample: { type: 'string', default: '500' },
     concurrency: { type: 'string', default: '32' },
     every: { type: 'string', default: '2' },
