@@ -58,6 +58,8 @@ export interface CallControlDeps {
   outboundDial: string;
   /** This worker's Asterisk (ASTERISK_NODE): where calls without a channel yet are dialed. */
   node: string;
+  /** Whether a campaign is paused or stopped, checked just before each of its calls is placed. */
+  campaignHalted?: (campaignId: string) => Promise<boolean>;
 }
 
 /** Ids that are the same on every attempt of this activity, with the attempt number appended. */
@@ -79,7 +81,14 @@ async function readUntil(
   return next?.event;
 }
 
-export function createCallControlActivities({ ari, events, app, outboundDial, node }: CallControlDeps) {
+export function createCallControlActivities({
+  ari,
+  events,
+  app,
+  outboundDial,
+  node,
+  campaignHalted,
+}: CallControlDeps) {
   return {
     /**
      * Dials another party with ringback for the caller, bridges the two when it answers and waits until
@@ -143,7 +152,11 @@ export function createCallControlActivities({ ari, events, app, outboundDial, no
 
     /** A campaign's call: dial and wait for the answer (and AMD's verdict); see dialOut. */
     async dialOut(input: DialOutInput): Promise<DialOutResult> {
-      return dialOut({ ari, events, app, outboundDial, node }, input, Context.current().info.attempt > 1);
+      return dialOut(
+        { ari, events, app, outboundDial, node, campaignHalted },
+        input,
+        Context.current().info.attempt > 1,
+      );
     },
 
     /** One callback attempt, agent first; see dialAgentThenCustomer. */

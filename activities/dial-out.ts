@@ -1,3 +1,4 @@
+import { Context } from '@temporalio/activity';
 import type { AriCommands } from '../asterisk/ari-commands';
 import type { AriEvent } from '../asterisk/ari-events';
 import { CAMPAIGN_LEG_ARG } from '../workflows/campaign/contract';
@@ -15,10 +16,17 @@ export interface DialOutInput {
   amd: boolean;
   /** Stream position before the dial. */
   fromSeq: number;
+  /** Wait until then (ISO) before dialing: the campaign's slot for this call. */
+  notBefore?: string;
+  /** The campaign the call is for: it is not dialed once the campaign is paused or stopped. */
+  campaignId?: string;
 }
 
 export interface DialOutResult {
-  outcome: 'answered' | 'busy' | 'no_answer' | 'failed';
+  /** `not_dialed`: the campaign was paused or stopped before the slot. */
+  outcome: 'answered' | 'busy' | 'no_answer' | 'failed' | 'not_dialed';
+  /** When the call was placed (ISO). */
+  dialedAt?: string;
   /** AMD's verdict when it ran: HUMAN, MACHINE, NOTSURE, HANGUP. */
   amd?: string;
   /** The Asterisk the call is on and where its events continue after the answer. */
@@ -32,7 +40,15 @@ export interface DialOutResult {
  * workflow. A retry (dead worker) does not dial again when the stream shows the call was already placed.
  */
 export async function dialOut(
-  deps: { ari: AriCommands; events: ChannelEventSource; app: string; outboundDial: string; node: string },
+  deps: {
+    ari: AriCommands;
+    events: ChannelEventSource;
+    app: string;
+    outboundDial: string;
+    node: string;
+    /** Whether a campaign is halted (paused or stopped): then its calls are not placed. */
+    campaignHalted?: (campaignId: string) => Promise<boolean>;
+  },
   input: DialOutInput,
   retry: boolean,
 ): Promise<DialOutResult> {
@@ -49,6 +65,10 @@ export async function dialOut(
         () => false,
       ));
     if (!placed) {
+      if (input.notBefore) await waitUntil(Date.parse(input.notBefore));
+      if (input.campaignId && (await deps.campaignHalted?.(input.campaignId))) {
+        return { outcome: 'not_dialed', node, nextSeq: input.fromSeq };
+      }
       const endpoint = outboundDial.replaceAll('{number}', input.number.replace(/^\+/, ''));
       await ari.originate(
         input.amd
@@ -75,6 +95,7 @@ export async function dialOut(
       );
     }
     const dialedAt = Date.now();
+    const dialedAtIso = new Date(dialedAt).toISOString();
     let farState = '';
     // AMD listens for up to a few seconds after the answer: allow for it.
     const until = dialedAt + (input.ringSeconds + (input.amd ? 8 : 3)) * 1000;
@@ -88,7 +109,13 @@ export async function dialOut(
       const id = event.channel?.id;
       if (id && id === farHalf) farState = event.channel!.state;
       if (id === input.legId && event.type === 'StasisStart') {
-        return { outcome: 'answered', amd: input.amd ? event.args?.[1] : undefined, node, nextSeq: seq };
+        return {
+          outcome: 'answered',
+          amd: input.amd ? event.args?.[1] : undefined,
+          node,
+          nextSeq: seq,
+          dialedAt: dialedAtIso,
+        };
       }
       if (event.type === 'ChannelDestroyed' && (id === input.legId || id === farHalf)) {
         let cause = event.cause ?? 0;
@@ -112,5 +139,19 @@ export async function dialOut(
     }
   } finally {
     await cursor.close();
+  }
+}
+
+/** The longest slot a campaign gives: anything later is a bug, not a reason to hold an activity. */
+const MAX_WAIT_MS = 10_000;
+
+/** Waits in real time (durable timers are too coarse for call spacing), heartbeating and cancellable. */
+async function waitUntil(at: number): Promise<void> {
+  const ctx = Context.current();
+  const until = Math.min(at, Date.now() + MAX_WAIT_MS);
+  for (let left = until - Date.now(); left > 0; left = until - Date.now()) {
+    if (ctx.cancellationSignal.aborted) throw ctx.cancellationSignal.reason;
+    ctx.heartbeat();
+    await new Promise((resolve) => setTimeout(resolve, Math.min(left, 200)));
   }
 }

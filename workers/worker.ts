@@ -59,6 +59,12 @@ async function main(): Promise<void> {
         app: config.ARI_APP,
         outboundDial: config.OUTBOUND_DIAL,
         node: config.ASTERISK_NODE,
+        campaignHalted: async (campaignId) => {
+          const { rows } = await pool.query<{ state: string }>('select state from campaigns where id = $1', [
+            campaignId,
+          ]);
+          return rows[0]?.state === 'paused' || rows[0]?.state === 'stopped';
+        },
       }),
       ...createCdrActivities(pool),
       ...createCampaignActivities(pool),

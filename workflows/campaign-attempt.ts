@@ -27,9 +27,14 @@ const VARIABLE_NAME = /^[A-Za-z_][A-Za-z0-9_]*$/;
  * as variables — or connects it to the queue's next agent. Its outcome is written with the retry rules
  * and reported to the campaign.
  */
-export async function CampaignAttemptWorkflow({ plan, contact }: AttemptInput): Promise<AttemptResult> {
+export async function CampaignAttemptWorkflow({
+  plan,
+  contact,
+  notBefore,
+}: AttemptInput): Promise<AttemptResult> {
   const attemptId = workflowInfo().workflowId;
-  const startedAt = new Date().toISOString();
+  // When the call was placed, once it is: the attempt may wait for its slot first.
+  let startedAt = new Date().toISOString();
   let disposition: CampaignDisposition | 'cancelled' = 'failed';
   let amd: string | undefined;
   let answered = false;
@@ -50,7 +55,26 @@ export async function CampaignAttemptWorkflow({ plan, contact }: AttemptInput): 
         ringSeconds: plan.ringSeconds,
         amd: plan.amd,
         fromSeq: await callControl.eventPosition(),
+        notBefore,
+        campaignId: plan.campaignId,
       });
+      if (dial.outcome === 'not_dialed') {
+        // Paused or stopped before this call's slot: no attempt was made; the contact is pending again.
+        const released: AttemptResult = {
+          attemptId,
+          contactId: contact.id,
+          disposition: 'failed',
+          released: true,
+        };
+        await CancellationScope.nonCancellable(async () => {
+          await campaignData.releaseContacts({ ids: [contact.id] });
+          await getExternalWorkflowHandle(campaignWorkflowId(plan.campaignId))
+            .signal(attemptDoneSignal, released)
+            .catch(() => undefined);
+        });
+        return released;
+      }
+      if (dial.dialedAt) startedAt = dial.dialedAt;
       amd = dial.amd;
       const line: CallLine = {
         channel: { channelId: legId, node: dial.node },

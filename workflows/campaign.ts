@@ -4,6 +4,7 @@ import {
   condition,
   continueAsNew,
   getExternalWorkflowHandle,
+  patched,
   setHandler,
   sleep,
   startChild,
@@ -25,6 +26,16 @@ import {
 /** Attempts started per run before continuing as new: the history stays bounded for any list size. */
 const ATTEMPTS_PER_RUN = 300;
 const ABANDON_WINDOW_MS = 5 * 60_000;
+/**
+ * Attempts are launched ahead of time, each with its slot to dial at, which its dial activity waits for in
+ * real time. Durable timers fire about a second late when short, and awaiting each child's start costs a
+ * workflow task; launching a second's worth at once, spaced by their slots, keeps the configured rate.
+ * The lead covers an attempt's own work before it dials (its first task, the do-not-call check), so even
+ * the first slot is still ahead when it gets there. Launched attempts whose slot comes after a pause or a
+ * stop are not dialed: they check the campaign's stored state just before dialing.
+ */
+const DIAL_LEAD_MS = 1000;
+const LAUNCH_AHEAD_MS = 1000;
 
 /** What a run hands the next one. */
 export interface CampaignCarry {
@@ -78,8 +89,15 @@ export async function CampaignWorkflow(input: {
     refresh();
     return { ...progress };
   });
-  setHandler(attemptDoneSignal, ({ attemptId, disposition }) => {
+  setHandler(attemptDoneSignal, ({ attemptId, disposition, released }) => {
     if (!inFlight.delete(attemptId)) return;
+    wake = true;
+    if (released) {
+      // Not dialed (paused or stopped before its slot): as if it had never been launched.
+      progress.launched--;
+      launches.pop();
+      return;
+    }
     progress.finished++;
     progress.byDisposition[disposition] = (progress.byDisposition[disposition] ?? 0) + 1;
     if (disposition === 'answered' || disposition === 'abandoned') {
@@ -92,6 +110,10 @@ export async function CampaignWorkflow(input: {
     async ({ action }) => {
       progress.state = action === 'pause' ? 'paused' : action === 'resume' ? 'running' : 'stopped';
       wake = true;
+      // The stored state first: attempts waiting for their slot check it just before dialing.
+      const stateFirst = patched('campaign-state-first');
+      if (stateFirst)
+        await campaignData.setCampaignState({ campaignId: plan.campaignId, state: progress.state });
       if (action === 'stop') {
         // Calls not yet answered are cancelled: nothing is dialed after the stop.
         await Promise.all(
@@ -102,7 +124,8 @@ export async function CampaignWorkflow(input: {
           ),
         );
       }
-      await campaignData.setCampaignState({ campaignId: plan.campaignId, state: progress.state });
+      if (!stateFirst)
+        await campaignData.setCampaignState({ campaignId: plan.campaignId, state: progress.state });
       void tell();
       refresh();
       return { ...progress };
@@ -198,14 +221,28 @@ export async function CampaignWorkflow(input: {
       continue;
     }
     const unlaunched = claimed.contacts.map((c) => c.id);
+    const slotted = patched('campaign-slots');
+    let starting: Promise<unknown>[] = [];
     for (const contact of claimed.contacts) {
-      const waitMs = nextLaunchAt - Date.now();
-      if (waitMs > 0) await sleep(waitMs);
-      if (progress.state !== 'running') break;
+      let notBefore: string | undefined;
+      if (slotted) {
+        if (nextLaunchAt - Date.now() > DIAL_LEAD_MS + LAUNCH_AHEAD_MS) {
+          await Promise.all(starting);
+          starting = [];
+          await sleep(nextLaunchAt - Date.now() - DIAL_LEAD_MS - LAUNCH_AHEAD_MS / 2);
+        }
+        if (progress.state !== 'running') break;
+        nextLaunchAt = Math.max(nextLaunchAt, Date.now() + DIAL_LEAD_MS);
+        notBefore = new Date(nextLaunchAt).toISOString();
+      } else {
+        const waitMs = nextLaunchAt - Date.now();
+        if (waitMs > 0) await sleep(waitMs);
+        if (progress.state !== 'running') break;
+      }
       const id = attemptWorkflowId(plan.campaignId, contact.id, contact.attempt);
-      await startChild('CampaignAttemptWorkflow', {
+      const started = startChild('CampaignAttemptWorkflow', {
         workflowId: id,
-        args: [{ plan, contact }],
+        args: [{ plan, contact, ...(notBefore ? { notBefore } : {}) }],
         // Attempts report by signal and outlive this run, which continues as new without waiting.
         parentClosePolicy: 'ABANDON',
         typedSearchAttributes: [
@@ -213,13 +250,16 @@ export async function CampaignWorkflow(input: {
           { key: CallSearchAttributes.dialed, value: contact.phone },
         ],
       });
+      if (slotted) starting.push(started);
+      else await started;
       unlaunched.shift();
       inFlight.add(id);
-      launches.push(Date.now());
-      nextLaunchAt = Math.max(Date.now(), nextLaunchAt) + spacingMs;
+      launches.push(slotted ? nextLaunchAt : Date.now());
+      nextLaunchAt = Math.max(slotted ? nextLaunchAt : Date.now(), nextLaunchAt) + spacingMs;
       progress.launched++;
       launchedThisRun++;
     }
+    await Promise.all(starting);
     await campaignData.releaseContacts({ ids: unlaunched });
 
     if (launchedThisRun >= ATTEMPTS_PER_RUN || workflowInfo().continueAsNewSuggested) {

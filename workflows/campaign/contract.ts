@@ -28,6 +28,11 @@ export interface ClaimedContact {
 export interface AttemptInput {
   plan: CampaignPlan;
   contact: ClaimedContact;
+  /**
+   * When the dial may start (ISO, real time): the campaign launches a second's attempts at once, each
+   * with its slot, since durable timers are too coarse to space calls below a second.
+   */
+  notBefore?: string;
 }
 
 export interface AttemptResult {
@@ -35,6 +40,8 @@ export interface AttemptResult {
   contactId: string;
   disposition: CampaignDisposition;
   amd?: string;
+  /** Not dialed: the campaign was paused or stopped before its slot; the contact is pending again. */
+  released?: boolean;
 }
 
 export interface CampaignProgress {
