@@ -103,7 +103,7 @@ export async function dialOut(
       const next = await read(until);
       if (!next) {
         await ari.hangup(input.legId);
-        return { outcome: 'no_answer', node, nextSeq: input.fromSeq };
+        return { outcome: 'no_answer', node, nextSeq: input.fromSeq, dialedAt: dialedAtIso };
       }
       const { event, seq } = next;
       const id = event.channel?.id;
@@ -134,6 +134,7 @@ export async function dialOut(
           outcome: outcome === 'busy' || outcome === 'no_answer' ? outcome : 'failed',
           node,
           nextSeq: seq,
+          dialedAt: dialedAtIso,
         };
       }
     }

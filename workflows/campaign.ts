@@ -30,12 +30,19 @@ const ABANDON_WINDOW_MS = 5 * 60_000;
  * Attempts are launched ahead of time, each with its slot to dial at, which its dial activity waits for in
  * real time. Durable timers fire about a second late when short, and awaiting each child's start costs a
  * workflow task; launching a second's worth at once, spaced by their slots, keeps the configured rate.
- * The lead covers an attempt's own work before it dials (its first task, the do-not-call check), so even
- * the first slot is still ahead when it gets there. Launched attempts whose slot comes after a pause or a
- * stop are not dialed: they check the campaign's stored state just before dialing.
+ * A slot is never sooner than the lead: it covers an attempt's own work before it dials (its first task,
+ * the do-not-call check), so the slot is still ahead when the attempt gets there. After a gap (the start,
+ * a pause, a stall) the first slot gets the full lead; while launching goes on, a slot already given is
+ * kept if it is at least the short lead away, so a late wake-up costs no calls. Launched attempts whose
+ * slot comes after a pause or a stop are not dialed: they check the campaign's stored state first.
  */
 const DIAL_LEAD_MS = 1000;
-const LAUNCH_AHEAD_MS = 1000;
+const SHORT_DIAL_LEAD_MS = 250;
+/**
+ * Attempts are launched up to this far ahead of their slot; the workflow wakes when half of it is left, so
+ * a timer that fires most of a second late still finds slots ahead and the pace loses nothing.
+ */
+const LAUNCH_WINDOW_MS = 2000;
 
 /** What a run hands the next one. */
 export interface CampaignCarry {
@@ -226,13 +233,13 @@ export async function CampaignWorkflow(input: {
     for (const contact of claimed.contacts) {
       let notBefore: string | undefined;
       if (slotted) {
-        if (nextLaunchAt - Date.now() > DIAL_LEAD_MS + LAUNCH_AHEAD_MS) {
+        if (nextLaunchAt - Date.now() > LAUNCH_WINDOW_MS) {
           await Promise.all(starting);
           starting = [];
-          await sleep(nextLaunchAt - Date.now() - DIAL_LEAD_MS - LAUNCH_AHEAD_MS / 2);
+          await sleep(nextLaunchAt - Date.now() - LAUNCH_WINDOW_MS / 2);
         }
         if (progress.state !== 'running') break;
-        nextLaunchAt = Math.max(nextLaunchAt, Date.now() + DIAL_LEAD_MS);
+        if (nextLaunchAt < Date.now() + SHORT_DIAL_LEAD_MS) nextLaunchAt = Date.now() + DIAL_LEAD_MS;
         notBefore = new Date(nextLaunchAt).toISOString();
       } else {
         const waitMs = nextLaunchAt - Date.now();
