@@ -4,7 +4,7 @@ import { hashApiKey, type Role } from '../../lib/api-keys';
 import { ensureEventsStream, publishEvent } from '../../lib/events/publish';
 import type { DomainEvent, EventDataOf, EventType } from '../../lib/events/schemas';
 import { STREAM_TOKEN_BUCKET } from '../../lib/events/stream-tokens';
-import { json, unique } from '../support/acd';
+import { endRoutingWorkflow, json, unique } from '../support/acd';
 import { readEventStream, until } from '../support/events';
 import { acdWorkflowId } from '../../workflows/acd/contract';
 import { createApiKey } from '../support/keys';
@@ -33,6 +33,7 @@ async function keyFor(tenant: string, role: Role, agentId?: string) {
 
 beforeAll(async () => {
   stack = await startStack({ gateway: true });
+  await endRoutingWorkflow(stack, TENANT);
   nc = await connect({ servers: stack.config.NATS_URL });
   await ensureEventsStream(nc);
   js = nc.jetstream();

@@ -1,7 +1,7 @@
 import { hashApiKey } from '../../lib/api-keys';
 import { EVENT_TYPES, EventSchemas, type EventType } from '../../lib/events/schemas';
 import { CampaignSettings } from '../../workflows/campaign/settings';
-import { acdKit, json, unique } from '../support/acd';
+import { acdKit, endRoutingWorkflow, json, unique } from '../support/acd';
 import { readEventStream, startReceiver, until, type Received } from '../support/events';
 import { acdWorkflowId } from '../../workflows/acd/contract';
 import { createApiKey } from '../support/keys';
@@ -22,6 +22,7 @@ const HOOK = '/hook/all';
 beforeAll(async () => {
   receiver = await startReceiver();
   stack = await startStack({ gateway: true });
+  await endRoutingWorkflow(stack, TENANT);
   const key = await createApiKey(stack.pool, TENANT, 'admin', 'events e2e admin');
   admin = { ...stack, api: (path, init = {}) => stack.api(path, { key, ...init }) };
   await stack.pool.query('update tenants set webhook_allow_private = true where id = $1', [TENANT]);

@@ -1,5 +1,6 @@
 import type { FlowCallStatus } from '../../workflows/flow-call-contract';
 import { placeCall, type CallerScript, type PlacedCall } from './caller';
+import { acdWorkflowId } from '../../workflows/acd/contract';
 import { callWorkflow, type TestStack } from './stack';
 
 export const json = (method: string, body?: unknown): RequestInit => ({
@@ -91,4 +92,16 @@ export function acdKit(stack: TestStack) {
       return (await (await callWorkflow(stack.temporal, c.workflowId)).result()) as FlowCallStatus;
     },
   };
+}
+
+/**
+ * Ends a test tenant's routing workflow. It runs on the task queue of the run that started it: a leftover
+ * from an earlier run with another task queue (a parallel suite's overrides, a crashed run) would take this
+ * run's updates and never answer them. Only for a file's own tenant: `default` is shared.
+ */
+export async function endRoutingWorkflow(stack: TestStack, tenantId: string): Promise<void> {
+  await stack.temporal.workflow
+    .getHandle(acdWorkflowId(tenantId))
+    .terminate('a test file starts or ends with its own tenant')
+    .catch(() => undefined);
 }

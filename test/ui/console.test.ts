@@ -1,7 +1,7 @@
 import type { Browser, Locator } from 'playwright-core';
 import type { FlowCallStatus } from '../../workflows/flow-call-contract';
 import { Role } from '../../lib/api-keys';
-import { acdKit, json, unique } from '../support/acd';
+import { acdKit, endRoutingWorkflow, json, unique } from '../support/acd';
 import { createApiKey } from '../support/keys';
 import { ensureUiBuilt, launchBrowser, openUi, screenshot, type UiSession } from '../support/browser';
 import { callWorkflow, startStack, type TestStack } from '../support/stack';
@@ -25,9 +25,11 @@ beforeAll(async () => {
   browser = await launchBrowser();
   base = `http://${stack.config.API_HOST}:${stack.config.API_PORT}`;
   adminKey = await createApiKey(stack.pool, TENANT, Role.Admin, 'ui console admin');
+  await endRoutingWorkflow(stack, TENANT);
 }, 180_000);
 
 afterAll(async () => {
+  if (stack) await endRoutingWorkflow(stack, TENANT);
   await browser?.close();
   await stack?.close();
 });
@@ -182,8 +184,10 @@ test('agents, callbacks, tickets and an agent’s own state work from the consol
     queueIds: [queue.id],
   });
   const later = new Date(Date.now() + 3600_000).toISOString();
+  // A number of this run's own: the tenant keeps earlier runs' callbacks.
+  const callbackNumber = `+1212555${String(Date.now() % 10_000).padStart(4, '0')}`;
   const callback = await created('/v1/callbacks', {
-    number: '+12125550177',
+    number: callbackNumber,
     queueId: queue.id,
     earliest: later,
   });
@@ -200,7 +204,7 @@ test('agents, callbacks, tickets and an agent’s own state work from the consol
   await expectText(agentRow, /available/);
 
   await page.goto('/#/callbacks');
-  const callbackRow = page.getByRole('row', { name: /\+12125550177/ });
+  const callbackRow = page.getByRole('row', { name: new RegExp(`\\${callbackNumber}`) });
   await expectText(callbackRow, /scheduled|queued/);
   await callbackRow.getByRole('button', { name: 'Cancel callback' }).click();
   // Cancelled in place; gone from the pending list once its workflow has closed.
