@@ -27,7 +27,7 @@ export const asteriskTime = (iso: string): number => Date.parse(iso.replace(/([+
 
 /** A Temporal timestamp (history event time) in epoch milliseconds. */
 export const temporalMs = (t: { seconds?: unknown; nanos?: number | null } | null | undefined): number =>
-  t ? Number(t.seconds) * 1000 + (t.nanos ?? 0) / 1e6 : NaN;
+  t ? Number(t.seconds ?? 0) * 1000 + (t.nanos ?? 0) / 1e6 : NaN;
 
 /** Resident and peak resident memory of a process, in MiB, from /proc/<pid>/status. */
 export function processMemory(pid: number): { rssMiB: number; hwmMiB: number } {
