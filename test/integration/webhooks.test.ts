@@ -5,6 +5,7 @@ import { connect, type JetStreamClient, type NatsConnection } from 'nats';
 import { ensureEventsStream, publishEvent } from '../../lib/events/publish';
 import { EVENT_TYPES, type DomainEvent, type EventDataOf, type EventType } from '../../lib/events/schemas';
 import { verifyWebhookSignature } from '../../sdk/verify-webhook';
+import { readEventStream } from '../support/events';
 import { callWorkflow, ready, startStack, type TestStack } from '../support/stack';
 
 // Short retry waits (500 ms, 1 s, 2 s, ...) for the worker this suite starts; production waits 10 s first.
@@ -270,39 +271,16 @@ test('no delivery is lost across a worker restart: retries pending, and events p
   expect(delivered.map((r) => r.event.id).sort()).toEqual([retrying.id, whileDown.id].sort());
 }, 150_000);
 
-/** Reads an SSE response into a list of events as they arrive. */
+/** The admin's SSE stream of `path` (test/support/events.ts reads it), checked to be an event stream. */
 function sse(path: string, headers: Record<string, string> = {}) {
-  const controller = new AbortController();
-  const events: { id: string; event: string; data: any }[] = [];
-  const opened = fetch(`http://127.0.0.1:${stack.config.API_PORT}${path}`, {
-    headers: { authorization: `Bearer ${stack.config.ADMIN_API_KEY}`, ...headers },
-    signal: controller.signal,
-  }).then(async (response) => {
-    expect(response.headers.get('content-type')).toMatch(/^text\/event-stream/);
-    const reader = response.body!.pipeThrough(new TextDecoderStream()).getReader();
-    let buffer = '';
-    void (async () => {
-      for (;;) {
-        const { value, done } = await reader.read().catch(() => ({ value: undefined, done: true }));
-        if (done) return;
-        buffer += value;
-        let cut: number;
-        while ((cut = buffer.indexOf('\n\n')) >= 0) {
-          const block = buffer.slice(0, cut);
-          buffer = buffer.slice(cut + 2);
-          const fields = Object.fromEntries(
-            block
-              .split('\n')
-              .filter((l) => l && !l.startsWith(':'))
-              .map((l) => [l.slice(0, l.indexOf(':')), l.slice(l.indexOf(':') + 1).trimStart()]),
-          );
-          if (fields.data)
-            events.push({ id: fields.id ?? '', event: fields.event ?? '', data: JSON.parse(fields.data) });
-        }
-      }
-    })();
+  const stream = readEventStream(`http://127.0.0.1:${stack.config.API_PORT}${path}`, {
+    authorization: `Bearer ${stack.config.ADMIN_API_KEY}`,
+    ...headers,
   });
-  return { events, opened, close: () => controller.abort() };
+  const opened = stream.opened.then((response) => {
+    expect(response.contentType).toMatch(/^text\/event-stream/);
+  });
+  return { ...stream, opened };
 }
 
 test('GET /v1/events streams the tenant’s events of the requested types; Last-Event-ID resumes', async () => {

@@ -1,4 +1,5 @@
 import { useCallback, useEffect, useState } from 'react';
+import type { ImportReport } from '../../../lib/contacts-report';
 import { api } from '../api/client';
 import { useEventStream } from '../api/events';
 import { ErrorBanner } from '../components/ErrorBanner';
@@ -22,16 +23,6 @@ interface Progress {
   abandonRate: number | null;
   /** From GET …/progress only: seconds left at the current pace. */
   etaSec?: number | null;
-}
-interface ImportReport {
-  total: number;
-  accepted: number;
-  created: number;
-  merged: number;
-  rejected: number;
-  dnc: number;
-  complete: boolean;
-  errors: { line: number; reason: string }[];
 }
 const DAYS = ['mon', 'tue', 'wed', 'thu', 'fri', 'sat', 'sun'] as const;
 const ACTIONS: Record<string, readonly string[]> = {

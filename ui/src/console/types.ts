@@ -1,3 +1,5 @@
+import type { FlowStep } from '../../../workflows/flow/interpreter';
+
 /** The API's answers as the console reads them (the gateway's zod schemas are the source of truth). */
 
 export interface LiveInfo {
@@ -26,14 +28,8 @@ export interface CallSummary {
   live?: LiveInfo | null;
 }
 
-export interface FlowStep {
-  nodeId: string;
-  type: string;
-  enteredAt: string;
-  exit?: string;
-  flow?: { id: string; version: number };
-  detail?: Record<string, string>;
-}
+/** A step of a call's path, as the interpreter records it. */
+export type { FlowStep };
 
 export interface CallDetail {
   id: string;
