@@ -1,10 +1,13 @@
 import { ApplicationFailure } from '@temporalio/common';
-import { WorkflowNotFoundError, type Client } from '@temporalio/client';
+import type { Client } from '@temporalio/client';
+import type { JetStreamClient } from 'nats';
 import type { Pool } from '../lib/db';
+import { afterRoutingChange } from '../lib/acd/dispatch';
+import { positionOf, availableAgents as availableInQueue } from '../lib/acd/reads';
+import { endCall, enterQueue, leaveQueue, releaseEntry, reportOffer } from '../lib/acd/store';
 import { AcdWorkflow } from '../workflows/acd';
 import {
   acdWorkflowId,
-  agentsQuery,
   enqueueSignal,
   positionQuery,
   type EntryPosition,
@@ -16,11 +19,13 @@ import { QueueSettings } from '../workflows/acd/settings';
 export interface AcdActivityDeps {
   pool: Pool;
   client: Client;
+  js: JetStreamClient;
   taskQueue: string;
 }
 
 /** What call and callback workflows need from the routing workflow and the queue configuration. */
-export function createAcdActivities({ pool, client, taskQueue }: AcdActivityDeps) {
+export function createAcdActivities({ pool, client, js, taskQueue }: AcdActivityDeps) {
+  const routing = { pool, client, js };
   return {
     /** A queue's current configuration, defaults filled; a queue deleted or of another tenant is final. */
     async loadQueue({ tenantId, queueId }: { tenantId: string; queueId: string }): Promise<QueueConfig> {
@@ -52,17 +57,13 @@ export function createAcdActivities({ pool, client, taskQueue }: AcdActivityDeps
       });
     },
 
-    /** Agents of a queue who are available now: what progressive and predictive dialing pace by. */
+    /** Agents of a queue who are available now, from the routing state: what progressive and predictive
+     * dialing pace by. */
     async availableAgents({ tenantId, queueId }: { tenantId: string; queueId: string }): Promise<number> {
-      try {
-        const agents = await client.workflow.getHandle(acdWorkflowId(tenantId)).query(agentsQuery);
-        return agents.filter((a) => a.state === 'available' && a.queueIds.includes(queueId)).length;
-      } catch (err) {
-        if (err instanceof WorkflowNotFoundError) return 0;
-        throw err;
-      }
+      return availableInQueue(pool, tenantId, queueId);
     },
 
+    /** Kept for entries that joined the line before routing moved to PostgreSQL (legacy AcdWorkflow). */
     async position({
       tenantId,
       entryId,
@@ -71,6 +72,59 @@ export function createAcdActivities({ pool, client, taskQueue }: AcdActivityDeps
       entryId: string;
     }): Promise<EntryPosition | null> {
       return client.workflow.getHandle(acdWorkflowId(tenantId)).query(positionQuery, entryId);
+    },
+
+    /**
+     * Puts an entry in line (routing state in PostgreSQL) and runs a routing pass, which may offer it an
+     * agent at once. Idempotent: an entry already in line keeps its place and any offer it has.
+     */
+    async enterQueue({ tenantId, entry }: { tenantId: string; entry: QueueEntry }): Promise<void> {
+      await enterQueue(pool, tenantId, entry);
+      await afterRoutingChange(routing, tenantId);
+    },
+
+    /** Out of line; an agent offered and not yet answering is freed (and may be offered to the next). */
+    async leaveQueue(input: {
+      tenantId: string;
+      entryId: string;
+      reason: 'abandoned' | 'overflow' | 'cancelled';
+    }): Promise<void> {
+      const changes = await leaveQueue(pool, input.tenantId, input.entryId, input.reason);
+      await afterRoutingChange(routing, input.tenantId, changes);
+    },
+
+    /** How an offer ended (see lib/acd/store reportOffer); a stale offer id is a retry and changes nothing. */
+    async reportOffer(input: {
+      tenantId: string;
+      entryId: string;
+      offerId: string;
+      outcome: 'answered' | 'no_answer' | 'failed';
+    }): Promise<void> {
+      const changes = await reportOffer(pool, input.tenantId, input);
+      await afterRoutingChange(routing, input.tenantId, changes);
+    },
+
+    /** The conversation with the agent ended: wrap-up or available, and the next caller may be routed. */
+    async endAgentCall(input: { tenantId: string; entryId: string; talkSeconds: number }): Promise<void> {
+      const changes = await endCall(pool, input.tenantId, input);
+      await afterRoutingChange(routing, input.tenantId, changes);
+    },
+
+    /** Frees whatever the entry still holds (an open offer, an agent): the `finally` of every queue entry. */
+    async releaseEntry(input: { tenantId: string; entryId: string; talked: boolean }): Promise<void> {
+      const changes = await releaseEntry(pool, input.tenantId, input);
+      await afterRoutingChange(routing, input.tenantId, changes);
+    },
+
+    /** Place in line and estimated wait, read from PostgreSQL (never from a workflow). */
+    async queuePosition({
+      tenantId,
+      entryId,
+    }: {
+      tenantId: string;
+      entryId: string;
+    }): Promise<EntryPosition | null> {
+      return positionOf(pool, tenantId, entryId);
     },
   };
 }

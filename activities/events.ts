@@ -1,10 +1,13 @@
 import { Context } from '@temporalio/activity';
 import { ApplicationFailure } from '@temporalio/common';
-import { createHash, randomUUID } from 'node:crypto';
+import { randomUUID } from 'node:crypto';
 import type { JetStreamClient } from 'nats';
 import { z } from 'zod';
+import { stableUuid } from '../lib/events/ids';
 import { publishEvent } from '../lib/events/publish';
 import type { DomainEvent, EventDataOf, EventType } from '../lib/events/schemas';
+
+export { stableUuid };
 
 /** What a producer sends: the event without the envelope fields CTICloud can fill in. */
 export type EmitEventInput<T extends EventType = EventType> = {
@@ -18,15 +21,6 @@ export type EmitEventInput<T extends EventType = EventType> = {
     occurredAt?: string;
   };
 }[T];
-
-/** A UUID (version 5 layout) from a name: the same name always gives the same id. */
-export function stableUuid(name: string): string {
-  const b = createHash('sha256').update(name).digest();
-  b[6] = (b[6]! & 0x0f) | 0x50;
-  b[8] = (b[8]! & 0x3f) | 0x80;
-  const h = b.subarray(0, 16).toString('hex');
-  return `${h.slice(0, 8)}-${h.slice(8, 12)}-${h.slice(12, 16)}-${h.slice(16, 20)}-${h.slice(20)}`;
-}
 
 /** The id of an emit made from inside an activity: stable across that activity's retries. */
 function activityEventId(): string {

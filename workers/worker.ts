@@ -4,6 +4,7 @@ import { monitorEventLoopDelay } from 'node:perf_hooks';
 import { createAriActivities } from '../activities/ari';
 import { createAcdActivities } from '../activities/acd';
 import { publishQueueStats } from './queue-stats';
+import { watchRouting } from './routing-watchdog';
 import { createCallControlActivities } from '../activities/call-control';
 import { createCampaignActivities } from '../activities/campaign';
 import { createCampaignControlActivities } from '../activities/campaign-control';
@@ -70,7 +71,7 @@ async function main(): Promise<void> {
       ...createCampaignActivities(pool),
       ...createCampaignControlActivities({ pool, client, taskQueue: config.TEMPORAL_TASK_QUEUE }),
       ...createTicketActivities(pool),
-      ...createAcdActivities({ pool, client, taskQueue: config.TEMPORAL_TASK_QUEUE }),
+      ...createAcdActivities({ pool, client, js: nc.jetstream(), taskQueue: config.TEMPORAL_TASK_QUEUE }),
       ...createSpeechActivities(media),
       ...createEventActivities({ js: nc.jetstream() }),
       ...createWebhookActivities({ pool }),
@@ -102,7 +103,14 @@ async function main(): Promise<void> {
     retry: { initialIntervalMs: config.WEBHOOK_RETRY_INITIAL_MS },
   });
   await webhooks.start();
-  const stopStats = publishQueueStats({ pool, client, nc, log });
+  const stopStats = publishQueueStats({ pool, nc, log });
+  const stopWatchdog = watchRouting({
+    pool,
+    client,
+    js: nc.jetstream(),
+    log,
+    warn: (message, context) => log.warn(context, message),
+  });
   // At debug level: event-loop delay, to tell a saturated worker from a slow dependency.
   const loop = monitorEventLoopDelay({ resolution: 10 });
   loop.enable();
@@ -118,6 +126,7 @@ async function main(): Promise<void> {
     await worker.run();
   } finally {
     stopStats();
+    stopWatchdog();
     await router.stop().catch(() => undefined);
     await webhooks.stop().catch(() => undefined);
     await nc.drain().catch(() => undefined);

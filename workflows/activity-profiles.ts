@@ -96,6 +96,15 @@ export const acd = proxyActivities<AcdActivities>({
   },
 });
 
+/**
+ * Reads a waiting caller can do without (their position for an announcement): two quick tries, then the
+ * caller goes on waiting. An offer or the wait limit must never queue behind a slow read.
+ */
+export const acdQuick = proxyActivities<AcdActivities>({
+  startToCloseTimeout: '2 seconds',
+  retry: { initialInterval: '200 milliseconds', maximumAttempts: 2 },
+});
+
 /** A campaign's contacts and attempts in PostgreSQL: retried while the database is away. */
 export const campaignData = proxyActivities<CampaignActivities>({
   startToCloseTimeout: '30 seconds',

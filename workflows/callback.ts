@@ -2,19 +2,11 @@ import {
   ApplicationFailure,
   CancellationScope,
   condition,
-  getExternalWorkflowHandle,
   setHandler,
   uuid4,
   workflowInfo,
 } from '@temporalio/workflow';
-import {
-  acdWorkflowId,
-  agentOfferedSignal,
-  callEndedSignal,
-  leaveSignal,
-  offerResultSignal,
-  type AgentOffer,
-} from './acd/contract';
+import { QueuePlace } from './acd/queue-place';
 import { acd, callControl, flowData } from './activity-profiles';
 import {
   CallbackState,
@@ -56,7 +48,7 @@ export async function CallbackWorkflow(input: {
   };
   let replan = false;
   let cancelled = false;
-  const offers: AgentOffer[] = [];
+  const place = new QueuePlace(request.tenantId, entryId);
   const open = () => !TERMINAL.includes(status.state);
   const refuseWhenClosed = (..._request: unknown[]): void => {
     if (!open()) {
@@ -67,7 +59,6 @@ export async function CallbackWorkflow(input: {
       });
     }
   };
-  setHandler(agentOfferedSignal, (offer) => void offers.push(offer));
   setHandler(callbackStatusQuery, () => status);
   setHandler(
     rescheduleUpdate,
@@ -88,7 +79,6 @@ export async function CallbackWorkflow(input: {
     { validator: refuseWhenClosed },
   );
 
-  const router = getExternalWorkflowHandle(acdWorkflowId(request.tenantId));
   const finish = async (state: CallbackState, reason?: string): Promise<CallbackStatus> => {
     status.state = state;
     if (reason) status.reason ??= reason;
@@ -103,142 +93,158 @@ export async function CallbackWorkflow(input: {
   const customerAttempts = () => status.attempts.filter((a) => a.outcome !== 'agent_no_answer').length;
   const enqueuedAt = request.enqueuedAt ?? input.createdAt;
 
-  while (customerAttempts() < request.maxAttempts) {
-    // When may this attempt start? Replanned whenever the callback is rescheduled.
-    for (;;) {
-      replan = false;
-      const done = status.attempts.filter((a) => a.outcome !== 'agent_no_answer');
-      const delays = request.retryDelaysSec;
-      const delaySec = done.length ? (delays[Math.min(done.length - 1, delays.length - 1)] ?? 0) : 0;
-      const lastEnd = done.at(-1)?.endedAt;
-      const notBefore = Math.max(
-        Date.now(),
-        request.earliest ? Date.parse(request.earliest) : 0,
-        lastEnd ? Date.parse(lastEnd) + delaySec * 1000 : 0,
-      );
-      const at = request.hours ? nextOpening(request.hours, new Date(notBefore)) : new Date(notBefore);
-      if (!at || (request.latest && at.getTime() > Date.parse(request.latest))) {
-        return finish(CallbackState.Failed, 'no time left in the allowed window');
-      }
-      status.state = CallbackState.Scheduled;
-      status.nextAttemptAt = at.toISOString();
-      const interrupted = await condition(() => replan || cancelled, Math.max(1, at.getTime() - Date.now()));
-      if (cancelled) return finish(CallbackState.Cancelled);
-      if (!interrupted) break;
-    }
-
-    const queue = await acd
-      .loadQueue({ tenantId: request.tenantId, queueId: request.queueId })
-      .catch(() => undefined);
-    if (!queue) return finish(CallbackState.Failed, `queue ${request.queueId} does not exist`);
-    status.state = CallbackState.Queued;
-    delete status.nextAttemptAt;
-    void publish('queue.entered', request.tenantId, {
-      queueId: queue.id,
-      entryId,
-      kind: 'callback',
-      priority: request.priority,
-      from: request.number,
-    });
-    await acd.enqueue({
-      tenantId: request.tenantId,
-      queue,
-      entry: {
-        entryId,
-        kind: 'callback',
-        queueId: queue.id,
-        priority: request.priority,
-        skills: [],
-        enqueuedAt,
-        from: request.number,
-      },
-    });
-
-    // In line until an agent answers for this attempt (an agent who does not answer passes it on).
-    for (;;) {
-      const untilLatest = request.latest ? Date.parse(request.latest) - Date.now() : undefined;
-      const offered = await condition(() => offers.length > 0 || cancelled, untilLatest ?? '3650 days');
-      if (cancelled || !offered) {
-        await router.signal(leaveSignal, { entryId, reason: 'cancelled' });
-        return cancelled
-          ? finish(CallbackState.Cancelled)
-          : finish(CallbackState.Failed, 'expired in the queue');
-      }
-      const offer = offers.shift()!;
-      status.state = CallbackState.Dialing;
-      const attempt: CallbackAttempt = {
-        number: status.attempts.length + 1,
-        startedAt: new Date().toISOString(),
-        agentId: offer.agent.id,
-      };
-      status.attempts.push(attempt);
-      const legs = `${entryId}-${attempt.number}-${uuid4().slice(0, 6)}`;
-      const recordAs = offer.record ? `call-${legs}` : undefined;
-      // A cancel during the attempt takes effect after it: the agent and customer are not cut off.
-      const result = await CancellationScope.nonCancellable(async () =>
-        callControl.callbackAttempt({
-          fromSeq: await callControl.eventPosition(),
-          agent: {
-            endpoint: offer.agent.endpoint,
-            legId: `${legs}-agent`,
-            ringSeconds: offer.ringTimeoutSec,
-          },
-          customer: {
-            number: request.number,
-            legId: `${legs}-customer`,
-            ringSeconds: request.ringSeconds ?? 30,
-            amd: request.amd ?? false,
-          },
-          bridgeId: `${legs}-bridge`,
-          recordAs,
-        }),
-      );
-      attempt.endedAt = new Date().toISOString();
-      const told = (outcome: CallbackAttempt['outcome']) =>
-        void publish('callback.attempted', request.tenantId, {
-          callbackId: input.callbackId,
-          attempt: attempt.number,
-          outcome: outcome ?? 'failed',
-          agentId: attempt.agentId,
-        });
-      if (result.agent !== 'answered') {
-        attempt.outcome = 'agent_no_answer';
-        told(attempt.outcome);
-        await router.signal(offerResultSignal, {
-          entryId,
-          offerId: offer.offerId,
-          outcome: result.agent === 'no_answer' ? 'no_answer' : 'failed',
-        });
-        status.state = CallbackState.Queued;
-        continue;
-      }
-      await router.signal(offerResultSignal, { entryId, offerId: offer.offerId, outcome: 'answered' });
-      await router.signal(callEndedSignal, {
-        entryId,
-        agentId: offer.agent.id,
-        talkSeconds: result.talkSeconds,
-      });
-      attempt.outcome = result.customer ?? 'failed';
-      attempt.talkSeconds = result.talkSeconds;
-      told(attempt.outcome);
-      if (attempt.outcome === 'answered') {
-        status.state = CallbackState.Connected;
-        if (recordAs) {
-          const stored = await flowData.storeRecording({
-            tenantId: request.tenantId,
-            name: recordAs,
-            kind: 'call',
-            durationMs: result.talkSeconds * 1000,
-            callId: entryId,
-            agentId: offer.agent.id,
-          });
-          status.recordingId = stored.recordingId;
+  // Whatever ends the callback (a cancel, a failure), it leaves the line and frees any agent it holds.
+  try {
+    while (customerAttempts() < request.maxAttempts) {
+      // When may this attempt start? Replanned whenever the callback is rescheduled.
+      for (;;) {
+        replan = false;
+        const done = status.attempts.filter((a) => a.outcome !== 'agent_no_answer');
+        const delays = request.retryDelaysSec;
+        const delaySec = done.length ? (delays[Math.min(done.length - 1, delays.length - 1)] ?? 0) : 0;
+        const lastEnd = done.at(-1)?.endedAt;
+        const notBefore = Math.max(
+          Date.now(),
+          request.earliest ? Date.parse(request.earliest) : 0,
+          lastEnd ? Date.parse(lastEnd) + delaySec * 1000 : 0,
+        );
+        const at = request.hours ? nextOpening(request.hours, new Date(notBefore)) : new Date(notBefore);
+        if (!at || (request.latest && at.getTime() > Date.parse(request.latest))) {
+          return finish(CallbackState.Failed, 'no time left in the allowed window');
         }
-        return finish(CallbackState.Completed);
+        status.state = CallbackState.Scheduled;
+        status.nextAttemptAt = at.toISOString();
+        const interrupted = await condition(
+          () => replan || cancelled,
+          Math.max(1, at.getTime() - Date.now()),
+        );
+        if (cancelled) return finish(CallbackState.Cancelled);
+        if (!interrupted) break;
       }
-      break;
+
+      const queue = await acd
+        .loadQueue({ tenantId: request.tenantId, queueId: request.queueId })
+        .catch(() => undefined);
+      if (!queue) return finish(CallbackState.Failed, `queue ${request.queueId} does not exist`);
+      status.state = CallbackState.Queued;
+      delete status.nextAttemptAt;
+      await place.enter(
+        queue,
+        {
+          entryId,
+          kind: 'callback',
+          priority: request.priority,
+          skills: [],
+          enqueuedAt,
+          from: request.number,
+        },
+        'publish-then-enter',
+      );
+
+      // In line until an agent answers for this attempt (an agent who does not answer passes it on).
+      for (;;) {
+        const untilLatest = request.latest ? Date.parse(request.latest) - Date.now() : undefined;
+        const offered = await condition(() => place.hasOffer || cancelled, untilLatest ?? '3650 days');
+        if (cancelled || !offered) {
+          await place.leave('cancelled');
+          return cancelled
+            ? finish(CallbackState.Cancelled)
+            : finish(CallbackState.Failed, 'expired in the queue');
+        }
+        const offer = place.takeOffer();
+        status.state = CallbackState.Dialing;
+        const attempt: CallbackAttempt = {
+          number: status.attempts.length + 1,
+          startedAt: new Date().toISOString(),
+          agentId: offer.agent.id,
+        };
+        status.attempts.push(attempt);
+        const legs = `${entryId}-${attempt.number}-${uuid4().slice(0, 6)}`;
+        const recordAs = offer.record ? `call-${legs}` : undefined;
+        // A cancel during the attempt takes effect after it: the agent and customer are not cut off.
+        const result = await CancellationScope.nonCancellable(async () =>
+          callControl.callbackAttempt({
+            fromSeq: await callControl.eventPosition(),
+            agent: {
+              endpoint: offer.agent.endpoint,
+              legId: `${legs}-agent`,
+              ringSeconds: offer.ringTimeoutSec,
+            },
+            customer: {
+              number: request.number,
+              legId: `${legs}-customer`,
+              ringSeconds: request.ringSeconds ?? 30,
+              amd: request.amd ?? false,
+            },
+            bridgeId: `${legs}-bridge`,
+            recordAs,
+          }),
+        ).catch((err: unknown) => {
+          // The attempt failed for good (not the agent's doing nor the customer's): the agent is freed and
+          // it counts as a failed attempt, so retries stay bounded by maxAttempts. Entries from before this
+          // release failed the callback here, as that code did.
+          if (place.isLegacy) throw err;
+          return undefined;
+        });
+        attempt.endedAt = new Date().toISOString();
+        if (!result) {
+          await place.release();
+          attempt.outcome = 'failed';
+          void publish('callback.attempted', request.tenantId, {
+            callbackId: input.callbackId,
+            attempt: attempt.number,
+            outcome: 'failed',
+            agentId: attempt.agentId,
+          });
+          break;
+        }
+        const told = (outcome: CallbackAttempt['outcome']) =>
+          void publish('callback.attempted', request.tenantId, {
+            callbackId: input.callbackId,
+            attempt: attempt.number,
+            outcome: outcome ?? 'failed',
+            agentId: attempt.agentId,
+          });
+        if (result.agent !== 'answered') {
+          attempt.outcome = 'agent_no_answer';
+          told(attempt.outcome);
+          await place.missed(result.agent === 'no_answer' ? 'no_answer' : 'failed');
+          status.state = CallbackState.Queued;
+          continue;
+        }
+        await place.answered();
+        await place.ended(result.talkSeconds);
+        attempt.outcome = result.customer ?? 'failed';
+        attempt.talkSeconds = result.talkSeconds;
+        told(attempt.outcome);
+        if (attempt.outcome === 'answered') {
+          status.state = CallbackState.Connected;
+          if (recordAs) {
+            const stored = await flowData
+              .storeRecording({
+                tenantId: request.tenantId,
+                name: recordAs,
+                kind: 'call',
+                durationMs: result.talkSeconds * 1000,
+                callId: entryId,
+                agentId: offer.agent.id,
+              })
+              .catch((err: unknown) => {
+                // A conversation cut before anything was recorded has no recording: the callback still
+                // reached its customer.
+                if (place.isLegacy) throw err;
+                return { recordingId: undefined };
+              });
+            status.recordingId = stored.recordingId;
+          }
+          return finish(CallbackState.Completed);
+        }
+        break;
+      }
+      if (cancelled) return finish(CallbackState.Cancelled);
     }
-    if (cancelled) return finish(CallbackState.Cancelled);
+    return finish(CallbackState.Failed, `no answer after ${request.maxAttempts} attempts`);
+  } finally {
+    await place.close('cancelled');
   }
-  return finish(CallbackState.Failed, `no answer after ${request.maxAttempts} attempts`);
 }

@@ -95,11 +95,14 @@ export function acdKit(stack: TestStack) {
 }
 
 /**
- * Ends a test tenant's routing workflow. It runs on the task queue of the run that started it: a leftover
- * from an earlier run with another task queue (a parallel suite's overrides, a crashed run) would take this
- * run's updates and never answer them. Only for a file's own tenant: `default` is shared.
+ * Starts a test tenant's routing afresh: its routing rows in PostgreSQL are deleted (a crashed earlier run
+ * may have left agents on a call or entries in line), and a routing workflow from before routing moved to
+ * PostgreSQL is ended. Only for a file's own tenant: `default` is shared.
  */
 export async function endRoutingWorkflow(stack: TestStack, tenantId: string): Promise<void> {
+  for (const table of ['acd_entries', 'acd_agents', 'acd_outcomes', 'acd_round_robin']) {
+    await stack.pool.query(`delete from ${table} where tenant_id = $1`, [tenantId]);
+  }
   await stack.temporal.workflow
     .getHandle(acdWorkflowId(tenantId))
     .terminate('a test file starts or ends with its own tenant')

@@ -1,25 +1,9 @@
-import {
-  CancellationScope,
-  condition,
-  getExternalWorkflowHandle,
-  setHandler,
-  uuid4,
-} from '@temporalio/workflow';
+import { CancellationScope, condition, setHandler, uuid4 } from '@temporalio/workflow';
 import { acd, ariCommand, callControl, flowData, mediaWait } from '../activity-profiles';
 import type { CallLine } from '../flow/call-ports';
-import { publish } from '../domain-events';
 import { CallerHungUp, type QueueRequest } from '../flow/ports';
-import {
-  acdWorkflowId,
-  agentOfferedSignal,
-  callEndedSignal,
-  leaveSignal,
-  offerResultSignal,
-  transferCallSignal,
-  type AgentOffer,
-  type TransferTarget,
-  type QueueConfig,
-} from './contract';
+import { transferCallSignal, type TransferTarget, type QueueConfig } from './contract';
+import { QueuePlace } from './queue-place';
 
 /** Where a queued call is, for the status query and the supervisor console. */
 export interface QueuedCall {
@@ -50,6 +34,24 @@ function announcement(position: number, waitSec: number | null, queue: QueueConf
   return media;
 }
 
+/** Announcements at the queue's interval before the interval starts doubling. @default 20 */
+export const ANNOUNCEMENTS_AT_INTERVAL = 20;
+/** The longest gap between announcements once it has doubled. @default 3600 s */
+const LONGEST_ANNOUNCEMENT_GAP_SEC = 3600;
+
+/**
+ * Seconds until the next announcement after `made` announcements. Past the first ones the gap doubles (up
+ * to an hour), so even a day-long wait makes ~50 announcements and its history stays well under Temporal's
+ * suggested 4,096 events (each announcement is ~30 events).
+ */
+export function announcementGapSec(intervalSec: number, made: number): number {
+  const doublings = Math.max(0, made - ANNOUNCEMENTS_AT_INTERVAL + 1);
+  return Math.min(
+    Math.max(intervalSec, LONGEST_ANNOUNCEMENT_GAP_SEC),
+    intervalSec * 2 ** Math.min(doublings, 20),
+  );
+}
+
 /**
  * A call in an ACD queue: hold music while the tenant's routing workflow looks for an agent, position and
  * estimated-wait announcements at the queue's interval, and when an agent is offered, ringing them and
@@ -62,9 +64,7 @@ export async function waitInQueue(
   report: (call: QueuedCall | undefined) => void,
 ): Promise<'served' | 'overflow'> {
   const queue = await acd.loadQueue({ tenantId: line.tenantId, queueId: request.queueId });
-  const router = getExternalWorkflowHandle(acdWorkflowId(line.tenantId));
-  const offers: AgentOffer[] = [];
-  setHandler(agentOfferedSignal, (offer) => void offers.push(offer));
+  const place = new QueuePlace(line.tenantId, line.callId);
   let transfer: TransferTarget | undefined;
   setHandler(transferCallSignal, ({ to }) => {
     transfer ??= to;
@@ -92,49 +92,35 @@ export async function waitInQueue(
     phase: 'waiting',
   };
   report(queued);
-  await acd.enqueue({
-    tenantId: line.tenantId,
+  await place.enter(
     queue,
-    entry: {
+    {
       entryId,
       kind: 'call',
-      queueId: queue.id,
       priority: request.priority,
       skills: request.skills,
       enqueuedAt: queued.enqueuedAt,
       from: line.from,
     },
-  });
-  void publish('queue.entered', line.tenantId, {
-    queueId: queue.id,
-    entryId,
-    kind: 'call',
-    priority: request.priority,
-    from: line.from,
-  });
+    'enter-then-publish',
+  );
   const deadline = Date.now() + (request.maxWaitSec ?? queue.maxWaitSec) * 1000;
   const announces = queue.announce.position || queue.announce.estimatedWait;
   let nextAnnouncement = Date.now() + queue.announce.intervalSec * 1000;
-  let left = false;
-  const leave = async (reason: 'abandoned' | 'overflow') => {
-    if (left) return;
-    left = true;
-    // Also when the caller's hangup cancelled the flow: the routing workflow must not offer them an agent.
-    await CancellationScope.nonCancellable(() => router.signal(leaveSignal, { entryId, reason }));
-  };
+  let announcementsMade = 0;
   const channel = line.channel;
   try {
     await ariCommand.startMoh({ ...channel, mohClass: queue.mohClass });
     for (;;) {
       const wakeAt = Math.min(deadline, announces ? nextAnnouncement : deadline);
-      await condition(() => offers.length > 0 || !!transfer, Math.max(1, wakeAt - Date.now()));
+      await condition(() => place.hasOffer || !!transfer, Math.max(1, wakeAt - Date.now()));
       if (transfer) {
-        await leave('overflow');
+        await place.leave('overflow');
         await ariCommand.stopMoh(channel).catch(() => undefined);
         return transferTo(transfer);
       }
-      if (offers.length) {
-        const offer = offers.shift()!;
+      if (place.hasOffer) {
+        const offer = place.takeOffer();
         const legId = `${entryId}-agent-${uuid4().slice(0, 8)}`;
         const bridgeId = `${legId}-bridge`;
         Object.assign(queued, { phase: 'ringing', agent: offer.agent, agentLegId: legId, bridgeId });
@@ -151,24 +137,28 @@ export async function waitInQueue(
             legId,
             bridgeId,
           };
-          const rang = await callControl.connectAgent({ ...dial, fromSeq: line.cursor, phase: 'ring' });
+          let rang;
+          try {
+            rang = await callControl.connectAgent({ ...dial, fromSeq: line.cursor, phase: 'ring' });
+          } catch (err) {
+            // Ringing failed for good (not the agent's doing): the agent is free again and the caller keeps
+            // their place. Entries from before this release failed the call here, as that code did.
+            if (place.isLegacy) throw err;
+            await place.release();
+            return 'again';
+          }
           line.cursor = rang.nextSeq;
           if (!rang.answered) {
             // A caller who hangs up while the agent rings frees the agent; an agent who does not answer
             // (or cannot be reached) is the agent's problem, and the caller keeps their place.
             if (rang.outcome === 'hangup') {
-              await leave('abandoned');
+              await place.leave('abandoned');
               return 'hangup';
             }
-            await router.signal(offerResultSignal, {
-              entryId,
-              offerId: offer.offerId,
-              outcome: rang.outcome === 'no_answer' ? 'no_answer' : 'failed',
-            });
+            await place.missed(rang.outcome === 'no_answer' ? 'no_answer' : 'failed');
             return 'again';
           }
-          left = true;
-          await router.signal(offerResultSignal, { entryId, offerId: offer.offerId, outcome: 'answered' });
+          await place.answered();
           queued.phase = 'talking';
           report(queued);
           const recordAs = offer.record ? `call-${legId}` : undefined;
@@ -186,21 +176,23 @@ export async function waitInQueue(
           talking = false;
           await ender;
           line.cursor = result.nextSeq;
-          await router.signal(callEndedSignal, {
-            entryId,
-            agentId: offer.agent.id,
-            talkSeconds: result.talkSeconds,
-          });
+          await place.ended(result.talkSeconds);
           if (recordAs) {
             queued.recordingId = (
-              await flowData.storeRecording({
-                tenantId: line.tenantId,
-                name: recordAs,
-                kind: 'call',
-                durationMs: result.talkSeconds * 1000,
-                callId: line.callId,
-                agentId: offer.agent.id,
-              })
+              await flowData
+                .storeRecording({
+                  tenantId: line.tenantId,
+                  name: recordAs,
+                  kind: 'call',
+                  durationMs: result.talkSeconds * 1000,
+                  callId: line.callId,
+                  agentId: offer.agent.id,
+                })
+                .catch((err: unknown) => {
+                  // A conversation cut before anything was recorded has no recording: not a failed call.
+                  if (place.isLegacy) throw err;
+                  return { recordingId: undefined };
+                })
             ).recordingId;
           }
           return result.outcome === 'hangup' ? 'hangup' : 'served';
@@ -221,17 +213,21 @@ export async function waitInQueue(
         continue;
       }
       if (Date.now() >= deadline) {
-        await leave('overflow');
+        await place.leave('overflow');
         line.lastQueued = { queueId: queue.id, enqueuedAt: queued.enqueuedAt };
         await ariCommand.stopMoh(channel).catch(() => undefined);
         report(undefined);
         return 'overflow';
       }
       if (announces && Date.now() >= nextAnnouncement) {
-        nextAnnouncement = Date.now() + queue.announce.intervalSec * 1000;
-        const where = await acd.position({ tenantId: line.tenantId, entryId });
+        announcementsMade++;
+        const gapSec = place.isLegacy
+          ? queue.announce.intervalSec
+          : announcementGapSec(queue.announce.intervalSec, announcementsMade);
+        nextAnnouncement = Date.now() + gapSec * 1000;
+        const where = await place.position();
         const media = where ? announcement(where.position, where.estimatedWaitSec, queue) : [];
-        if (media.length && !offers.length) {
+        if (media.length && !place.hasOffer) {
           await ariCommand.stopMoh(channel).catch(() => undefined);
           const { outcome } = await mediaWait.playMedia({ ...channel, fromSeq: line.cursor, media });
           if (outcome === 'hangup') throw new CallerHungUp();
@@ -240,7 +236,9 @@ export async function waitInQueue(
       }
     }
   } catch (err) {
-    await leave('abandoned');
+    await place.leave('abandoned');
     throw err;
+  } finally {
+    await place.close('abandoned');
   }
 }

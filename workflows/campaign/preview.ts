@@ -1,54 +1,40 @@
-import {
-  CancellationScope,
-  condition,
-  getExternalWorkflowHandle,
-  setHandler,
-  uuid4,
-} from '@temporalio/workflow';
-import { acd, callControl } from '../activity-profiles';
-import {
-  acdWorkflowId,
-  agentOfferedSignal,
-  callEndedSignal,
-  leaveSignal,
-  offerResultSignal,
-  type AgentOffer,
-} from '../acd/contract';
+import { CancellationScope, condition, uuid4 } from '@temporalio/workflow';
+import { acd, callControl, flowData } from '../activity-profiles';
+import { QueuePlace } from '../acd/queue-place';
 import type { CampaignDisposition, CampaignPlan, ClaimedContact } from './contract';
 
 /**
  * A preview attempt: the contact waits in the queue like a caller; the agent it is offered to sees it (the
  * agent's current entry names the attempt, the queue lists the number) while their phone rings, accepts by
  * answering, and only then is the contact dialed, the agent hearing ringback. An agent who does not answer
- * passes the contact on, as with any offer.
+ * passes the contact on, as with any offer. The queue's `record` setting applies as for any queue call.
  */
 export async function previewAttempt(
   plan: CampaignPlan & { target: { kind: 'queue'; queueId: string } },
   contact: ClaimedContact,
   attemptId: string,
 ): Promise<CampaignDisposition> {
-  const offers: AgentOffer[] = [];
-  setHandler(agentOfferedSignal, (offer) => void offers.push(offer));
+  const place = new QueuePlace(plan.tenantId, attemptId);
   const queue = await acd.loadQueue({ tenantId: plan.tenantId, queueId: plan.target.queueId });
-  const router = getExternalWorkflowHandle(acdWorkflowId(plan.tenantId));
-  await acd.enqueue({
-    tenantId: plan.tenantId,
+  await place.enter(
     queue,
-    entry: {
+    {
       entryId: attemptId,
       kind: 'callback',
-      queueId: queue.id,
       priority: 50,
       skills: [],
       enqueuedAt: new Date().toISOString(),
       from: contact.phone,
     },
-  });
+    'no-publish',
+  );
   try {
     for (;;) {
-      await condition(() => offers.length > 0);
-      const offer = offers.shift()!;
+      await condition(() => place.hasOffer);
+      const offer = place.takeOffer();
       const legs = `${attemptId}-${uuid4().slice(0, 6)}`;
+      // Entries from before this module ignored the queue's record setting; their replays still do.
+      const recordAs = offer.record && !place.isLegacy ? `call-${legs}` : undefined;
       const result = await CancellationScope.nonCancellable(async () =>
         callControl.callbackAttempt({
           fromSeq: await callControl.eventPosition(),
@@ -64,33 +50,34 @@ export async function previewAttempt(
             callerId: plan.callerId,
           },
           bridgeId: `${legs}-bridge`,
+          ...(recordAs ? { recordAs } : {}),
         }),
       );
       if (result.agent !== 'answered') {
-        await router.signal(offerResultSignal, {
-          entryId: attemptId,
-          offerId: offer.offerId,
-          outcome: result.agent === 'no_answer' ? 'no_answer' : 'failed',
-        });
+        await place.missed(result.agent === 'no_answer' ? 'no_answer' : 'failed');
         continue;
       }
-      await router.signal(offerResultSignal, {
-        entryId: attemptId,
-        offerId: offer.offerId,
-        outcome: 'answered',
-      });
-      await router.signal(callEndedSignal, {
-        entryId: attemptId,
-        agentId: offer.agent.id,
-        talkSeconds: result.talkSeconds,
-      });
+      await place.answered();
+      await place.ended(result.talkSeconds);
+      if (recordAs && result.customer === 'answered') {
+        await flowData
+          .storeRecording({
+            tenantId: plan.tenantId,
+            name: recordAs,
+            kind: 'call',
+            durationMs: result.talkSeconds * 1000,
+            callId: attemptId,
+            agentId: offer.agent.id,
+          })
+          .catch(() => undefined);
+      }
       return result.customer ?? 'failed';
     }
   } catch (err) {
     // Stopped while waiting for an agent: out of the line.
-    await CancellationScope.nonCancellable(() =>
-      router.signal(leaveSignal, { entryId: attemptId, reason: 'cancelled' }),
-    );
+    await place.leave('cancelled');
     throw err;
+  } finally {
+    await place.close('cancelled');
   }
 }

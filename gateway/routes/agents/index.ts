@@ -1,18 +1,10 @@
 import type { FastifyPluginAsyncZod } from 'fastify-type-provider-zod';
-import {
-  WithStartWorkflowOperation,
-  WorkflowNotFoundError,
-  WorkflowUpdateFailedError,
-} from '@temporalio/client';
 import { z } from 'zod';
 import { Role } from '../../../lib/api-keys';
-import {
-  acdWorkflowId,
-  agentsQuery,
-  AgentState,
-  setAgentStateUpdate,
-  type AgentStatus,
-} from '../../../workflows/acd/contract';
+import { afterRoutingChange } from '../../../lib/acd/dispatch';
+import { agentStates } from '../../../lib/acd/reads';
+import { InvalidAgentTransitionError, setAgentState } from '../../../lib/acd/store';
+import { AgentState, type AgentStatus } from '../../../workflows/acd/contract';
 import { ForbiddenError, NotFoundError } from '../../errors';
 import { ErrorBody } from '../../plugins/error-handler';
 import { ConflictError } from '../flows/store';
@@ -86,14 +78,13 @@ const agents: FastifyPluginAsyncZod = async (app) => {
     if (!rows[0]) throw new NotFoundError('agent', id);
     return rows[0];
   };
-  const liveStates = async (tenantId: string): Promise<Map<string, AgentStatus>> => {
-    try {
-      const list = await app.temporal.workflow.getHandle(acdWorkflowId(tenantId)).query(agentsQuery);
-      return new Map(list.map((a) => [a.id, a]));
-    } catch (err) {
-      if (err instanceof WorkflowNotFoundError) return new Map();
-      throw err;
-    }
+  const liveStates = async (tenantId: string): Promise<Map<string, AgentStatus>> =>
+    new Map((await agentStates(app.pg, tenantId)).map((a) => [a.id, a]));
+  const routing = {
+    pool: app.pg,
+    client: app.temporal,
+    js: app.nats.jetstream(),
+    warn: (message: string, context: Record<string, unknown>) => app.log.warn(context, message),
   };
   const uniqueName = (err: unknown, name: string): never => {
     if ((err as { code?: string }).code === '23505') throw new ConflictError(`an agent named ${name} exists`);
@@ -203,20 +194,16 @@ const agents: FastifyPluginAsyncZod = async (app) => {
       }
       const row = await find(tenantId, request.params.id);
       try {
-        const status = await app.temporal.workflow.executeUpdateWithStart(setAgentStateUpdate, {
-          args: [{ agent: config(row), state: request.body.state, reason: request.body.reason }],
-          startWorkflowOperation: new WithStartWorkflowOperation('AcdWorkflow', {
-            workflowId: acdWorkflowId(tenantId),
-            taskQueue: app.config.TEMPORAL_TASK_QUEUE,
-            args: [{ tenantId }],
-            workflowIdConflictPolicy: 'USE_EXISTING',
-          }),
+        const { status, changes } = await setAgentState(app.pg, tenantId, {
+          agent: config(row),
+          state: request.body.state,
+          reason: request.body.reason,
         });
+        // An agent who became available may take a waiting caller now.
+        await afterRoutingChange(routing, tenantId, changes);
         return toAgent(row, status);
       } catch (err) {
-        if (err instanceof WorkflowUpdateFailedError) {
-          throw new ConflictError((err.cause as Error | undefined)?.message ?? err.message);
-        }
+        if (err instanceof InvalidAgentTransitionError) throw new ConflictError(err.message);
         throw err;
       }
     },

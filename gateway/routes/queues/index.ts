@@ -1,14 +1,7 @@
 import type { FastifyPluginAsyncZod } from 'fastify-type-provider-zod';
-import { WorkflowNotFoundError } from '@temporalio/client';
 import { z } from 'zod';
 import { Role } from '../../../lib/api-keys';
-import {
-  acdWorkflowId,
-  queueStatsQuery,
-  waitingQuery,
-  type QueueStats,
-} from '../../../workflows/acd/contract';
-import { queueStats, emptyState } from '../../../workflows/acd/routing';
+import { queueStats, waitingEntries } from '../../../lib/acd/reads';
 import { QueueSettings } from '../../../workflows/acd/settings';
 import { NotFoundError } from '../../errors';
 import { ErrorBody } from '../../plugins/error-handler';
@@ -184,19 +177,11 @@ const queues: FastifyPluginAsyncZod = async (app) => {
     async (request) => {
       const { tenantId } = request.principal;
       const queue = await find(tenantId, request.params.id);
-      const handle = app.temporal.workflow.getHandle(acdWorkflowId(tenantId));
-      try {
-        const [stats, callers] = await Promise.all([
-          handle.query(queueStatsQuery, queue.id),
-          handle.query(waitingQuery, queue.id),
-        ]);
-        return { ...stats, callers };
-      } catch (err) {
-        // No call has been queued and no agent has logged in yet: an idle queue.
-        if (!(err instanceof WorkflowNotFoundError)) throw err;
-        const idle: QueueStats = queueStats(emptyState(tenantId), queue.id, new Date());
-        return { ...idle, callers: [] };
-      }
+      const [stats, callers] = await Promise.all([
+        queueStats(app.pg, tenantId, queue.id),
+        waitingEntries(app.pg, tenantId, queue.id),
+      ]);
+      return { ...stats, callers };
     },
   );
 };

@@ -1,0 +1,130 @@
+/**
+ * What the API, the console, the statistics publisher and waiting callers read about routing: plain
+ * queries on the routing tables, so reading never loads a workflow (the old design queried the tenant's
+ * routing workflow every second per queue, and once per announcement per caller).
+ */
+import type { Pool } from '../db';
+import {
+  AgentState,
+  type AgentStatus,
+  type EntryPosition,
+  type QueueEntry,
+  type QueueStats,
+} from '../../workflows/acd/contract';
+import { toAgentStatus, toQueueEntry, type AgentRow, type EntryRow } from './store';
+
+/** Mean talk time of the queue's answered calls of the last hour; null while none has ended. */
+async function averageHandleSec(pool: Pool, tenantId: string, queueId: string): Promise<number | null> {
+  const { rows } = await pool.query<{ aht: number | null }>(
+    `select avg(talk_sec)::float8 as aht from acd_outcomes
+      where tenant_id = $1 and queue_id = $2 and kind = 'answered' and talk_sec is not null
+        and at >= now() - interval '1 hour'`,
+    [tenantId, queueId],
+  );
+  return rows[0]?.aht ?? null;
+}
+
+export async function agentStates(pool: Pool, tenantId: string): Promise<AgentStatus[]> {
+  const { rows } = await pool.query<AgentRow>('select * from acd_agents where tenant_id = $1', [tenantId]);
+  return rows.map(toAgentStatus);
+}
+
+export async function waitingEntries(pool: Pool, tenantId: string, queueId: string): Promise<QueueEntry[]> {
+  const { rows } = await pool.query<EntryRow>(
+    `select * from acd_entries where tenant_id = $1 and queue_id = $2
+      order by priority desc, enqueued_at, entry_id limit 1000`,
+    [tenantId, queueId],
+  );
+  return rows.map(toQueueEntry);
+}
+
+/** Agents of a queue who are available now: what progressive and predictive dialing pace by. */
+export async function availableAgents(pool: Pool, tenantId: string, queueId: string): Promise<number> {
+  const { rows } = await pool.query<{ n: number }>(
+    `select count(*)::int as n from acd_agents
+      where tenant_id = $1 and state = 'available' and $2::uuid = any(queue_ids)`,
+    [tenantId, queueId],
+  );
+  return rows[0]!.n;
+}
+
+/**
+ * Place in line among the queue's waiting entries, and the estimated wait: the callers ahead, each taking
+ * an average handle time, shared among the agents staffing the queue. Null when the entry is not in line.
+ */
+export async function positionOf(
+  pool: Pool,
+  tenantId: string,
+  entryId: string,
+): Promise<EntryPosition | null> {
+  const { rows } = await pool.query<{ queue_id: string; position: number; staffed: number }>(
+    `select e.queue_id,
+            (select count(*)::int from acd_entries o
+              where o.tenant_id = e.tenant_id and o.queue_id = e.queue_id
+                and (o.priority, e.enqueued_at, e.entry_id) > (e.priority, o.enqueued_at, o.entry_id)) + 1
+              as position,
+            (select count(*)::int from acd_agents a
+              where a.tenant_id = e.tenant_id and e.queue_id = any(a.queue_ids)
+                and a.state not in ('offline', 'not_ready')) as staffed
+       from acd_entries e where e.tenant_id = $1 and e.entry_id = $2`,
+    [tenantId, entryId],
+  );
+  const row = rows[0];
+  if (!row) return null;
+  const aht = await averageHandleSec(pool, tenantId, row.queue_id);
+  return {
+    position: row.position,
+    estimatedWaitSec: aht === null ? null : Math.round((row.position * aht) / Math.max(1, row.staffed)),
+  };
+}
+
+export async function queueStats(pool: Pool, tenantId: string, queueId: string): Promise<QueueStats> {
+  const [line, agents, outcomes, aht] = await Promise.all([
+    pool.query<{ waiting: number; oldest: Date | null; now: Date }>(
+      `select count(*)::int as waiting, min(enqueued_at) as oldest, now() as now
+         from acd_entries where tenant_id = $1 and queue_id = $2`,
+      [tenantId, queueId],
+    ),
+    pool.query<{ state: AgentState; n: number }>(
+      `select state, count(*)::int as n from acd_agents where tenant_id = $1 and $2::uuid = any(queue_ids)
+        group by state`,
+      [tenantId, queueId],
+    ),
+    pool.query<{ win: 15 | 60; answered: number; abandoned: number; in_time: number }>(
+      `select w.win,
+              count(*) filter (where o.kind = 'answered')::int as answered,
+              count(*) filter (where o.kind = 'abandoned')::int as abandoned,
+              count(*) filter (where o.kind = 'answered' and o.wait_sec <= coalesce(
+                (select (config->>'serviceLevelSec')::int from queues where id = $2), 20))::int as in_time
+         from (values (15), (60)) as w(win)
+         left join acd_outcomes o on o.tenant_id = $1 and o.queue_id = $2
+                                 and o.at >= now() - make_interval(mins => w.win)
+        group by w.win`,
+      [tenantId, queueId],
+    ),
+    averageHandleSec(pool, tenantId, queueId),
+  ]);
+  const counts = Object.fromEntries(Object.values(AgentState).map((s) => [s, 0])) as Record<
+    AgentState,
+    number
+  >;
+  for (const r of agents.rows) counts[r.state] = r.n;
+  const byWindow = new Map(outcomes.rows.map((r) => [Number(r.win), r]));
+  const level = (minutes: 15 | 60): number | null => {
+    const w = byWindow.get(minutes);
+    const total = (w?.answered ?? 0) + (w?.abandoned ?? 0);
+    return total ? Math.round(((w?.in_time ?? 0) / total) * 1000) / 1000 : null;
+  };
+  const { waiting, oldest, now } = line.rows[0]!;
+  return {
+    queueId,
+    waiting,
+    longestWaitSec: oldest ? Math.round((now.getTime() - oldest.getTime()) / 1000) : 0,
+    agents: counts,
+    serviceLevel: { last15m: level(15), last60m: level(60) },
+    answered60m: byWindow.get(60)?.answered ?? 0,
+    abandoned60m: byWindow.get(60)?.abandoned ?? 0,
+    averageHandleSec: aht === null ? null : Math.round(aht * 10) / 10,
+    at: now.toISOString(),
+  };
+}
