@@ -111,7 +111,12 @@ export function createAcdActivities({ pool, client, js, taskQueue }: AcdActivity
     },
 
     /** Frees whatever the entry still holds (an open offer, an agent): the `finally` of every queue entry. */
-    async releaseEntry(input: { tenantId: string; entryId: string; talked: boolean }): Promise<void> {
+    async releaseEntry(input: {
+      tenantId: string;
+      entryId: string;
+      talked: boolean;
+      failed?: boolean;
+    }): Promise<void> {
       const changes = await releaseEntry(pool, input.tenantId, input);
       await afterRoutingChange(routing, input.tenantId, changes);
     },

@@ -48,11 +48,17 @@ create table acd_entries (
   offered_at timestamptz,
   -- How many times the offer was signalled: a routing pass that died before signalling is redone once.
   offer_signals integer not null default 0,
+  -- After ringing an agent failed for a reason that was nobody's doing (the activity failed for good), the
+  -- entry keeps its place but is not offered again before this, backing off with each failure in a row:
+  -- the agent is free at once, and a broken dial cannot loop.
+  hold_until timestamptz,
+  system_failures integer not null default 0,
   primary key (tenant_id, entry_id)
 );
 -- Serving order within a queue: what routing, positions and the console read.
 create index acd_entries_line on acd_entries (tenant_id, queue_id, priority desc, enqueued_at, entry_id);
 create index acd_entries_offered on acd_entries (offered_at) where offer_id is not null;
+create index acd_entries_held on acd_entries (hold_until) where hold_until is not null;
 
 -- Answered and abandoned entries of the recent past: service level, handle times, estimated waits.
 -- The id makes each write idempotent: an answered outcome is its offer, an abandon its stay in line.

@@ -1,7 +1,14 @@
 import { WorkflowNotFoundError } from '@temporalio/client';
 import { afterRoutingChange, signalOffers, type RoutingDeps } from '../lib/acd/dispatch';
 import { staleOffers } from '../lib/acd/route';
-import { endWrapUps, leaveQueue, pruneOutcomes, releaseEntry, type AgentChange } from '../lib/acd/store';
+import {
+  endHolds,
+  endWrapUps,
+  leaveQueue,
+  pruneOutcomes,
+  releaseEntry,
+  type AgentChange,
+} from '../lib/acd/store';
 import type { Logger } from '../lib/logger';
 
 export interface WatchdogOptions {
@@ -23,6 +30,7 @@ const byTenant = (changes: readonly AgentChange[]) => {
  * What no single call's workflow can do for routing, run by every worker (each step is safe to run in
  * several processes at once: single-statement updates and SKIP LOCKED claims):
  * - ends wrap-ups whose time is over, and routes the agents freed;
+ * - routes entries whose hold-back after a failed ring is over;
  * - signals again an offer whose routing pass died between its commit and its signal;
  * - frees an agent held for an entry whose workflow is gone (terminated, or failed in a release without
  *   `QueuePlace.close`), and takes such an entry out of line;
@@ -71,6 +79,7 @@ export function watchRouting(deps: RoutingDeps & { log: Logger }, options: Watch
       for (const [tenantId, changes] of byTenant(await endWrapUps(deps.pool))) {
         await afterRoutingChange(deps, tenantId, changes);
       }
+      for (const tenantId of await endHolds(deps.pool)) await afterRoutingChange(deps, tenantId);
       const unsignalled = await staleOffers(deps.pool, options.unsignalledAfterSec ?? 3);
       if (unsignalled.length) {
         deps.log.warn({ offers: unsignalled.length }, 'signalling offers a routing pass left unsignalled');

@@ -188,7 +188,9 @@ export async function CallbackWorkflow(input: {
         });
         attempt.endedAt = new Date().toISOString();
         if (!result) {
+          // Out of line until the next attempt's time: an offer made meanwhile would hold an agent idle.
           await place.release();
+          await place.leave('cancelled');
           attempt.outcome = 'failed';
           void publish('callback.attempted', request.tenantId, {
             callbackId: input.callbackId,

@@ -63,7 +63,7 @@ export async function routeTenant(
     const queueIds = [...new Set(agents.rows.flatMap((a) => a.queue_ids))];
     const entries = await c.query<EntryRow>(
       `select * from acd_entries
-        where tenant_id = $1 and offer_id is null and queue_id = any($2::uuid[])
+        where tenant_id = $1 and offer_id is null and hold_until is null and queue_id = any($2::uuid[])
         order by priority desc, enqueued_at, entry_id limit $3 for update skip locked`,
       [tenantId, queueIds, ROUTING_WINDOW],
     );

@@ -280,25 +280,37 @@ export async function endCall(
 }
 
 /**
- * Frees whatever an entry still holds when its workflow gives up on it (a failure, a cancellation, a dead
- * leg): an open offer is withdrawn and the entry keeps its place; an agent still held for the entry is
- * available again (after wrap-up if they talked). Called from a `finally`, so it must be harmless when
- * everything was already reported.
+ * Frees whatever an entry still holds when its workflow gives up on an offer or on the entry (a failure, a
+ * cancellation, a dead leg): an open offer is withdrawn and the entry keeps its place; an agent still held
+ * for the entry is available again (after wrap-up if they talked). With `failed`, ringing the agent failed
+ * for good: the entry is held back a few seconds (doubling with each failure in a row, a minute at most)
+ * so a broken dial cannot loop. Called from a `finally`: harmless when everything was already reported.
  */
 export async function releaseEntry(
   pool: Pool,
   tenantId: string,
-  { entryId, talked }: { entryId: string; talked: boolean },
+  { entryId, talked, failed = false }: { entryId: string; talked: boolean; failed?: boolean },
 ): Promise<AgentChange[]> {
   return inTransaction(pool, async (c) => {
     await c.query(
-      `update acd_entries set offer_id = null, offered_agent = null, offered_at = null, offer_signals = 0
+      `update acd_entries set offer_id = null, offered_agent = null, offered_at = null, offer_signals = 0,
+              hold_until = case when $3 then now() + make_interval(secs => least(60, 5 * 2 ^ system_failures))
+                                else hold_until end,
+              system_failures = system_failures + case when $3 then 1 else 0 end
         where tenant_id = $1 and entry_id = $2 and offer_id is not null`,
-      [tenantId, entryId],
+      [tenantId, entryId, failed],
     );
     const freed = await freeAgent(c, tenantId, entryId, { talked });
     return freed ? [freed] : [];
   });
+}
+
+/** Entries whose hold-back is over, made routable again: the tenants to route. */
+export async function endHolds(pool: Pool): Promise<string[]> {
+  const { rows } = await pool.query<{ tenant_id: string }>(
+    'update acd_entries set hold_until = null where hold_until <= now() returning tenant_id',
+  );
+  return [...new Set(rows.map((r) => r.tenant_id))];
 }
 
 /**

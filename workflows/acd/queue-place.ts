@@ -139,15 +139,16 @@ export class QueuePlace {
   }
 
   /**
-   * Ringing the agent failed for a reason that is not the agent's (the activity failed for good): the agent
-   * is available again and the entry keeps its place for the next offer.
+   * Frees the agent held for this entry. With `failed`, ringing them failed for a reason that is not the
+   * agent's (the activity failed for good): the agent is available again at once and the entry keeps its
+   * place, held back a few seconds so a broken dial cannot loop.
    */
-  async release(): Promise<void> {
+  async release(failed = false): Promise<void> {
     const held = this.held;
     this.held = undefined;
     if (!held || this.legacy) return;
     await CancellationScope.nonCancellable(() =>
-      acd.releaseEntry({ tenantId: this.tenantId, entryId: this.entryId, talked: held.talking }),
+      acd.releaseEntry({ tenantId: this.tenantId, entryId: this.entryId, talked: held.talking, failed }),
     );
   }
 

@@ -144,7 +144,7 @@ export async function waitInQueue(
             // Ringing failed for good (not the agent's doing): the agent is free again and the caller keeps
             // their place. Entries from before this release failed the call here, as that code did.
             if (place.isLegacy) throw err;
-            await place.release();
+            await place.release(true);
             return 'again';
           }
           line.cursor = rang.nextSeq;
