@@ -37,7 +37,8 @@ export interface DialOutResult {
 /**
  * Dials a number for a campaign and waits until the callee answers (and AMD has judged, when on) or the
  * call fails. The answered call is in our Stasis app, marked so the router leaves it to the attempt's
- * workflow. A retry (dead worker) does not dial again when the stream shows the call was already placed.
+ * workflow. A retry (dead worker) does not dial again when the stream shows the call was already placed:
+ * it carries on from the first try's events, and reports the outcome of a call that already ended.
  */
 export async function dialOut(
   deps: {
@@ -55,16 +56,25 @@ export async function dialOut(
   const { ari, events, app, outboundDial, node } = deps;
   const farHalf = outboundDial.startsWith('Local/') ? `${input.legId};2` : undefined;
   const cursor = await events.open(node, [input.legId, ...(farHalf ? [farHalf] : [])], input.fromSeq);
+  // A retry first replays what its first try left in the stream: whether the call was placed, answered or
+  // already over. Asking Asterisk whether the channel still exists cannot tell "never placed" from "placed
+  // and already ended", and dialing again in the second case called the customer twice.
+  const replayed: { event: AriEvent; seq: number }[] = [];
   const read = async (until: number): Promise<{ event: AriEvent; seq: number } | undefined> =>
-    nextEvent(cursor, until);
+    replayed.shift() ?? nextEvent(cursor, until);
   try {
-    const placed =
-      retry &&
-      (await ari.getChannel(input.legId).then(
-        () => true,
-        () => false,
-      ));
-    if (!placed) {
+    if (retry) {
+      for (
+        let e = await nextEvent(cursor, Date.now() + 300);
+        e;
+        e = await nextEvent(cursor, Date.now() + 300)
+      )
+        replayed.push(e);
+    }
+    const first = replayed.find(
+      (e) => e.event.channel?.id === input.legId || e.event.channel?.id === farHalf,
+    );
+    if (!first) {
       if (input.notBefore) await waitUntil(Date.parse(input.notBefore));
       if (input.campaignId && (await deps.campaignHalted?.(input.campaignId))) {
         return { outcome: 'not_dialed', node, nextSeq: input.fromSeq };
@@ -94,7 +104,9 @@ export async function dialOut(
             },
       );
     }
-    const dialedAt = Date.now();
+    // A resumed dial counts its ring from when the first try placed it.
+    const placedAt = first ? Date.parse(first.event.timestamp) : NaN;
+    const dialedAt = Number.isFinite(placedAt) ? placedAt : Date.now();
     const dialedAtIso = new Date(dialedAt).toISOString();
     let farState = '';
     // AMD listens for up to a few seconds after the answer: allow for it.

@@ -39,6 +39,22 @@ export function createTicketActivities(pool: Pool) {
       );
     },
 
+    /** Stores a comment's body under the id the workflow chose: a retry writes nothing more. */
+    async saveComment(c: {
+      commentId: string;
+      ticketId: string;
+      tenantId: string;
+      body: string;
+      public: boolean;
+      by: string;
+    }): Promise<void> {
+      await pool.query(
+        `insert into ticket_comments (id, ticket_id, tenant_id, body, public, author)
+         values ($1, $2, $3, $4, $5, $6) on conflict (id) do nothing`,
+        [c.commentId, c.ticketId, c.tenantId, c.body, c.public, c.by],
+      );
+    },
+
     /** The tenant's ticket rules now: a new ticket keeps them for its life. */
     async policyFor({ tenantId }: { tenantId: string }): Promise<TicketPolicy> {
       const { rows } = await pool.query<{ ticket_settings: unknown }>(

@@ -10,6 +10,7 @@ load_env
 tsx scripts/migrate.ts >/dev/null
 [ "${1:-}" = flow ] && shift && exec tsx bench/flow-interpreter.ts "$@" # npm run bench -- flow [--calls N]
 [ "${1:-}" = tickets ] && shift && exec tsx bench/tickets.ts "$@" # npm run bench -- tickets
+[ "${1:-}" = routing-load ] && shift && exec tsx bench/routing-load.ts "$@" # npm run bench -- routing-load [--agents 500] [--queues 20] [--rate 50] [--seconds 600]
 [ "${1:-}" = acd ] && shift && exec tsx bench/acd-routing.ts "$@" # npm run bench -- acd [--callers 50]
 [ "${1:-}" = callbacks ] && shift && exec tsx bench/callbacks-pending.ts "$@" # npm run bench -- callbacks [--count 10000]
 [ "${1:-}" = campaign ] && shift && exec tsx bench/campaign-dialer.ts "$@" # npm run bench -- campaign [--contacts N] [--rate R] [--cut S]

@@ -1,5 +1,6 @@
 import { WorkflowNotFoundError } from '@temporalio/client';
 import { afterRoutingChange, signalOffers, type RoutingDeps } from '../lib/acd/dispatch';
+import { handOffLegacyRouting } from '../lib/acd/legacy-handoff';
 import { staleOffers } from '../lib/acd/route';
 import {
   endHolds,
@@ -34,7 +35,8 @@ const byTenant = (changes: readonly AgentChange[]) => {
  * - signals again an offer whose routing pass died between its commit and its signal;
  * - frees an agent held for an entry whose workflow is gone (terminated, or failed in a release without
  *   `QueuePlace.close`), and takes such an entry out of line;
- * - forgets outcomes too old for any statistic.
+ * - forgets outcomes too old for any statistic;
+ * - moves what a pre-upgrade routing workflow still holds into the routing tables (lib/acd/legacy-handoff).
  */
 export function watchRouting(deps: RoutingDeps & { log: Logger }, options: WatchdogOptions = {}): () => void {
   const interval = options.intervalMs ?? 1000;
@@ -89,6 +91,11 @@ export function watchRouting(deps: RoutingDeps & { log: Logger }, options: Watch
       }
       if (ticks % 5 === 0) await freeOrphans();
       if (ticks % 600 === 0) await pruneOutcomes(deps.pool);
+      // Agents still on a call in a pre-upgrade routing workflow move over once that call ends.
+      if (ticks % 30 === 1) {
+        const moved = await handOffLegacyRouting({ ...deps, warn: (m, c) => deps.log.warn(c, m) });
+        if (moved.agents || moved.entries) deps.log.info(moved, 'routing moved from the routing workflow');
+      }
     } catch (err) {
       deps.log.warn({ err: (err as Error).message }, 'routing watchdog tick failed');
     } finally {

@@ -3,7 +3,9 @@ import {
   ApplicationFailure,
   condition,
   continueAsNew,
+  patched,
   setHandler,
+  uuid4,
   workflowInfo,
 } from '@temporalio/workflow';
 import { ticketData } from './activity-profiles';
@@ -20,6 +22,15 @@ import {
   type TicketSnapshot,
   type TicketStatus,
 } from './ticket/contract';
+
+/**
+ * Patch of the bounded ticket history: comment bodies stored outside the workflow, changes answered with a
+ * version instead of the snapshot, the projection written without the timeline, and continue-as-new checked
+ * on every turn of the loop (a change used to skip the only check).
+ */
+export const TICKET_BOUNDED_PATCH = 'ticket-bounded-history';
+/** A run continues as new past either: well under Temporal's 51,200 events and 50 MB. */
+export const TICKET_RUN_LIMITS = { events: 2000, bytes: 1_000_000 } as const;
 
 /** Statuses in which the SLA clocks run; pending (waiting on the customer) pauses them. */
 const CLOCK_RUNS: readonly TicketStatus[] = ['new', 'open', 'on_hold'];
@@ -148,7 +159,7 @@ export async function TicketWorkflow(input: TicketInput): Promise<TicketSnapshot
     }
   };
 
-  const apply = (change: TicketChange, by: string, at: Date) => {
+  const apply = (change: TicketChange, by: string, at: Date, commentId?: string) => {
     switch (change.kind) {
       case 'status': {
         const from = snap.status;
@@ -174,7 +185,14 @@ export async function TicketWorkflow(input: TicketInput): Promise<TicketSnapshot
         if (change.public && first.state !== 'met' && first.state !== 'breached') {
           Object.assign(first, { state: 'met', metAt: at.toISOString() });
         }
-        note({ kind: 'comment', by, detail: { body: change.body, public: change.public } });
+        note({
+          kind: 'comment',
+          by,
+          // A stored comment is named by its id (readers join the body); older runs kept the body here.
+          detail: commentId
+            ? { commentId, public: change.public, length: change.body.length }
+            : { body: change.body, public: change.public },
+        });
         break;
       }
       case 'assign':
@@ -207,10 +225,23 @@ export async function TicketWorkflow(input: TicketInput): Promise<TicketSnapshot
   });
   setHandler(
     ticketChangeUpdate,
-    ({ change, by }) => {
+    async ({ change, by }) => {
+      const bounded = patched(TICKET_BOUNDED_PATCH);
+      let commentId: string | undefined;
+      if (bounded && change.kind === 'comment') {
+        commentId = uuid4();
+        await ticketData.saveComment({
+          commentId,
+          ticketId: input.ticketId,
+          tenantId: input.tenantId,
+          body: change.body,
+          public: change.public,
+          by,
+        });
+      }
       const at = now();
       settle(at);
-      apply(change, by, at);
+      apply(change, by, at, commentId);
       setRunning(at);
       changes++;
       void publish('ticket.updated', input.tenantId, {
@@ -218,7 +249,7 @@ export async function TicketWorkflow(input: TicketInput): Promise<TicketSnapshot
         status: snap.status,
         changes: change.kind === 'fields' ? Object.keys(change.fields) : [change.kind],
       });
-      return structuredCopy(snap);
+      return bounded ? { ticketId: input.ticketId, version: snap.version } : structuredCopy(snap);
     },
     {
       validator: ({ change }) => {
@@ -247,12 +278,25 @@ export async function TicketWorkflow(input: TicketInput): Promise<TicketSnapshot
   );
 
   setRunning(now());
+  /** What PostgreSQL lists and searches: the timeline stays in the workflow (and out of the history). */
+  const projection = (): TicketSnapshot => ({ ...structuredCopy(snap), timeline: [] });
   for (;;) {
     if (dirty) {
       dirty = false;
-      await ticketData.project(structuredCopy(snap));
+      await ticketData.project(projection());
     }
     if (snap.status === 'closed') break;
+    const info = workflowInfo();
+    if (
+      patched(TICKET_BOUNDED_PATCH) &&
+      (info.continueAsNewSuggested ||
+        info.historyLength >= TICKET_RUN_LIMITS.events ||
+        (info.historySize ?? 0) >= TICKET_RUN_LIMITS.bytes)
+    ) {
+      await condition(allHandlersFinished);
+      await ticketData.project(projection());
+      return continueAsNew<typeof TicketWorkflow>({ ...input, snapshot: snap });
+    }
     const at = now();
     const wakes = clocks
       .filter((c) => c.running && c.state !== 'breached')
@@ -283,7 +327,7 @@ export async function TicketWorkflow(input: TicketInput): Promise<TicketSnapshot
     setRunning(woke);
     if (workflowInfo().continueAsNewSuggested) {
       await condition(allHandlersFinished);
-      await ticketData.project(structuredCopy(snap));
+      await ticketData.project(projection());
       return continueAsNew<typeof TicketWorkflow>({ ...input, snapshot: snap });
     }
   }

@@ -145,6 +145,29 @@ test('a voicemail left on a call becomes a ticket with the recording attached', 
   });
 }, 60_000);
 
+test('sixty 20 KB comments: the ticket continues as new, its histories stay small, every comment is read back', async () => {
+  const { ticketId } = await create(unique('Long thread'));
+  const bodies = Array.from({ length: 60 }, (_, i) =>
+    `${i} `.padEnd(20_000, String.fromCharCode(97 + (i % 26))),
+  );
+  for (const body of bodies) {
+    const res = await stack.api(`/v1/tickets/${ticketId}/comments`, json('POST', { body, public: false }));
+    expect(res.status).toBe(201);
+  }
+  const ticket = await get(ticketId);
+  const comments = ticket.timeline.filter((e: { kind: string }) => e.kind === 'comment');
+  expect(comments.map((c: { detail: { body: string } }) => c.detail.body)).toEqual(bodies);
+
+  // Every run of the ticket: at least one continue-as-new, and no run's history near the 2 MB a payload
+  // may carry (the snapshot no longer holds the bodies; each change answers with a version).
+  const runs = [];
+  for await (const wf of stack.temporal.workflow.list({ query: `WorkflowId = "ticket-${ticketId}"` })) {
+    runs.push(wf.historySize ?? 0);
+  }
+  expect(runs.length).toBeGreaterThan(1);
+  expect(Math.max(...runs)).toBeLessThan(1_600_000);
+}, 180_000);
+
 test('every ticket and call of this file replays deterministically from its history', async () => {
   const { replayed, failures } = await stack.replayCalls();
   expect(failures).toEqual([]);

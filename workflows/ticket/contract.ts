@@ -115,9 +115,17 @@ export type TicketChange =
     }
   | { kind: 'link'; call?: string; recording?: string };
 
-export const ticketChangeUpdate = defineUpdate<TicketSnapshot, [{ change: TicketChange; by: string }]>(
-  'change',
-);
+/** What a change answers: its new version (read the ticket with `ticketQuery`). */
+export interface TicketChangeAck {
+  ticketId: string;
+  version: number;
+}
+
+/** Tickets started before comment bodies moved out of the workflow answered with the whole snapshot. */
+export const ticketChangeUpdate = defineUpdate<
+  TicketChangeAck | TicketSnapshot,
+  [{ change: TicketChange; by: string }]
+>('change');
 export const ticketQuery = defineQuery<TicketSnapshot>('ticket');
 
 export const ticketWorkflowId = (ticketId: string): string => `ticket-${ticketId}`;

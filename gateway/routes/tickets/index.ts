@@ -14,6 +14,7 @@ import {
 import { NotFoundError } from '../../errors';
 import { ErrorBody } from '../../plugins/error-handler';
 import { ConflictError } from '../flows/store';
+import { withCommentBodies } from './comments';
 import { openTicket } from './open';
 
 const Priority = z.enum(PRIORITIES);
@@ -138,10 +139,9 @@ const tickets: FastifyPluginAsyncZod = async (app) => {
   };
   const change = async (tenantId: string, id: string, by: string, changes: TicketChange[]) => {
     const handle = await handleOf(tenantId, id);
-    let result;
     for (const c of changes) {
       try {
-        result = await handle.executeUpdate(ticketChangeUpdate, { args: [{ change: c, by }] });
+        await handle.executeUpdate(ticketChangeUpdate, { args: [{ change: c, by }] });
       } catch (err) {
         if (err instanceof WorkflowUpdateFailedError)
           throw new ConflictError((err.cause as Error | undefined)?.message ?? err.message);
@@ -149,7 +149,8 @@ const tickets: FastifyPluginAsyncZod = async (app) => {
         throw new ConflictError(`ticket ${id} cannot change now: ${(err as Error).message}`);
       }
     }
-    return result!;
+    // Read after the changes, not from their answers: a change answers with its version only.
+    return withCommentBodies(app.pg, await handle.query(ticketQuery));
   };
 
   app.post(
@@ -244,7 +245,11 @@ const tickets: FastifyPluginAsyncZod = async (app) => {
         response: { 200: Ticket, ...errors },
       },
     },
-    async (request) => (await handleOf(request.principal.tenantId, request.params.id)).query(ticketQuery),
+    async (request) =>
+      withCommentBodies(
+        app.pg,
+        await (await handleOf(request.principal.tenantId, request.params.id)).query(ticketQuery),
+      ),
   );
 
   app.patch(
