@@ -293,8 +293,10 @@ export async function TicketWorkflow(input: TicketInput): Promise<TicketSnapshot
         info.historyLength >= TICKET_RUN_LIMITS.events ||
         (info.historySize ?? 0) >= TICKET_RUN_LIMITS.bytes)
     ) {
-      await condition(allHandlersFinished);
+      // Nothing may run between the last handler finishing and the continue-as-new: a change accepted
+      // while the projection is written would be lost with this run.
       await ticketData.project(projection());
+      await condition(allHandlersFinished);
       return continueAsNew<typeof TicketWorkflow>({ ...input, snapshot: snap });
     }
     const at = now();
