@@ -30,10 +30,12 @@ export interface AgentFirstDeps {
 }
 
 /**
- * A callback attempt, agent first: ring the agent the routing workflow reserved, and once they answer,
- * dial the customer while the agent hears ringback; bridge and record when the customer answers. A retry
- * (the worker died mid-attempt) carries on with a conversation still up; otherwise it clears what is left
- * and reports the attempt failed, so the customer is never dialed twice at once.
+ * A callback attempt, agent first: ring the agent routing reserved, and once they answer, dial the customer
+ * while the agent hears ringback; bridge and record when the customer answers. A retry (the worker died
+ * mid-attempt) first replays what its first try left in the event stream and carries on from there: a leg
+ * already dialed is never dialed again, legs both answered but not yet bridged are bridged, and a
+ * conversation that ended while the worker was down is reported as it happened, with its talk time from
+ * Asterisk's timestamps. The customer is dialed at most once per attempt.
  */
 export async function dialAgentThenCustomer(
   { ari, events, app, outboundDial, node }: AgentFirstDeps,
@@ -48,26 +50,31 @@ export async function dialAgentThenCustomer(
     p.fromSeq,
   );
   let connectedAt = 0;
-  const talk = () => (connectedAt ? Math.round((Date.now() - connectedAt) / 1000) : 0);
+  const talk = (endedAt = Date.now()) =>
+    connectedAt ? Math.max(0, Math.round((endedAt - connectedAt) / 1000)) : 0;
+  const replayed: AriEvent[] = [];
   const read = async (until: number): Promise<AriEvent | undefined> =>
-    (await nextEvent(cursor, until))?.event;
+    replayed.shift() ?? (await nextEvent(cursor, until))?.event;
   const hangUpBoth = async () => {
     await ari.hangup(p.agent.legId);
     await ari.hangup(p.customer.legId);
   };
+  /** On a resumed attempt a bridge step may already be done, or its channels gone: carry on regardless. */
+  const step = (work: Promise<unknown>) => (resume ? work.catch(() => undefined) : work);
   try {
     if (resume) {
-      const up = async (id: string) =>
-        ari.getChannel(id).then(
-          (c) => c.state === 'Up',
-          () => false,
-        );
-      if (!((await up(p.agent.legId)) && (await up(p.customer.legId)))) {
-        await hangUpBoth();
-        return { agent: 'failed', talkSeconds: 0 };
-      }
-      connectedAt = Date.now();
-    } else {
+      for (
+        let e = await nextEvent(cursor, Date.now() + 300);
+        e;
+        e = await nextEvent(cursor, Date.now() + 300)
+      )
+        replayed.push(e.event);
+    }
+    const dialed = (...ids: (string | undefined)[]) => replayed.some((e) => ids.includes(e.channel?.id));
+    const customerAnswered = replayed.some(
+      (e) => e.channel?.id === p.customer.legId && e.type === 'StasisStart',
+    );
+    if (!dialed(p.agent.legId)) {
       await ari.originate({
         endpoint: p.agent.endpoint,
         app,
@@ -76,26 +83,28 @@ export async function dialAgentThenCustomer(
         timeout: p.agent.ringSeconds,
         formats: 'ulaw',
       });
-      const agentUntil = Date.now() + (p.agent.ringSeconds + 3) * 1000;
-      for (;;) {
-        const event = await read(agentUntil);
-        if (!event) {
-          await ari.hangup(p.agent.legId);
-          return { agent: 'no_answer', talkSeconds: 0 };
-        }
-        if (event.channel?.id !== p.agent.legId) continue;
-        if (event.type === 'StasisStart') break;
-        if (event.type === 'ChannelDestroyed') return { agent: 'no_answer', talkSeconds: 0 };
+    }
+    const agentUntil = Date.now() + (p.agent.ringSeconds + 3) * 1000;
+    for (;;) {
+      const event = await read(agentUntil);
+      if (!event) {
+        await ari.hangup(p.agent.legId);
+        return { agent: 'no_answer', talkSeconds: 0 };
       }
-      const ringback = `${p.agent.legId}-ringback`;
-      await ari.play(p.agent.legId, ['tone:ring'], ringback).catch(() => undefined);
-      const customerLeg = {
-        endpoint: outboundDial.replaceAll('{number}', p.customer.number),
-        channelId: p.customer.legId,
-        callerId: p.customer.callerId,
-        timeout: p.customer.ringSeconds,
-        formats: 'ulaw',
-      };
+      if (event.channel?.id !== p.agent.legId) continue;
+      if (event.type === 'StasisStart') break;
+      if (event.type === 'ChannelDestroyed') return { agent: 'no_answer', talkSeconds: 0 };
+    }
+    const ringback = `${p.agent.legId}-ringback`;
+    if (!customerAnswered) await ari.play(p.agent.legId, ['tone:ring'], ringback).catch(() => undefined);
+    const customerLeg = {
+      endpoint: outboundDial.replaceAll('{number}', p.customer.number),
+      channelId: p.customer.legId,
+      callerId: p.customer.callerId,
+      timeout: p.customer.ringSeconds,
+      formats: 'ulaw',
+    };
+    if (!dialed(p.customer.legId, farHalf)) {
       // With AMD the answered leg first runs AMD() in the dialplan, which then hands it to Stasis with the
       // verdict as an argument (context cticloud-amd, shared with campaigns).
       await ari.originate(
@@ -109,65 +118,72 @@ export async function dialAgentThenCustomer(
             }
           : { ...customerLeg, app, appArgs: DIALED_LEG_ARG },
       );
-      const dialedAt = Date.now();
-      let farState = '';
-      // AMD listens for a few seconds after the answer: allow for it.
-      const customerUntil = dialedAt + (p.customer.ringSeconds + (p.customer.amd ? 8 : 3)) * 1000;
-      for (;;) {
-        const event = await read(customerUntil);
-        if (!event) {
+    }
+    const dialedAt = Date.now();
+    let farState = '';
+    // AMD listens for a few seconds after the answer: allow for it.
+    const customerUntil = dialedAt + (p.customer.ringSeconds + (p.customer.amd ? 8 : 3)) * 1000;
+    for (;;) {
+      const event = await read(customerUntil);
+      if (!event) {
+        await ari.hangup(p.customer.legId);
+        await ari.hangup(p.agent.legId);
+        return { agent: 'answered', customer: 'no_answer', talkSeconds: 0 };
+      }
+      const id = event.channel?.id;
+      if (id && id === farHalf) farState = event.channel!.state;
+      if (id === p.agent.legId && isEnd(event)) {
+        await ari.hangup(p.customer.legId);
+        return { agent: 'answered', customer: 'failed', talkSeconds: 0 };
+      }
+      if (id === p.customer.legId && event.type === 'StasisStart') {
+        if (p.customer.amd && event.args?.[1] === 'MACHINE') {
           await ari.hangup(p.customer.legId);
           await ari.hangup(p.agent.legId);
-          return { agent: 'answered', customer: 'no_answer', talkSeconds: 0 };
+          return { agent: 'answered', customer: 'machine', talkSeconds: 0 };
         }
-        const id = event.channel?.id;
-        if (id && id === farHalf) farState = event.channel!.state;
-        if (id === p.agent.legId && isEnd(event)) {
-          await ari.hangup(p.customer.legId);
-          return { agent: 'answered', customer: 'failed', talkSeconds: 0 };
-        }
-        if (id === p.customer.legId && event.type === 'StasisStart') {
-          if (p.customer.amd && event.args?.[1] === 'MACHINE') {
-            await ari.hangup(p.customer.legId);
-            await ari.hangup(p.agent.legId);
-            return { agent: 'answered', customer: 'machine', talkSeconds: 0 };
-          }
-          break;
-        }
-        if ((id === p.customer.legId || id === farHalf) && event.type === 'ChannelDestroyed') {
-          let cause = event.cause ?? 0;
-          if (farHalf && id === p.customer.legId) {
-            for (let late = await read(Date.now() + 1000); late; late = await read(Date.now() + 1000)) {
-              if (late.channel?.id === farHalf) farState = late.channel.state;
-              if (late.type === 'ChannelDestroyed' && late.channel?.id === farHalf) {
-                cause = late.cause ?? cause;
-                break;
-              }
+        const answeredAt = Date.parse(event.timestamp);
+        connectedAt = Number.isFinite(answeredAt) ? answeredAt : Date.now();
+        break;
+      }
+      if ((id === p.customer.legId || id === farHalf) && event.type === 'ChannelDestroyed') {
+        let cause = event.cause ?? 0;
+        if (farHalf && id === p.customer.legId) {
+          for (let late = await read(Date.now() + 1000); late; late = await read(Date.now() + 1000)) {
+            if (late.channel?.id === farHalf) farState = late.channel.state;
+            if (late.type === 'ChannelDestroyed' && late.channel?.id === farHalf) {
+              cause = late.cause ?? cause;
+              break;
             }
           }
-          await ari.hangup(p.customer.legId);
-          await ari.hangup(p.agent.legId);
-          const outcome = unanswered(cause, farState, Date.now() - dialedAt, p.customer.ringSeconds);
-          return {
-            agent: 'answered',
-            customer: outcome === 'hangup' || outcome === 'completed' ? 'failed' : outcome,
-            talkSeconds: 0,
-          };
         }
+        await ari.hangup(p.customer.legId);
+        await ari.hangup(p.agent.legId);
+        const outcome = unanswered(cause, farState, Date.now() - dialedAt, p.customer.ringSeconds);
+        return {
+          agent: 'answered',
+          customer: outcome === 'hangup' || outcome === 'completed' ? 'failed' : outcome,
+          talkSeconds: 0,
+        };
       }
-      await ari.stopPlayback(ringback);
-      await ari.createBridge(p.bridgeId);
-      await ari.addToBridge(p.bridgeId, [p.agent.legId, p.customer.legId]);
-      if (p.recordAs) await ari.recordBridge(p.bridgeId, p.recordAs);
-      connectedAt = Date.now();
     }
+    // Both answered: join them (a first try that died here left them apart, the agent hearing ringback).
+    await step(ari.stopPlayback(ringback));
+    await step(ari.createBridge(p.bridgeId));
+    await step(ari.addToBridge(p.bridgeId, [p.agent.legId, p.customer.legId]));
+    if (p.recordAs) await step(ari.recordBridge(p.bridgeId, p.recordAs));
     for (;;) {
       const event = await read(Number.POSITIVE_INFINITY);
       if (!event || !isEnd(event)) continue;
       const id = event.channel?.id;
       if (id === p.agent.legId || id === p.customer.legId || id === farHalf) {
         await hangUpBoth();
-        return { agent: 'answered', customer: 'answered', talkSeconds: talk() };
+        const endedAt = Date.parse(event.timestamp);
+        return {
+          agent: 'answered',
+          customer: 'answered',
+          talkSeconds: talk(Number.isFinite(endedAt) ? endedAt : Date.now()),
+        };
       }
     }
   } finally {
