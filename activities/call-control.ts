@@ -92,12 +92,13 @@ export function createCallControlActivities({
   return {
     /**
      * Dials another party with ringback for the caller, bridges the two when it answers and waits until
-     * the conversation ends. The dialed leg's id is derived from the attempt, so a retry hangs up the
-     * previous attempt's leg instead of leaving it ringing.
+     * the conversation ends. The leg, bridge and ringback ids are the same on every attempt, so a retry
+     * after a dead worker finds the first try's leg in the event stream and resumes it (still ringing,
+     * talking, or over) the way connectAgent does: the third party is dialed once and a talking leg is
+     * never hung up by the retry.
      */
     async transfer(input: TransferInput): Promise<TransferResult> {
       const { base, attempt } = attemptIds();
-      for (let a = 1; a < attempt; a++) await ari.hangup(`${base}-leg-${a}`);
       const { outcome, talkSeconds, nextSeq } = await dialAndBridge(
         { ari, events, app },
         {
@@ -109,11 +110,11 @@ export function createCallControlActivities({
               : outboundDial.replaceAll('{number}', input.to.number),
           callerId: input.callerId,
           ringSeconds: input.ringSeconds,
-          legId: `${base}-leg-${attempt}`,
-          bridgeId: `${base}-bridge-${attempt}`,
-          ringbackId: `${base}-ringback-${attempt}`,
+          legId: `${base}-leg`,
+          bridgeId: `${base}-bridge`,
+          ringbackId: `${base}-ringback`,
           local: input.to.kind === 'number' && outboundDial.startsWith('Local/'),
-          resume: false,
+          resume: attempt > 1,
         },
       );
       // Without a phase the conversation runs to its end: never `answered` here.
