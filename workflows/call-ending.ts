@@ -1,4 +1,4 @@
-import { CancellationScope, isCancellation } from '@temporalio/workflow';
+import { CancellationScope, isCancellation, patched, sleep } from '@temporalio/workflow';
 import { ariCommand, persistence } from './activity-profiles';
 import { Disposition, type CallStatus } from './call-contract';
 import { isChannelGone } from './failures';
@@ -30,4 +30,35 @@ export async function finishCall(
     if (status.disposition === Disposition.Failed) await ariCommand.hangup(channel).catch(() => undefined);
     await persistence.recordCdr({ ...status, node: channel.node });
   });
+}
+
+/** Patch: a caller's hangup no longer cancels the activity under way at once. */
+export const HANGUP_GRACE_PATCH = 'caller-input-at-hangup';
+/** How long the activity under way has to report what the caller did once they hung up. @default 3000 */
+export const HANGUP_GRACE_MS = 3000;
+
+/**
+ * Ends a call's script when the caller hangs up. The media activity under way sees the channel end in the
+ * event stream and returns what the caller did (the digits they pressed, how far a prompt played), so the
+ * script is cut only if it has not ended HANGUP_GRACE_MS later: cancelling at once lost input the caller
+ * gave just before hanging up (a third of "press 1 2 3, hang up" calls recorded no digits). Calls that
+ * started before this behave as they did, for their replays.
+ */
+export function scriptEnder(script: CancellationScope): { callerHungUp(): void; done(): void } {
+  const graceful = patched(HANGUP_GRACE_PATCH);
+  const grace = new CancellationScope();
+  return {
+    callerHungUp() {
+      if (!graceful) return script.cancel();
+      grace
+        .run(() => sleep(HANGUP_GRACE_MS))
+        .then(
+          () => script.cancel(),
+          () => undefined,
+        );
+    },
+    done() {
+      if (graceful) grace.cancel();
+    },
+  };
 }

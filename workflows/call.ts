@@ -1,6 +1,6 @@
 import { CancellationScope, setHandler, upsertSearchAttributes, workflowInfo } from '@temporalio/workflow';
 import { answerNow, ariCommand, mediaWait } from './activity-profiles';
-import { finishCall, noteEnding } from './call-ending';
+import { finishCall, noteEnding, scriptEnder } from './call-ending';
 import { publish } from './domain-events';
 import {
   CallSearchAttributes,
@@ -46,11 +46,12 @@ export async function CallWorkflow(input: CallInput): Promise<CallStatus> {
   };
 
   setHandler(callStatusQuery, () => status);
+  const ender = scriptEnder(script);
   setHandler(hangupSignal, (notice) => {
     if (status.endedBy) return;
     status.endedBy = 'caller';
     status.endedAt = notice.at;
-    script.cancel();
+    ender.callerHungUp();
   });
   let endRequested = false;
   setHandler(endCallSignal, (request) => {
@@ -91,6 +92,7 @@ export async function CallWorkflow(input: CallInput): Promise<CallStatus> {
   } catch (err) {
     noteEnding(status, err);
   }
+  ender.done();
   // The channel is still up after an end request: only the hangup that follows it is the caller's signal.
   if (endRequested) await ariCommand.hangup(channel).catch(() => undefined);
   enter(CallState.Ended);

@@ -13,7 +13,7 @@ import {
   endCallSignal,
   hangupSignal,
 } from './call-contract';
-import { finishCall, noteEnding } from './call-ending';
+import { finishCall, noteEnding, scriptEnder } from './call-ending';
 import { flowStatusQuery, type FlowCallInput, type FlowCallStatus } from './flow-call-contract';
 import { callPorts, type CallLine } from './flow/call-ports';
 import { FlowTooLong, initialVariables, runFlow, type FlowRun } from './flow/interpreter';
@@ -40,6 +40,9 @@ export async function FlowCallWorkflow(input: FlowCallInput): Promise<FlowCallSt
     from: input.from,
     onSystemHangup: () => {
       status.endedBy ??= 'system';
+    },
+    onDigits: (digits) => {
+      status.digits += digits;
     },
     onQueue: (queued) => {
       status.queue = queued && { ...queued };
@@ -84,11 +87,12 @@ export async function FlowCallWorkflow(input: FlowCallInput): Promise<FlowCallSt
   const script = new CancellationScope();
   setHandler(flowStatusQuery, snapshot);
   setHandler(callStatusQuery, snapshot);
+  const ender = scriptEnder(script);
   setHandler(hangupSignal, (notice) => {
     if (status.endedBy) return;
     status.endedBy = 'caller';
     status.endedAt = notice.at;
-    script.cancel();
+    ender.callerHungUp();
   });
   let endRequested = false;
   setHandler(endCallSignal, (request) => {
@@ -125,8 +129,13 @@ export async function FlowCallWorkflow(input: FlowCallInput): Promise<FlowCallSt
       status.endedBy ??= 'system';
     });
   } catch (err) {
+    // The node the caller hung up in keeps what they had keyed in there.
+    const last = run.path.at(-1);
+    if (err instanceof CallerHungUp && err.input && last)
+      last.detail = { ...last.detail, partialInput: err.input };
     noteEnding(status, err, (e: unknown) => e instanceof CallerHungUp);
   }
+  ender.done();
   // The channel is still up after an end request: only the hangup that follows it is the caller's signal.
   if (endRequested) await ariCommand.hangup(line.channel).catch(() => undefined);
   enter(CallState.Ended);

@@ -39,7 +39,7 @@ test('a retried transfer finds the talking leg of its first try and waits for th
   });
   const env = new MockActivityEnvironment({ attempt: 2 });
   const info = env.context.info;
-  const legId = `${info.workflowExecution.runId}-${info.activityId}-leg`;
+  const legId = `${info.workflowExecution!.runId}-${info.activityId}-leg`;
   events.push('StasisStart', { channel: channel(legId) });
   const result = env.run(activities.transfer, {
     channelId: 'caller-1',

@@ -31,6 +31,8 @@ export interface CallLine {
   onSystemHangup?: () => void;
   /** Told where the call is while it waits in or talks from an ACD queue. */
   onQueue?: (call: QueuedCall | undefined) => void;
+  /** Told of every input the caller keyed in (also when they hung up midway): the CDR keeps it. */
+  onDigits?: (digits: string) => void;
 }
 
 /** A voicemail becomes a ticket (its own workflow, outliving the call) with the recording attached. */
@@ -98,7 +100,8 @@ export function callPorts(line: CallLine): FlowPorts {
         interDigitTimeoutMs: request.timeoutMs,
       });
       line.cursor = result.nextSeq;
-      if (result.endedBy === 'hangup') throw new CallerHungUp();
+      line.onDigits?.(result.digits);
+      if (result.endedBy === 'hangup') throw new CallerHungUp(result.digits);
       return result.digits;
     },
 

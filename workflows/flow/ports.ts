@@ -107,7 +107,8 @@ export interface FlowPorts {
 
 /** The caller hung up while a node was running: the flow ends where it was. Ports throw it. */
 export class CallerHungUp extends Error {
-  constructor() {
+  /** @param input What the caller had keyed in at the node when they hung up, kept for the record. */
+  constructor(readonly input = '') {
     super('the caller hung up');
     this.name = 'CallerHungUp';
   }
