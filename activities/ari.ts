@@ -66,6 +66,23 @@ export async function nextEvent(cursor: ChannelEventCursor, until: number) {
   }
 }
 
+/**
+ * What a first try left in the stream, for a retry to carry on from: every event until the stream has been
+ * quiet for `quietMs`, in stream order. A cursor over several channels merges their consumers as they
+ * deliver, so their events can arrive out of order; sorted, a customer's answer comes after the agent's.
+ * @default quietMs 1000
+ */
+export async function replayFirstTry(cursor: ChannelEventCursor, quietMs = 1000) {
+  const seen: NonNullable<Awaited<ReturnType<typeof nextEvent>>>[] = [];
+  for (
+    let e = await nextEvent(cursor, Date.now() + quietMs);
+    e;
+    e = await nextEvent(cursor, Date.now() + quietMs)
+  )
+    seen.push(e);
+  return seen.sort((a, b) => a.seq - b.seq);
+}
+
 export function createAriActivities({ ari, events }: AriActivityDeps) {
   /**
    * A playback id per attempt: a retry re-reads the channel's events from the start, where the previous

@@ -1,7 +1,7 @@
 import type { AriCommands } from '../asterisk/ari-commands';
 import type { AriEvent } from '../asterisk/ari-events';
 import { DIALED_LEG_ARG } from '../workflows/call-contract';
-import { isEnd, nextEvent } from './ari';
+import { isEnd, nextEvent, replayFirstTry } from './ari';
 import type { ChannelEventSource } from './channel-events';
 import { unanswered } from './dial-bridge';
 
@@ -62,14 +62,7 @@ export async function dialAgentThenCustomer(
   /** On a resumed attempt a bridge step may already be done, or its channels gone: carry on regardless. */
   const step = (work: Promise<unknown>) => (resume ? work.catch(() => undefined) : work);
   try {
-    if (resume) {
-      for (
-        let e = await nextEvent(cursor, Date.now() + 300);
-        e;
-        e = await nextEvent(cursor, Date.now() + 300)
-      )
-        replayed.push(e.event);
-    }
+    if (resume) replayed.push(...(await replayFirstTry(cursor)).map((e) => e.event));
     const dialed = (...ids: (string | undefined)[]) => replayed.some((e) => ids.includes(e.channel?.id));
     const customerAnswered = replayed.some(
       (e) => e.channel?.id === p.customer.legId && e.type === 'StasisStart',

@@ -2,7 +2,7 @@ import { Context } from '@temporalio/activity';
 import type { AriCommands } from '../asterisk/ari-commands';
 import type { AriEvent } from '../asterisk/ari-events';
 import { CAMPAIGN_LEG_ARG } from '../workflows/campaign/contract';
-import { nextEvent } from './ari';
+import { nextEvent, replayFirstTry } from './ari';
 import type { ChannelEventSource } from './channel-events';
 import { unanswered } from './dial-bridge';
 
@@ -63,14 +63,7 @@ export async function dialOut(
   const read = async (until: number): Promise<{ event: AriEvent; seq: number } | undefined> =>
     replayed.shift() ?? nextEvent(cursor, until);
   try {
-    if (retry) {
-      for (
-        let e = await nextEvent(cursor, Date.now() + 300);
-        e;
-        e = await nextEvent(cursor, Date.now() + 300)
-      )
-        replayed.push(e);
-    }
+    if (retry) replayed.push(...(await replayFirstTry(cursor)));
     const first = replayed.find(
       (e) => e.event.channel?.id === input.legId || e.event.channel?.id === farHalf,
     );

@@ -60,7 +60,7 @@ test('legs both answered but never joined are bridged now, without a second dial
   events.push('StasisStart', { channel: channel(params.agent.legId) });
   events.push('StasisStart', { channel: channel(params.customer.legId) });
   const result = run();
-  await new Promise((r) => setTimeout(r, 500));
+  await new Promise((r) => setTimeout(r, 1300));
   expect(commands).toContain(`addToBridge "${params.bridgeId}"`);
   events.push('ChannelDestroyed', { channel: channel(params.agent.legId), cause: 16 });
   await expect(result).resolves.toMatchObject({ agent: 'answered', customer: 'answered' });
@@ -72,7 +72,7 @@ test('a customer already ringing is waited for, not dialed again', async () => {
   events.push('StasisStart', { channel: channel(params.agent.legId) });
   events.push('ChannelCreated', { channel: channel(params.customer.legId) });
   const result = run();
-  await new Promise((r) => setTimeout(r, 500));
+  await new Promise((r) => setTimeout(r, 1300));
   events.push('ChannelDestroyed', { channel: channel(params.customer.legId), cause: 17 });
   await expect(result).resolves.toMatchObject({ agent: 'answered', customer: 'busy' });
   expect(commands.filter((c) => c.startsWith('originate'))).toEqual([]);
@@ -81,7 +81,7 @@ test('a customer already ringing is waited for, not dialed again', async () => {
 test('a first try that died before dialing dials the agent, then the customer, once each', async () => {
   const { events, commands, run } = setup();
   const result = run();
-  await new Promise((r) => setTimeout(r, 500));
+  await new Promise((r) => setTimeout(r, 1300));
   events.push('StasisStart', { channel: channel(params.agent.legId) });
   await new Promise((r) => setTimeout(r, 100));
   events.push('StasisStart', { channel: channel(params.customer.legId) });

@@ -56,7 +56,7 @@ test('a first try still ringing is followed to its answer without a second dial'
   const { events, originated, run } = setup();
   events.push('ChannelCreated', { channel: channel(input.legId) });
   const result = run(true);
-  await new Promise((r) => setTimeout(r, 400));
+  await new Promise((r) => setTimeout(r, 1300));
   events.push('StasisStart', { channel: channel(input.legId), args: [] });
   await expect(result).resolves.toMatchObject({ outcome: 'answered' });
   expect(originated).toEqual([]);
@@ -65,7 +65,7 @@ test('a first try still ringing is followed to its answer without a second dial'
 test('a first try that never dialed dials once', async () => {
   const { events, originated, run } = setup();
   const result = run(true);
-  await new Promise((r) => setTimeout(r, 400));
+  await new Promise((r) => setTimeout(r, 1300));
   events.push('StasisStart', { channel: channel(input.legId), args: [] });
   await expect(result).resolves.toMatchObject({ outcome: 'answered' });
   expect(originated).toEqual([input.legId]);
