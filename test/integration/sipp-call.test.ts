@@ -22,22 +22,16 @@ async function findCall(from: string, timeoutMs = 15_000): Promise<string> {
   throw new Error(`no call from ${from}`);
 }
 
+/** One SIPp call of `scenario` (test/sipp) from `from` to 5552000, into this suite's Stasis app. */
+const callFrom = (scenario: string, from: string) =>
+  runSipp(path.join(__dirname, '../sipp', scenario), [
+    ...['-s', '5552000', '-m', '1', '-timeout', '45s'],
+    ...['-key', 'app', stack.config.ARI_APP, '-key', 'from', from],
+  ]);
+
 test('a SIP caller (SIPp, RFC 2833 DTMF) is answered, its digits collected, and it is hung up on', async () => {
   const from = `555${Date.now() % 10_000_000}`;
-  const sipp = runSipp(path.join(__dirname, '../sipp/inbound-dtmf.xml'), [
-    '-s',
-    '5552000',
-    '-m',
-    '1',
-    '-key',
-    'app',
-    stack.config.ARI_APP,
-    '-key',
-    'from',
-    from,
-    '-timeout',
-    '45s',
-  ]);
+  const sipp = callFrom('inbound-dtmf.xml', from);
   const handle = await callWorkflow(stack.temporal, await findCall(from));
   const result = (await handle.result()) as CallStatus;
   expect(result).toMatchObject({
@@ -57,20 +51,7 @@ test('digits a SIP caller keys in just before hanging up are in the call record,
   // Four callers in a row: the loss was a race (a third of such calls recorded no digits).
   for (let i = 0; i < 4; i++) {
     const from = `556${Date.now() % 10_000_000}`;
-    const sipp = runSipp(path.join(__dirname, '../sipp/dtmf-then-hangup.xml'), [
-      '-s',
-      '5552000',
-      '-m',
-      '1',
-      '-key',
-      'app',
-      stack.config.ARI_APP,
-      '-key',
-      'from',
-      from,
-      '-timeout',
-      '45s',
-    ]);
+    const sipp = callFrom('dtmf-then-hangup.xml', from);
     const handle = await callWorkflow(stack.temporal, await findCall(from));
     const result = (await handle.result()) as CallStatus;
     expect(result).toMatchObject({ from, digits: '123', collectEndedBy: 'hangup', endedBy: 'caller' });

@@ -72,3 +72,36 @@ export class FakeAri {
     return play!.split(' ')[3]!;
   }
 }
+
+/**
+ * ARI commands that only record what they were asked (`originate <channelId>`, `<command> <first arg>`):
+ * what retry tests count dials and hang-ups with.
+ */
+export function recordingAri(): { ari: AriCommands; commands: string[] } {
+  const commands: string[] = [];
+  const note =
+    (name: string) =>
+    async (...args: unknown[]) => {
+      commands.push(`${name} ${typeof args[0] === 'string' ? args[0] : JSON.stringify(args[0])}`);
+      return { id: 'x' };
+    };
+  const ari = {
+    originate: async (o: { channelId: string }) => {
+      commands.push(`originate ${o.channelId}`);
+      return { id: o.channelId };
+    },
+    ...Object.fromEntries(
+      [
+        'hangup',
+        'play',
+        'stopPlayback',
+        'createBridge',
+        'addToBridge',
+        'recordBridge',
+        'stopRecording',
+        'destroyBridge',
+      ].map((n) => [n, note(n)]),
+    ),
+  } as unknown as AriCommands;
+  return { ari, commands };
+}

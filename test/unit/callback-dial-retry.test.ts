@@ -1,7 +1,6 @@
 import { MockActivityEnvironment } from '@temporalio/testing';
-import type { AriCommands } from '../../asterisk/ari-commands';
 import { dialAgentThenCustomer, type AgentFirstParams } from '../../activities/callback-dial';
-import { FakeChannelEvents } from '../support/fakes';
+import { FakeChannelEvents, recordingAri } from '../support/fakes';
 
 /**
  * A retried callback attempt (the worker died mid-attempt) carries on from what the event stream says its
@@ -19,27 +18,7 @@ const at = (secondsAgo: number) => new Date(Date.now() - secondsAgo * 1000).toIS
 
 function setup() {
   const events = new FakeChannelEvents();
-  const commands: string[] = [];
-  const record =
-    (name: string) =>
-    async (...args: unknown[]) => {
-      commands.push(`${name} ${JSON.stringify(args[0])}`);
-      return { id: 'x' };
-    };
-  const ari = {
-    originate: async (o: { channelId: string }) => {
-      commands.push(`originate ${o.channelId}`);
-      return { id: o.channelId };
-    },
-    hangup: record('hangup'),
-    play: record('play'),
-    stopPlayback: record('stopPlayback'),
-    createBridge: record('createBridge'),
-    addToBridge: record('addToBridge'),
-    recordBridge: record('recordBridge'),
-    stopRecording: record('stopRecording'),
-    destroyBridge: record('destroyBridge'),
-  } as unknown as AriCommands;
+  const { ari, commands } = recordingAri();
   const deps = { ari, events, app: 'cticloud-test', outboundDial: 'PJSIP/{number}@trunk', node: 'ast1' };
   const run = () => new MockActivityEnvironment().run(dialAgentThenCustomer, deps, params, true);
   return { events, commands, run };
@@ -61,7 +40,7 @@ test('legs both answered but never joined are bridged now, without a second dial
   events.push('StasisStart', { channel: channel(params.customer.legId) });
   const result = run();
   await new Promise((r) => setTimeout(r, 1300));
-  expect(commands).toContain(`addToBridge "${params.bridgeId}"`);
+  expect(commands).toContain(`addToBridge ${params.bridgeId}`);
   events.push('ChannelDestroyed', { channel: channel(params.agent.legId), cause: 16 });
   await expect(result).resolves.toMatchObject({ agent: 'answered', customer: 'answered' });
   expect(commands.filter((c) => c.startsWith('originate'))).toEqual([]);

@@ -1,7 +1,6 @@
 import { MockActivityEnvironment } from '@temporalio/testing';
-import type { AriCommands } from '../../asterisk/ari-commands';
 import { createCallControlActivities } from '../../activities/call-control';
-import { FakeChannelEvents } from '../support/fakes';
+import { FakeChannelEvents, recordingAri } from '../support/fakes';
 
 /**
  * A blind transfer retried after a dead worker (a deploy) resumes its first try's leg from the event
@@ -11,25 +10,7 @@ const channel = (id: string) => ({ id, name: id, state: 'Up' }) as never;
 
 test('a retried transfer finds the talking leg of its first try and waits for the conversation to end', async () => {
   const events = new FakeChannelEvents();
-  const commands: string[] = [];
-  const note =
-    (name: string) =>
-    async (...args: unknown[]) => {
-      commands.push(`${name} ${String(args[0])}`);
-      return { id: 'x' };
-    };
-  const ari = {
-    originate: async (o: { channelId: string }) => {
-      commands.push(`originate ${o.channelId}`);
-      return { id: o.channelId };
-    },
-    hangup: note('hangup'),
-    play: note('play'),
-    stopPlayback: note('stopPlayback'),
-    createBridge: note('createBridge'),
-    addToBridge: note('addToBridge'),
-    destroyBridge: note('destroyBridge'),
-  } as unknown as AriCommands;
+  const { ari, commands } = recordingAri();
   const activities = createCallControlActivities({
     ari,
     events,
