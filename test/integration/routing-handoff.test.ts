@@ -65,20 +65,29 @@ test('a pre-upgrade routing workflow hands its agents and waiting entries over t
     },
   });
 
-  const moved = async () =>
-    (
+  // The watchdog hands over within ~30 s: the agent first, then the line.
+  const moved = async () => ({
+    agent: (
       await stack.pool.query('select state from acd_agents where tenant_id = $1 and agent_id = $2', [
         TENANT,
         agentId,
       ])
-    ).rows[0]?.state;
-  for (let i = 0; i < 200 && !(await moved()); i++) await new Promise((r) => setTimeout(r, 250));
-  expect(await moved()).toBe('available');
-  const entry = await stack.pool.query(
-    'select queue_id from acd_entries where tenant_id = $1 and entry_id = $2',
-    [TENANT, entryId],
-  );
-  expect(entry.rows).toEqual([{ queue_id: queueId }]);
+    ).rows[0]?.state,
+    entries: (
+      await stack.pool.query('select queue_id from acd_entries where tenant_id = $1 and entry_id = $2', [
+        TENANT,
+        entryId,
+      ])
+    ).rows,
+  });
+  let now = await moved();
+  for (
+    let i = 0;
+    i < 200 && !(now.agent && now.entries.length);
+    i++, await new Promise((r) => setTimeout(r, 250))
+  )
+    now = await moved();
+  expect(now).toEqual({ agent: 'available', entries: [{ queue_id: queueId }] });
   const old = await handle.query(agentsQuery);
   expect(old.find((a) => a.id === agentId)?.state).toBe('offline');
 }, 90_000);
