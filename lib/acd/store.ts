@@ -361,7 +361,7 @@ export async function setAgentState(
 
 /** Ends wrap-up for every agent whose wrap-up time is over, across tenants. */
 export async function endWrapUps(pool: Pool): Promise<AgentChange[]> {
-  const { rows } = await pool.query<AgentRow & { before_since: Date }>(
+  const { rows } = await pool.query<AgentRow>(
     `update acd_agents set state = 'available', since = now(), available_since = now(), wrap_until = null,
             reason = null
       where state = 'wrap_up' and wrap_until <= now() returning *`,
