@@ -15,6 +15,8 @@ export interface FlowDataDeps {
 
 export interface StoreRecordingInput {
   tenantId: string;
+  /** The Asterisk whose store holds the recording (addresses its task queue). @default the primary */
+  node?: string;
   /** Asterisk's name for the recording in its store. */
   name: string;
   /** A voicemail left in a flow, or a conversation with an agent. @default 'voicemail' */

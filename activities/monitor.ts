@@ -32,7 +32,13 @@ export function createMonitorActivities({ ari, events, node }: MonitorActivityDe
      * Resolves when the session can no longer do anything: the agent's leg, the supervisor or the snoop is
      * gone. Reads the channels' events from `fromSeq`, so a retry after a dead worker sees what it missed.
      */
-    async awaitMonitorEnd(input: { fromSeq: number; agentLegId: string; resources: MonitorResources }) {
+    async awaitMonitorEnd(input: {
+      fromSeq: number;
+      agentLegId: string;
+      resources: MonitorResources;
+      /** Addresses the node's task queue (see onChannelNode). */
+      node?: string;
+    }) {
       const { supervisorId, snoopId } = input.resources;
       const watched = [input.agentLegId, supervisorId, snoopId];
       const cursor = await events.open(node, watched, input.fromSeq);

@@ -1,4 +1,4 @@
-import { loadConfig } from '../lib/config';
+import { asteriskNodes, loadConfig } from '../lib/config';
 import { createLogger } from '../lib/logger';
 import { AriEventStream } from './ari';
 import { connectNats, ensureAriStream, OrderedEventPublisher } from './event-log';
@@ -15,27 +15,28 @@ import { connectNats, ensureAriStream, OrderedEventPublisher } from './event-log
 async function main(): Promise<void> {
   const config = loadConfig();
   const log = createLogger('bridge', config.LOG_LEVEL);
-  const nc = await connectNats(config.NATS_URL, `cticloud-bridge-${config.ASTERISK_NODE}`);
+  const nodes = asteriskNodes(config);
+  const nc = await connectNats(config.NATS_URL, `cticloud-bridge-${nodes.map((n) => n.name).join('-')}`);
   await ensureAriStream(nc);
-  const publisher = new OrderedEventPublisher(nc.jetstream(), config.ASTERISK_NODE, log);
   const mirror = process.env.ARI_BRIDGE_ROLE === 'mirror';
   const app = mirror ? `${config.ARI_APP}-mirror` : config.ARI_APP;
-  const ari = new AriEventStream({
-    url: config.ARI_URL,
-    user: config.ARI_USER,
-    password: config.ARI_PASSWORD,
-    app,
-    subscribeAll: mirror,
+  // One WebSocket and one ordered publisher per Asterisk: each node's events go to `ari.<node>.…`.
+  const streams = nodes.map((node) => {
+    const publisher = new OrderedEventPublisher(nc.jetstream(), node.name, log);
+    const ari = new AriEventStream({ ...node, app, subscribeAll: mirror });
+    ari.on('event', (event) => publisher.enqueue(event));
+    ari.on('connected', () => log.info({ app, node: node.name, url: node.url }, 'ARI connected'));
+    ari.on('disconnected', (err) =>
+      log.warn({ node: node.name, reason: err?.message }, 'ARI disconnected; reconnecting'),
+    );
+    ari.start();
+    return { ari, publisher };
   });
-  ari.on('event', (event) => publisher.enqueue(event));
-  ari.on('connected', () => log.info({ app, url: config.ARI_URL }, 'ARI connected'));
-  ari.on('disconnected', (err) => log.warn({ reason: err?.message }, 'ARI disconnected; reconnecting'));
-  ari.start();
 
   const shutdown = async (signal: string): Promise<void> => {
     log.info({ signal }, 'bridge stopping');
-    await ari.stop();
-    await publisher.flush();
+    await Promise.all(streams.map(({ ari }) => ari.stop()));
+    await Promise.all(streams.map(({ publisher }) => publisher.flush()));
     await nc.drain();
     process.exit(0);
   };

@@ -1,6 +1,7 @@
 import { config as loadDotenv } from 'dotenv';
 import path from 'node:path';
 import { z } from 'zod';
+import { AsteriskNodesError, parseAsteriskNodes, type AsteriskNode } from '../domain/asterisk-nodes';
 
 /** Settings shared by every process. Values come from the environment, then `.env`, then these defaults. */
 const ConfigSchema = z.object({
@@ -25,6 +26,11 @@ const ConfigSchema = z.object({
     .string()
     .regex(/^[A-Za-z0-9_-]+$/, 'ASTERISK_NODE must be a single NATS subject token')
     .default('ast1'),
+  /**
+   * Every Asterisk this deployment drives, `<node>=<ARI URL>` separated by commas; the first is the primary.
+   * @default `${ASTERISK_NODE}=${ARI_URL}` (one Asterisk)
+   */
+  ASTERISK_NODES: z.string().optional(),
   /** Start call workflows on the routing worker itself, skipping a server round trip. @default true */
   WORKER_EAGER_START: z
     .enum(['true', 'false'])
@@ -51,6 +57,17 @@ const ConfigSchema = z.object({
 });
 
 export type Config = z.infer<typeof ConfigSchema>;
+
+/** The Asterisk nodes to drive: ASTERISK_NODES, or the one at ARI_URL named ASTERISK_NODE. */
+export function asteriskNodes(config: Config): readonly AsteriskNode[] {
+  const defaults = { user: config.ARI_USER, password: config.ARI_PASSWORD };
+  try {
+    return parseAsteriskNodes(config.ASTERISK_NODES ?? `${config.ASTERISK_NODE}=${config.ARI_URL}`, defaults);
+  } catch (err) {
+    if (err instanceof AsteriskNodesError) throw new ConfigError([`ASTERISK_NODES: ${err.message}`]);
+    throw err;
+  }
+}
 
 export class ConfigError extends Error {
   constructor(readonly issues: readonly string[]) {

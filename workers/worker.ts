@@ -16,10 +16,11 @@ import { createEventActivities } from '../activities/events';
 import { createWebhookActivities } from '../activities/webhooks';
 import { createMonitorActivities } from '../activities/monitor';
 import { JetStreamChannelEvents } from '../activities/channel-events';
-import { connectAriPersistently } from '../asterisk/ari';
-import { AriCommands } from '../asterisk/ari-commands';
+import { AriNodes } from '../asterisk/nodes';
+import { ariTaskQueue, type AsteriskNode } from '../domain/asterisk-nodes';
+import { createNodeActivities, routeByNode } from '../activities/nodes';
 import { connectNats, ensureAriStream } from '../asterisk/event-log';
-import { loadConfig } from '../lib/config';
+import { asteriskNodes, loadConfig } from '../lib/config';
 import { createPool } from '../lib/db';
 import { createLogger } from '../lib/logger';
 import { connectTemporal } from '../lib/temporal';
@@ -35,17 +36,41 @@ async function main(): Promise<void> {
   const connection = await connectTemporal(config.TEMPORAL_ADDRESS, log);
   const nc = await connectNats(config.NATS_URL, 'cticloud-worker');
   await ensureAriStream(nc);
-  const raw = await connectAriPersistently(
-    { url: config.ARI_URL, user: config.ARI_USER, password: config.ARI_PASSWORD },
-    (err, delayMs) => log.warn({ reason: err.message, retryInMs: delayMs }, 'ARI unavailable; retrying'),
-  );
   const pool = createPool(config.DATABASE_URL);
-  const ari = new AriCommands(raw);
+  const nodes = new AriNodes(asteriskNodes(config), (node, err, delayMs) =>
+    log.warn({ node, reason: err.message, retryInMs: delayMs }, 'ARI unavailable; retrying'),
+  );
   const events = new JetStreamChannelEvents(nc.jetstream(), await nc.jetstreamManager());
   // TTS prompts and uploaded recordings share one directory Asterisk plays from.
   const media = { hostDir: config.TTS_HOST_DIR, asteriskDir: config.TTS_ASTERISK_DIR };
   // Sharing the worker's connection is what lets the router start workflows eagerly on this worker.
   const client = new Client({ connection, namespace: config.TEMPORAL_NAMESPACE });
+  const campaignHalted = async (campaignId: string) => {
+    const { rows } = await pool.query<{ state: string }>('select state from campaigns where id = $1', [
+      campaignId,
+    ]);
+    return rows[0]?.state === 'paused' || rows[0]?.state === 'stopped';
+  };
+  /** What runs against one Asterisk: its commands, its media, its recordings. */
+  const nodeActivities = (node: AsteriskNode) => {
+    const ari = nodes.lazyCommands(node.name);
+    return {
+      ...createAriActivities({ ari, events }),
+      ...createCallControlActivities({
+        ari,
+        events,
+        app: config.ARI_APP,
+        outboundDial: config.OUTBOUND_DIAL,
+        node: node.name,
+        campaignHalted,
+      }),
+      ...createMonitorActivities({ ari, events, node: node.name }),
+      ...createFlowDataActivities({ pool, ari: node, media }),
+    };
+  };
+  const perNode = new Map(nodes.nodes.map((node) => [node.name, nodeActivities(node)] as const));
+  // The primary's connection first: the calls already running on it need it before anything else.
+  await nodes.connected(nodes.primary.name);
   const worker = await Worker.create({
     connection,
     namespace: config.TEMPORAL_NAMESPACE,
@@ -53,20 +78,9 @@ async function main(): Promise<void> {
     workflowBundle: await loadWorkflowBundle(),
     workflowThreadPoolSize: config.WORKER_WORKFLOW_THREADS,
     activities: {
-      ...createAriActivities({ ari, events }),
-      ...createCallControlActivities({
-        ari,
-        events,
-        app: config.ARI_APP,
-        outboundDial: config.OUTBOUND_DIAL,
-        node: config.ASTERISK_NODE,
-        campaignHalted: async (campaignId) => {
-          const { rows } = await pool.query<{ state: string }>('select state from campaigns where id = $1', [
-            campaignId,
-          ]);
-          return rows[0]?.state === 'paused' || rows[0]?.state === 'stopped';
-        },
-      }),
+      // Local activities and workflows from before node queues reach these; each goes to its node.
+      ...routeByNode(perNode, nodes.primary.name),
+      ...createNodeActivities({ nodes }),
       ...createCdrActivities(pool),
       ...createCampaignActivities(pool),
       ...createCampaignControlActivities({ pool, client, taskQueue: config.TEMPORAL_TASK_QUEUE }),
@@ -75,13 +89,22 @@ async function main(): Promise<void> {
       ...createSpeechActivities(media),
       ...createEventActivities({ js: nc.jetstream() }),
       ...createWebhookActivities({ pool }),
-      ...createMonitorActivities({ ari, events, node: config.ASTERISK_NODE }),
-      ...createFlowDataActivities({
-        pool,
-        ari: { url: config.ARI_URL, user: config.ARI_USER, password: config.ARI_PASSWORD },
-        media,
-      }),
     },
+  });
+  // Each node's own task queue is polled only once this worker reaches that Asterisk.
+  const nodeWorkers = nodes.nodes.map(async (node) => {
+    await nodes.connected(node.name);
+    const nodeWorker = await Worker.create({
+      connection,
+      namespace: config.TEMPORAL_NAMESPACE,
+      taskQueue: ariTaskQueue(config.TEMPORAL_TASK_QUEUE, node.name),
+      activities: perNode.get(node.name)!,
+    });
+    log.info(
+      { node: node.name, taskQueue: ariTaskQueue(config.TEMPORAL_TASK_QUEUE, node.name) },
+      'node worker ready',
+    );
+    return nodeWorker;
   });
   const router = new CallRouter({
     nc,
@@ -119,11 +142,16 @@ async function main(): Promise<void> {
     loop.reset();
   }, 10_000).unref();
   log.info(
-    { namespace: config.TEMPORAL_NAMESPACE, taskQueue: config.TEMPORAL_TASK_QUEUE, app: config.ARI_APP },
+    {
+      namespace: config.TEMPORAL_NAMESPACE,
+      taskQueue: config.TEMPORAL_TASK_QUEUE,
+      app: config.ARI_APP,
+      nodes: nodes.nodes.map((n) => n.name),
+    },
     'worker ready',
   );
   try {
-    await worker.run();
+    await Promise.all([worker.run(), ...nodeWorkers.map(async (w) => (await w).run())]);
   } finally {
     stopStats();
     stopWatchdog();

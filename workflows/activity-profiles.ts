@@ -1,4 +1,11 @@
-import { proxyActivities, proxyLocalActivities } from '@temporalio/workflow';
+import {
+  patched,
+  proxyActivities,
+  proxyLocalActivities,
+  workflowInfo,
+  type ActivityOptions,
+} from '@temporalio/workflow';
+import { ariTaskQueue } from '../domain/asterisk-nodes';
 import type { AriActivities } from '../activities/ari';
 import type { AcdActivities } from '../activities/acd';
 import type { CallControlActivities } from '../activities/call-control';
@@ -8,9 +15,47 @@ import type { CdrActivities } from '../activities/cdr';
 import type { FlowDataActivities } from '../activities/flow-data';
 import type { SpeechActivities } from '../activities/speech';
 import type { MonitorActivities } from '../activities/monitor';
+import type { NodeActivities } from '../activities/nodes';
+
+/** Marks workflows whose channel commands go to their node's task queue (several Asterisk nodes). */
+export const NODE_QUEUES_PATCH = 'ari-node-queues';
+
+/**
+ * Activities that act on a channel: a call whose input names the channel's `node` is scheduled on that
+ * node's task queue, which only workers connected to that Asterisk poll. Calls without a node (reads of
+ * the event stream, PostgreSQL) stay on the workflow's task queue, as do all calls of workflows that
+ * started before node queues (their replay must schedule what they scheduled then).
+ */
+function onChannelNode<T extends object>(options: ActivityOptions): T {
+  const home = proxyActivities<Record<string, (...args: unknown[]) => Promise<unknown>>>(options);
+  // Proxies are stateless, so one per node queue serves every workflow of the worker.
+  const nodeProxies = new Map<string, typeof home>();
+  const onNode = (node: string) => {
+    const queue = ariTaskQueue(workflowInfo().taskQueue, node);
+    let proxy = nodeProxies.get(queue);
+    if (!proxy) {
+      proxy = proxyActivities<Record<string, (...args: unknown[]) => Promise<unknown>>>({
+        ...options,
+        taskQueue: queue,
+      });
+      nodeProxies.set(queue, proxy);
+    }
+    return proxy;
+  };
+  return new Proxy({} as T, {
+    get: (_, name) => {
+      if (typeof name !== 'string') return undefined;
+      return (...args: unknown[]) => {
+        const node = (args[0] as { node?: unknown } | undefined)?.node;
+        if (typeof node === 'string' && patched(NODE_QUEUES_PATCH)) return onNode(node)[name]!(...args);
+        return home[name]!(...args);
+      };
+    },
+  });
+}
 
 /** Commands to Asterisk: quick, retried briefly; a vanished channel is final (ChannelGone). */
-export const ariCommand = proxyActivities<AriActivities>({
+export const ariCommand = onChannelNode<AriActivities>({
   startToCloseTimeout: '5 seconds',
   retry: { initialInterval: '100 milliseconds', maximumAttempts: 5, nonRetryableErrorTypes: ['ChannelGone'] },
 });
@@ -25,7 +70,7 @@ export const answerNow = proxyLocalActivities<AriActivities>({
 });
 
 /** Waiting on media (prompts, digits): long, heartbeating so a dead worker is noticed in seconds. */
-export const mediaWait = proxyActivities<AriActivities>({
+export const mediaWait = onChannelNode<AriActivities>({
   startToCloseTimeout: '5 minutes',
   heartbeatTimeout: '5 seconds',
   retry: {
@@ -60,14 +105,14 @@ export const speech = proxyActivities<SpeechActivities>({
  * Holding a call's media for a long time (a transfer's conversation, a queue's hold music, a voicemail):
  * hours at most, heartbeating; a retry after a dead worker resumes from the activity's event sequence.
  */
-export const callControl = proxyActivities<CallControlActivities>({
+export const callControl = onChannelNode<CallControlActivities>({
   startToCloseTimeout: '4 hours',
   heartbeatTimeout: '5 seconds',
   retry: { initialInterval: '200 milliseconds', maximumAttempts: 5, nonRetryableErrorTypes: ['ChannelGone'] },
 });
 
 /** Flow data in PostgreSQL and Asterisk's store: quick, retried while the database is away. */
-export const flowData = proxyActivities<FlowDataActivities>({
+export const flowData = onChannelNode<FlowDataActivities>({
   startToCloseTimeout: '30 seconds',
   retry: {
     initialInterval: '500 milliseconds',
@@ -126,14 +171,33 @@ export const ticketData = proxyActivities<TicketActivities>({
  * Starting a monitor session rings the supervisor: one attempt, since a retry would ring them again; a
  * failure is cleaned up by the workflow.
  */
-export const monitorStart = proxyActivities<MonitorActivities>({
+export const monitorStart = onChannelNode<MonitorActivities>({
   startToCloseTimeout: '2 minutes',
   retry: { maximumAttempts: 1 },
 });
 
 /** Watching a session (hours at most) and ending it: heartbeating, retried after a dead worker. */
-export const monitorWatch = proxyActivities<MonitorActivities>({
+export const monitorWatch = onChannelNode<MonitorActivities>({
   startToCloseTimeout: '8 hours',
   heartbeatTimeout: '5 seconds',
   retry: { initialInterval: '200 milliseconds', maximumInterval: '5 seconds', maximumAttempts: 50 },
 });
+
+/** Choosing the Asterisk for a new call: retried (every few seconds) while no node answers. */
+const placement = proxyActivities<NodeActivities>({
+  startToCloseTimeout: '5 seconds',
+  retry: {
+    initialInterval: '1 second',
+    backoffCoefficient: 2,
+    maximumInterval: '5 seconds',
+    maximumAttempts: 60,
+  },
+});
+
+/**
+ * The node a new outbound call (callback, campaign) is placed on, as `{ node }` to spread into the dial's
+ * input; nothing for workflows that started before several nodes (their worker's own node dials).
+ */
+export async function nodeForNewCall(): Promise<{ node?: string }> {
+  return patched(NODE_QUEUES_PATCH) ? { node: await placement.liveAsteriskNode() } : {};
+}

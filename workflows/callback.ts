@@ -7,7 +7,7 @@ import {
   workflowInfo,
 } from '@temporalio/workflow';
 import { QueuePlace } from './acd/queue-place';
-import { acd, callControl, flowData } from './activity-profiles';
+import { acd, callControl, flowData, nodeForNewCall } from './activity-profiles';
 import {
   CallbackState,
   callbackStatusQuery,
@@ -162,8 +162,10 @@ export async function CallbackWorkflow(input: {
         const legs = `${entryId}-${attempt.number}-${uuid4().slice(0, 6)}`;
         const recordAs = offer.record ? `call-${legs}` : undefined;
         // A cancel during the attempt takes effect after it: the agent and customer are not cut off.
+        const placed = await nodeForNewCall();
         const result = await CancellationScope.nonCancellable(async () =>
           callControl.callbackAttempt({
+            ...placed,
             fromSeq: await callControl.eventPosition(),
             agent: {
               endpoint: offer.agent.endpoint,
@@ -224,6 +226,7 @@ export async function CallbackWorkflow(input: {
           if (recordAs) {
             const stored = await flowData
               .storeRecording({
+                ...placed,
                 tenantId: request.tenantId,
                 name: recordAs,
                 kind: 'call',

@@ -5,7 +5,7 @@ import {
   workflowInfo,
 } from '@temporalio/workflow';
 import { waitInQueue } from './acd/wait-in-queue';
-import { ariCommand, callControl, campaignData, flowData } from './activity-profiles';
+import { ariCommand, callControl, campaignData, flowData, nodeForNewCall } from './activity-profiles';
 import {
   attemptDoneSignal,
   campaignWorkflowId,
@@ -49,6 +49,7 @@ export async function CampaignAttemptWorkflow({
     } else {
       const legId = `${attemptId}-leg`;
       const dial = await callControl.dialOut({
+        ...(await nodeForNewCall()),
         legId,
         number: contact.phone,
         callerId: plan.callerId,

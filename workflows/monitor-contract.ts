@@ -15,6 +15,8 @@ export interface MonitorSessionInput {
   agentLegId: string;
   callBridgeId: string;
   resources: MonitorResources;
+  /** The Asterisk the call's agent leg is on; sessions from before several nodes have none (the primary). */
+  node?: string;
   ringSeconds: number;
 }
 

@@ -6,6 +6,7 @@ import {
   condition,
   setHandler,
 } from '@temporalio/workflow';
+import type { MonitorResources } from '../asterisk/monitor';
 import { callControl, monitorStart, monitorWatch } from './activity-profiles';
 import {
   MonitorEnd,
@@ -21,6 +22,10 @@ type Started = { ok: true; at: string } | { ok: false; type: string; message: st
  * ends the session when the conversation or the supervisor goes away, or when it is stopped. A workflow,
  * so that end happens whichever gateway or worker restarts meanwhile.
  */
+/** The session's resources, addressed to the Asterisk the call is on (see onChannelNode). */
+const onNodeOf = (input: MonitorSessionInput): MonitorResources & { node?: string } =>
+  input.node ? { ...input.resources, node: input.node } : input.resources;
+
 export async function MonitorSessionWorkflow(input: MonitorSessionInput): Promise<{ ended: MonitorEnd }> {
   let started: Started | undefined;
   let stopRequested = false;
@@ -47,19 +52,24 @@ export async function MonitorSessionWorkflow(input: MonitorSessionInput): Promis
       type: cause instanceof ApplicationFailure ? (cause.type ?? 'failed') : 'failed',
       message: cause instanceof Error ? cause.message : 'the session could not start',
     };
-    await monitorWatch.stopMonitorSession(input.resources);
+    await monitorWatch.stopMonitorSession(onNodeOf(input));
     await condition(allHandlersFinished);
     return { ended: MonitorEnd.NotStarted };
   }
 
   const watching = new CancellationScope();
   const ended = watching.run(() =>
-    monitorWatch.awaitMonitorEnd({ fromSeq, agentLegId: input.agentLegId, resources: input.resources }),
+    monitorWatch.awaitMonitorEnd({
+      fromSeq,
+      agentLegId: input.agentLegId,
+      resources: input.resources,
+      ...(input.node ? { node: input.node } : {}),
+    }),
   );
   // A watch that fails for good ends the session too: better a supervisor cut off than one left listening.
   await Promise.race([ended.catch(() => undefined), condition(() => stopRequested)]);
   if (stopRequested) watching.cancel();
-  await monitorWatch.stopMonitorSession(input.resources);
+  await monitorWatch.stopMonitorSession(onNodeOf(input));
   await condition(allHandlersFinished);
   return { ended: stopRequested ? MonitorEnd.Stopped : MonitorEnd.Hangup };
 }

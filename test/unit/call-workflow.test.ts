@@ -1,3 +1,4 @@
+import { runWithNodeQueues } from '../support/node-queues';
 import { Context } from '@temporalio/activity';
 import { ApplicationFailure } from '@temporalio/common';
 import type { WorkflowHandle } from '@temporalio/client';
@@ -40,28 +41,33 @@ type Mocks = Record<string, (...args: any[]) => Promise<unknown>>;
 async function runCall(mocks: Mocks, drive?: (h: WorkflowHandle<typeof CallWorkflow>) => Promise<void>) {
   const cdrs: CdrInput[] = [];
   const events: string[] = [];
+  const activities = {
+    answer: async () => undefined,
+    hangup: async () => undefined,
+    playMedia: async () => ({ outcome: 'finished' }),
+    recordCdr: async (cdr: CdrInput) => void cdrs.push(cdr),
+    emitEvent: async (e: { type: string }) => void events.push(e.type),
+    ...mocks,
+  };
   const worker = await Worker.create({
     connection: env.nativeConnection,
     taskQueue: 'wf-test',
     workflowsPath: path.resolve(__dirname, '../../workflows'),
-    activities: {
-      answer: async () => undefined,
-      hangup: async () => undefined,
-      playMedia: async () => ({ outcome: 'finished' }),
-      recordCdr: async (cdr: CdrInput) => void cdrs.push(cdr),
-      emitEvent: async (e: { type: string }) => void events.push(e.type),
-      ...mocks,
+    activities,
+  });
+  const result = await runWithNodeQueues(
+    worker,
+    { connection: env.nativeConnection, taskQueue: 'wf-test', nodes: ['ast1'], activities },
+    async () => {
+      const handle = await env.client.workflow.start(CallWorkflow, {
+        taskQueue: 'wf-test',
+        workflowId: `wf-${Math.random().toString(36).slice(2)}`,
+        args: [input],
+      });
+      if (drive) await drive(handle);
+      return handle.result();
     },
-  });
-  const result = await worker.runUntil(async () => {
-    const handle = await env.client.workflow.start(CallWorkflow, {
-      taskQueue: 'wf-test',
-      workflowId: `wf-${Math.random().toString(36).slice(2)}`,
-      args: [input],
-    });
-    if (drive) await drive(handle);
-    return handle.result();
-  });
+  );
   return { result, cdrs };
 }
 

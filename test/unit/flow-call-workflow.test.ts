@@ -1,3 +1,4 @@
+import { runWithNodeQueues } from '../support/node-queues';
 import { TestWorkflowEnvironment } from '@temporalio/testing';
 import { Worker } from '@temporalio/worker';
 import path from 'node:path';
@@ -82,25 +83,26 @@ test('runs the pinned flow node by node, with retries, variables, masked secrets
   const hangups: string[] = [];
   const cdrs: CdrInput[] = [];
   const events: string[] = [];
+  const activities = {
+    answer: async () => undefined,
+    collectDigits: async (i: CollectDigitsInput) => {
+      collected.push(i);
+      return { digits: answers.shift() ?? '', endedBy: 'terminator', nextSeq: i.fromSeq + 3 };
+    },
+    playMedia: async (i: PlayMediaInput) => {
+      played.push(i);
+      return { outcome: 'finished' };
+    },
+    hangup: async ({ channelId }: { channelId: string }) => void hangups.push(channelId),
+    recordCdr: async (cdr: CdrInput) => void cdrs.push(cdr),
+    emitEvent: async (e: { type: string; data: { nodeId?: string } }) =>
+      void events.push(e.data.nodeId ? `${e.type}:${e.data.nodeId}` : e.type),
+  };
   const worker = await Worker.create({
     connection: env.nativeConnection,
     taskQueue: 'flow-test',
     workflowsPath: path.resolve(__dirname, '../../workflows'),
-    activities: {
-      answer: async () => undefined,
-      collectDigits: async (i: CollectDigitsInput) => {
-        collected.push(i);
-        return { digits: answers.shift() ?? '', endedBy: 'terminator', nextSeq: i.fromSeq + 3 };
-      },
-      playMedia: async (i: PlayMediaInput) => {
-        played.push(i);
-        return { outcome: 'finished' };
-      },
-      hangup: async ({ channelId }: { channelId: string }) => void hangups.push(channelId),
-      recordCdr: async (cdr: CdrInput) => void cdrs.push(cdr),
-      emitEvent: async (e: { type: string; data: { nodeId?: string } }) =>
-        void events.push(e.data.nodeId ? `${e.type}:${e.data.nodeId}` : e.type),
-    },
+    activities,
   });
   const input: FlowCallInput = {
     tenantId: 'default',
@@ -116,15 +118,19 @@ test('runs the pinned flow node by node, with retries, variables, masked secrets
       definition: normalizeDefinition(definition),
     },
   };
-  const { result, queried } = await worker.runUntil(async () => {
-    const handle = await env.client.workflow.start(FlowCallWorkflow, {
-      taskQueue: 'flow-test',
-      workflowId: 'flow-call-1',
-      args: [input],
-    });
-    const done = await handle.result();
-    return { result: done, queried: await handle.query(flowStatusQuery) };
-  });
+  const { result, queried } = await runWithNodeQueues(
+    worker,
+    { connection: env.nativeConnection, taskQueue: 'flow-test', nodes: ['ast1'], activities },
+    async () => {
+      const handle = await env.client.workflow.start(FlowCallWorkflow, {
+        taskQueue: 'flow-test',
+        workflowId: 'flow-call-1',
+        args: [input],
+      });
+      const done = await handle.result();
+      return { result: done, queried: await handle.query(flowStatusQuery) };
+    },
+  );
 
   expect(result.path.map((s) => `${s.nodeId}:${s.exit ?? ''}`)).toEqual([
     'menu:option:2',

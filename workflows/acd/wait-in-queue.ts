@@ -181,6 +181,7 @@ export async function waitInQueue(
             queued.recordingId = (
               await flowData
                 .storeRecording({
+                  node: channel.node,
                   tenantId: line.tenantId,
                   name: recordAs,
                   kind: 'call',

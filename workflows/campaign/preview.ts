@@ -1,5 +1,5 @@
 import { CancellationScope, condition, uuid4 } from '@temporalio/workflow';
-import { acd, callControl, flowData } from '../activity-profiles';
+import { acd, callControl, flowData, nodeForNewCall } from '../activity-profiles';
 import { QueuePlace } from '../acd/queue-place';
 import type { CampaignDisposition, CampaignPlan, ClaimedContact } from './contract';
 
@@ -35,8 +35,10 @@ export async function previewAttempt(
       const legs = `${attemptId}-${uuid4().slice(0, 6)}`;
       // Entries from before this module ignored the queue's record setting; their replays still do.
       const recordAs = offer.record && !place.isLegacy ? `call-${legs}` : undefined;
+      const placed = await nodeForNewCall();
       const result = await CancellationScope.nonCancellable(async () =>
         callControl.callbackAttempt({
+          ...placed,
           fromSeq: await callControl.eventPosition(),
           agent: {
             endpoint: offer.agent.endpoint,
@@ -62,6 +64,7 @@ export async function previewAttempt(
       if (recordAs && result.customer === 'answered') {
         await flowData
           .storeRecording({
+            ...placed,
             tenantId: plan.tenantId,
             name: recordAs,
             kind: 'call',

@@ -146,6 +146,7 @@ export function callPorts(line: CallLine): FlowPorts {
         line.cursor = result.nextSeq;
         if (!result.name) return { durationMs: result.durationMs, callerHungUp: result.hungUp };
         const { recordingId } = await flowData.storeRecording({
+          node: line.channel.node,
           tenantId: line.tenantId,
           name: result.name,
           durationMs: result.durationMs,

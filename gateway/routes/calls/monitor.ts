@@ -8,6 +8,8 @@ import { AriCommands } from '../../../asterisk/ari-commands';
 import { ChannelGoneError } from '../../../asterisk/ari-errors';
 import { MONITOR_MODES, MonitorFailure, monitorResources, stopMonitor } from '../../../asterisk/monitor';
 import { Role } from '../../../lib/api-keys';
+import { asteriskNodes } from '../../../lib/config';
+import type { AsteriskNode } from '../../../domain/asterisk-nodes';
 import { CallSearchAttributes, callStatusQuery } from '../../../workflows/call-contract';
 import type { FlowCallStatus } from '../../../workflows/flow-call-contract';
 import {
@@ -61,19 +63,33 @@ const MonitorSession = z
  */
 const monitor: FastifyPluginAsyncZod = async (app) => {
   // The gateway has no ARI client otherwise; REST only, no WebSocket, so no Stasis app is registered here.
-  let ari: Promise<AriCommands> | undefined;
-  const commands = (): Promise<AriCommands> =>
-    (ari ??= connectAri({
-      url: app.config.ARI_URL,
-      user: app.config.ARI_USER,
-      password: app.config.ARI_PASSWORD,
-    }).then(
-      (client) => new AriCommands(client),
-      (err: unknown) => {
-        ari = undefined;
+  const nodes = asteriskNodes(app.config);
+  const connections = new Map<string, Promise<AriCommands>>();
+  const commands = (node: AsteriskNode = nodes[0]!): Promise<AriCommands> => {
+    let connection = connections.get(node.name);
+    if (!connection) {
+      connection = connectAri(node).then(
+        (client) => new AriCommands(client),
+        (err: unknown) => {
+          connections.delete(node.name);
+          throw err;
+        },
+      );
+      connections.set(node.name, connection);
+    }
+    return connection;
+  };
+  /** The agent's leg and the Asterisk it is on: channel ids are unique, so the node that knows it. */
+  const findChannel = async (channelId: string) => {
+    for (const node of nodes) {
+      const channel = await (await commands(node)).getChannel(channelId).catch((err: unknown) => {
+        if (err instanceof ChannelGoneError) return undefined;
         throw err;
-      },
-    ));
+      });
+      if (channel) return { node: node.name, channel };
+    }
+    return undefined;
+  };
 
   /** The call's workflow, if the caller's tenant has it. */
   const callOf = async (id: string, tenantId: string) => {
@@ -117,12 +133,8 @@ const monitor: FastifyPluginAsyncZod = async (app) => {
       // agent answered (workflows that predate the 'talking' phase never report it).
       if (!queue?.agentLegId || queue.phase === 'waiting') throw notTalking;
       const agentLegId = queue.agentLegId;
-      const ariCommands = await commands();
-      const agentLeg = await ariCommands.getChannel(agentLegId).catch((err: unknown) => {
-        if (err instanceof ChannelGoneError) throw notTalking;
-        throw err;
-      });
-      if (agentLeg.state !== 'Up') throw notTalking;
+      const agentLeg = await findChannel(agentLegId);
+      if (agentLeg?.channel.state !== 'Up') throw notTalking;
 
       const sessionId = randomBytes(6).toString('hex');
       const session: MonitorSessionInput = {
@@ -134,6 +146,7 @@ const monitor: FastifyPluginAsyncZod = async (app) => {
         callerId: status.from,
         app: app.config.ARI_APP,
         agentLegId,
+        node: agentLeg.node,
         // The queue names the bridge after the leg; statuses from before it reported the name lack it.
         callBridgeId: queue.bridgeId ?? `${agentLegId}-bridge`,
         resources: monitorResources(id, sessionId),
