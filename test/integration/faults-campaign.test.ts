@@ -3,6 +3,7 @@ import path from 'node:path';
 import { promisify } from 'node:util';
 import { CampaignSettings } from '../../workflows/campaign/settings';
 import { json, unique } from '../support/acd';
+import { channelsCreatedSince } from '../support/ari-log';
 import { ready, startStack, type TestStack } from '../support/stack';
 
 const run = promisify(execFile);
@@ -50,6 +51,7 @@ test('a campaign survives a worker crash, a gateway restart and a Temporal resta
       [id, phone],
     );
   }
+  const since = new Date();
   expect((await stack.api(`/v1/campaigns/${id}/start`, json('POST'))).status).toBe(202);
   await sleep(2500);
   await stack.worker.kill();
@@ -80,6 +82,19 @@ test('a campaign survives a worker crash, a gateway restart and a Temporal resta
     [id],
   );
   expect(attempts).toEqual([]);
+  // Asterisk's own record agrees: each number was dialed exactly as often as the campaign made attempts.
+  const { rows: perPhone } = await stack.pool.query<{ phone: string; n: string }>(
+    `select c.phone, count(a.*) as n from campaign_contacts c join campaign_attempts a on a.contact_id = c.id
+      where c.campaign_id = $1 group by c.phone`,
+    [id],
+  );
+  const created = await channelsCreatedSince(stack, since);
+  for (const { phone, n } of perPhone) {
+    const dialed = created.filter(
+      (ch) => ch?.name.startsWith(`Local/${phone}@synthetic-party`) && ch.name.endsWith(';1'),
+    ).length;
+    expect({ phone, dialed }).toEqual({ phone, dialed: Number(n) });
+  }
   const progress = await stack.api(`/v1/campaigns/${id}/progress`);
   expect(progress.body).toMatchObject({ state: 'completed', finished: progress.body.launched });
 }, 240_000);

@@ -17,18 +17,31 @@ export async function channelsCreatedOn(
   since: Date,
   node = '*',
 ): Promise<{ node: string; channel: AriEvent['channel'] }[]> {
+  return (await ariEventsSince(stack, since, 'ChannelCreated', node)).map(({ node, event }) => ({
+    node,
+    channel: event.channel,
+  }));
+}
+
+/** Every event of one type that Asterisk sent since `since` (ChannelDestroyed, ChannelStateChange, …). */
+export async function ariEventsSince(
+  stack: TestStack,
+  since: Date,
+  type: string,
+  node = '*',
+): Promise<{ node: string; event: AriEvent }[]> {
   const nc = await connect({ servers: stack.config.NATS_URL });
   try {
     const consumer = await nc.jetstream().consumers.get(ARI_STREAM, {
-      filterSubjects: `ari.${node}.*.ChannelCreated`,
+      filterSubjects: `ari.${node}.*.${type}`,
       deliver_policy: DeliverPolicy.StartTime,
       opt_start_time: since.toISOString(),
     });
-    const channels: { node: string; channel: AriEvent['channel'] }[] = [];
+    const events: { node: string; event: AriEvent }[] = [];
     for (;;) {
       const m = await consumer.next({ expires: 1500 });
-      if (!m) return channels;
-      channels.push({ node: m.subject.split('.')[1]!, channel: m.json<AriEvent>().channel });
+      if (!m) return events;
+      events.push({ node: m.subject.split('.')[1]!, event: m.json<AriEvent>() });
     }
   } finally {
     await nc.close();
