@@ -1,4 +1,4 @@
-import { ActivityFailure, CancellationScope, startChild, uuid4 } from '@temporalio/workflow';
+import { ActivityFailure, CancellationScope, patched, startChild, uuid4 } from '@temporalio/workflow';
 import { CallSearchAttributes } from '../call-contract';
 import { callbackWorkflowId, type CallbackRequest } from '../callback-contract';
 import {
@@ -13,6 +13,7 @@ import {
 } from '../activity-profiles';
 import { ticketWorkflowId } from '../ticket/contract';
 import { waitInQueue, type QueuedCall } from '../acd/wait-in-queue';
+import { FLOW_STEP_LIMIT } from '../history-ceilings';
 import { asteriskMedia } from './asterisk-media';
 import { CallerHungUp, type FlowPorts, type MediaItem } from './ports';
 
@@ -67,6 +68,9 @@ async function openVoicemailTicket(line: CallLine, recordingId: string, queue?: 
 }
 
 /** The interpreter's ports on a real call: every effect is an activity, so the workflow replays them. */
+const FLOW_STEP_LIMIT_PATCH = 'flow-step-limit-400';
+const LEGACY_STEP_LIMIT = 1000;
+
 export function callPorts(line: CallLine): FlowPorts {
   const toAsterisk = async (items: MediaItem[]): Promise<string[]> => {
     const uris: string[] = [];
@@ -81,8 +85,11 @@ export function callPorts(line: CallLine): FlowPorts {
     return uris;
   };
   const ref = () => ({ ...line.channel, fromSeq: line.cursor });
+  // Calls from before the limit came down to FLOW_STEP_LIMIT keep the 1,000 they started with.
+  const maxSteps = patched(FLOW_STEP_LIMIT_PATCH) ? FLOW_STEP_LIMIT : LEGACY_STEP_LIMIT;
 
   return {
+    maxSteps,
     async play(items) {
       const media = await toAsterisk(items);
       if (!media.length) return;

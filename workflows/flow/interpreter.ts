@@ -1,9 +1,13 @@
+import { FLOW_STEP_LIMIT } from '../history-ceilings';
 import type { FlowDefinition } from './definition';
 import { HANDLERS, NodeEnd, type NodeContext } from './handlers';
 import type { FlowPorts, LoadedFlow } from './ports';
 
-/** Node visits per call before the flow is stopped: validation forbids busy loops, this bounds the rest. */
-export const MAX_STEPS = 1000;
+/**
+ * Node visits per call before the flow is stopped: validation forbids busy loops, this bounds the rest (a
+ * caller going round a menu), and with it the call's history (HISTORY_CEILINGS.FlowCallWorkflow).
+ */
+export const MAX_STEPS = FLOW_STEP_LIMIT;
 /** Subflows calling subflows: validation forbids recursion among published flows, this bounds the rest. */
 export const MAX_SUBFLOW_DEPTH = 8;
 
@@ -79,7 +83,8 @@ export async function runFlow(
     },
   };
   for (let nodeId: string | undefined = definition.start; nodeId;) {
-    if (run.path.length >= MAX_STEPS) throw new FlowTooLong(`${MAX_STEPS} nodes run`);
+    const maxSteps = ports.maxSteps ?? MAX_STEPS;
+    if (run.path.length >= maxSteps) throw new FlowTooLong(`${maxSteps} nodes run`);
     const node = nodes.get(nodeId)!;
     const step: FlowStep = { nodeId, type: node.type, enteredAt: ports.now().toISOString() };
     if (depth > 0) step.flow = { id: flow.id, version: flow.version };

@@ -103,6 +103,8 @@ export interface FlowPorts {
   loadFlow(flowId: string, version?: number): Promise<LoadedFlow>;
   /** Now, for business hours: the workflow's deterministic clock on a call, the script's time when simulated. */
   now(): Date;
+  /** Node visits before the flow is cut. @default MAX_STEPS */
+  readonly maxSteps?: number;
 }
 
 /** The caller hung up while a node was running: the flow ends where it was. Ports throw it. */
