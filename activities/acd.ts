@@ -5,7 +5,7 @@ import type { Pool } from '../lib/db';
 import { afterRoutingChange } from '../lib/acd/dispatch';
 import { positionOf, availableAgents as availableInQueue } from '../lib/acd/reads';
 import { endCall, enterQueue, leaveQueue, releaseEntry, reportOffer } from '../lib/acd/store';
-import { AcdWorkflow } from '../workflows/acd';
+import { AcdWorkflow } from '../workflows/acd/workflow';
 import {
   acdWorkflowId,
   enqueueSignal,

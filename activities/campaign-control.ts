@@ -1,8 +1,8 @@
 import { ApplicationFailure, TypedSearchAttributes } from '@temporalio/common';
-import { CallSearchAttributes } from '../workflows/call-contract';
+import { CallSearchAttributes } from '../workflows/call/contract';
 import { WorkflowNotFoundError, type Client } from '@temporalio/client';
 import type { Pool } from '../lib/db';
-import { CampaignWorkflow } from '../workflows/campaign';
+import { CampaignWorkflow } from '../workflows/campaign/workflow';
 import { campaignControlUpdate, campaignWorkflowId, type CampaignPlan } from '../workflows/campaign/contract';
 import { CampaignSettings } from '../workflows/campaign/settings';
 

@@ -1,6 +1,6 @@
 import { Worker } from '@temporalio/worker';
 import path from 'node:path';
-import type { FlowCallStatus } from '../../workflows/flow-call-contract';
+import type { FlowCallStatus } from '../../workflows/flow-call/contract';
 import { isOpen } from '../../workflows/flow/hours';
 import { nodeSpec } from '../../workflows/flow/registry';
 import { placeCall } from '../support/caller';

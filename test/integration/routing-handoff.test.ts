@@ -1,7 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import { endRoutingWorkflow } from '../support/acd';
 import { startStack, type TestStack } from '../support/stack';
-import { AcdWorkflow } from '../../workflows/acd';
+import { AcdWorkflow } from '../../workflows/acd/workflow';
 import {
   acdWorkflowId,
   agentsQuery,

@@ -10,8 +10,8 @@
  * (`legacy`), so running workflows survive the change.
  */
 import { CancellationScope, getExternalWorkflowHandle, patched, setHandler } from '@temporalio/workflow';
-import { acd, acdQuick } from '../activity-profiles';
-import { publish } from '../domain-events';
+import { acd, acdQuick } from '../shared/activity-profiles';
+import { publish } from '../shared/domain-events';
 import {
   acdWorkflowId,
   agentOfferedSignal,

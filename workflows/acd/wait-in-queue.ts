@@ -1,6 +1,6 @@
 import { CancellationScope, condition, setHandler, uuid4 } from '@temporalio/workflow';
-import { acd, ariCommand, callControl, flowData, mediaWait } from '../activity-profiles';
-import type { CallLine } from '../flow/call-ports';
+import { acd, ariCommand, callControl, flowData, mediaWait } from '../shared/activity-profiles';
+import type { CallLine } from '../flow-call/call-ports';
 import { CallerHungUp, type QueueRequest } from '../flow/ports';
 import { transferCallSignal, type TransferTarget, type QueueConfig } from './contract';
 import { QueuePlace } from './queue-place';

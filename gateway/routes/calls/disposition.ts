@@ -2,7 +2,7 @@ import type { FastifyPluginAsyncZod } from 'fastify-type-provider-zod';
 import { WorkflowNotFoundError } from '@temporalio/client';
 import { z } from 'zod';
 import { Role } from '../../../lib/api-keys';
-import { callStatusQuery } from '../../../workflows/call-contract';
+import { callStatusQuery } from '../../../workflows/call/contract';
 import type { TicketFields } from '../../../workflows/ticket/contract';
 import { NotFoundError } from '../../errors';
 import { ErrorBody } from '../../plugins/error-handler';

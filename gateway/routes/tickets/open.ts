@@ -1,7 +1,7 @@
 import type { FastifyInstance } from 'fastify';
 import { TypedSearchAttributes } from '@temporalio/common';
 import { randomUUID } from 'node:crypto';
-import { CallSearchAttributes } from '../../../workflows/call-contract';
+import { CallSearchAttributes } from '../../../workflows/call/contract';
 import {
   ticketQuery,
   ticketWorkflowId,

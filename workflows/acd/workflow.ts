@@ -22,8 +22,8 @@ import {
   setAgentStateUpdate,
   waitingQuery,
   type AgentStatus,
-} from './acd/contract';
-import { publish } from './domain-events';
+} from './contract';
+import { publish } from '../shared/domain-events';
 import {
   ALLOWED_TRANSITIONS,
   emptyState,
@@ -32,7 +32,7 @@ import {
   route,
   type AcdState,
   type RoutedAgent,
-} from './acd/routing';
+} from './routing';
 
 /** Events handled before the history is cut with continue-as-new (Temporal also suggests when). */
 const EVENTS_PER_RUN = 2000;

@@ -8,9 +8,9 @@ import {
   uuid4,
   workflowInfo,
 } from '@temporalio/workflow';
-import { ticketData } from './activity-profiles';
-import { publish } from './domain-events';
-import { addBusinessMs, businessMsBetween } from './flow/hours';
+import { ticketData } from '../shared/activity-profiles';
+import { publish } from '../shared/domain-events';
+import { addBusinessMs, businessMsBetween } from '../flow/hours';
 import {
   PRIORITIES,
   TICKET_TRANSITIONS,
@@ -21,7 +21,7 @@ import {
   type TicketInput,
   type TicketSnapshot,
   type TicketStatus,
-} from './ticket/contract';
+} from './contract';
 
 /**
  * Patch of the bounded ticket history: comment bodies stored outside the workflow, changes answered with a

@@ -1,6 +1,6 @@
 import { ActivityFailure, CancellationScope, startChild, uuid4 } from '@temporalio/workflow';
-import { CallSearchAttributes } from '../call-contract';
-import { callbackWorkflowId, type CallbackRequest } from '../callback-contract';
+import { CallSearchAttributes } from '../call/contract';
+import { callbackWorkflowId, type CallbackRequest } from '../callback/contract';
 import {
   acd,
   callControl,
@@ -10,11 +10,11 @@ import {
   speech,
   ariCommand,
   ticketData,
-} from '../activity-profiles';
+} from '../shared/activity-profiles';
 import { ticketWorkflowId } from '../ticket/contract';
 import { waitInQueue, type QueuedCall } from '../acd/wait-in-queue';
 import { asteriskMedia } from './asterisk-media';
-import { CallerHungUp, type FlowPorts, type MediaItem } from './ports';
+import { CallerHungUp, type FlowPorts, type MediaItem } from '../flow/ports';
 
 /** The call a flow runs on, and where the next read of its events starts. */
 export interface CallLine {
