@@ -4,7 +4,7 @@ import { WorkflowNotFoundError, type Client } from '@temporalio/client';
 import type { Pool } from '../lib/db';
 import { CampaignWorkflow } from '../workflows/campaign/workflow';
 import { campaignControlUpdate, campaignWorkflowId, type CampaignPlan } from '../workflows/campaign/contract';
-import { CampaignSettings } from '../workflows/campaign/settings';
+import { CampaignSettings } from '../domain/campaign/settings';
 
 /** Starts a draft campaign's workflow; shared by the API and scheduled starts. */
 export async function startCampaign(

@@ -6,7 +6,7 @@ import type { CollectDigitsInput, PlayMediaInput } from '../../activities/ari';
 import type { CdrInput } from '../../activities/cdr';
 import { FlowCallWorkflow } from '../../workflows/flow-call/workflow';
 import { flowStatusQuery, type FlowCallInput } from '../../workflows/flow-call/contract';
-import { normalizeDefinition } from '../../workflows/flow/normalize';
+import { normalizeDefinition } from '../../domain/flow/normalize';
 import { quietTemporalRuntime, temporalBinary } from '../support/temporal';
 
 let env: TestWorkflowEnvironment;

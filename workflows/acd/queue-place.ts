@@ -19,10 +19,8 @@ import {
   leaveSignal,
   offerResultSignal,
   type AgentOffer,
-  type EntryPosition,
-  type QueueConfig,
-  type QueueEntry,
 } from './contract';
+import type { EntryPosition, QueueConfig, QueueEntry } from '../../domain/acd/model';
 
 /** Patch marking an entry routed through PostgreSQL rather than the tenant's routing workflow. */
 export const ROUTING_STORE_PATCH = 'acd-routing-store';

@@ -18,7 +18,7 @@ import {
   type CallbackStatus,
 } from './contract';
 import { publish } from '../shared/domain-events';
-import { nextOpening } from '../flow/hours';
+import { nextOpening } from '../../domain/flow/hours';
 
 const TERMINAL: readonly CallbackState[] = [
   CallbackState.Completed,

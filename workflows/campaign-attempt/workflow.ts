@@ -9,8 +9,8 @@ import { ariCommand, callControl, campaignData, flowData, nodeForNewCall } from 
 import { attemptDoneSignal, campaignWorkflowId, type CampaignDisposition } from '../campaign/contract';
 import type { AttemptInput, AttemptResult } from './contract';
 import { callPorts, type CallLine } from '../flow-call/call-ports';
-import { initialVariables, runFlow } from '../flow/interpreter';
-import { CallerHungUp } from '../flow/ports';
+import { initialVariables, runFlow } from '../../domain/flow/interpreter';
+import { CallerHungUp } from '../../domain/flow/ports';
 import { previewAttempt } from '../campaign/preview';
 
 const VARIABLE_NAME = /^[A-Za-z_][A-Za-z0-9_]*$/;

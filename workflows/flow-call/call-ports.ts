@@ -14,7 +14,7 @@ import {
 import { ticketWorkflowId } from '../ticket/contract';
 import { waitInQueue, type QueuedCall } from '../acd/wait-in-queue';
 import { asteriskMedia } from './asterisk-media';
-import { CallerHungUp, type FlowPorts, type MediaItem } from '../flow/ports';
+import { CallerHungUp, type FlowPorts, type MediaItem } from '../../domain/flow/ports';
 
 /** The call a flow runs on, and where the next read of its events starts. */
 export interface CallLine {

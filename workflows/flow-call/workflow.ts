@@ -16,8 +16,8 @@ import {
 import { finishCall, noteEnding, scriptEnder } from '../shared/call-ending';
 import { flowStatusQuery, type FlowCallInput, type FlowCallStatus } from './contract';
 import { callPorts, type CallLine } from './call-ports';
-import { FlowTooLong, initialVariables, runFlow, type FlowRun } from '../flow/interpreter';
-import { CallerHungUp } from '../flow/ports';
+import { FlowTooLong, initialVariables, runFlow, type FlowRun } from '../../domain/flow/interpreter';
+import { CallerHungUp } from '../../domain/flow/ports';
 import { publish } from '../shared/domain-events';
 
 const now = (): string => new Date().toISOString();

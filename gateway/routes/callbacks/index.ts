@@ -16,7 +16,7 @@ import {
   rescheduleUpdate,
   type CallbackStatus,
 } from '../../../workflows/callback/contract';
-import { hours as hoursNode } from '../../../workflows/flow/nodes/logic';
+import { hours as hoursNode } from '../../../domain/flow/nodes/logic';
 import { InvalidFieldError, NotFoundError } from '../../errors';
 import { ErrorBody } from '../../plugins/error-handler';
 import { ConflictError } from '../flows/store';

@@ -3,7 +3,7 @@ import { WorkflowNotFoundError } from '@temporalio/client';
 import { z } from 'zod';
 import { Role } from '../../../lib/api-keys';
 import { callStatusQuery } from '../../../workflows/call/contract';
-import type { TicketFields } from '../../../workflows/ticket/contract';
+import type { TicketFields } from '../../../domain/ticket/model';
 import { NotFoundError } from '../../errors';
 import { ErrorBody } from '../../plugins/error-handler';
 import { TicketInput } from '../tickets/index';
