@@ -21,7 +21,9 @@ export default tseslint.config(
     rules: { '@typescript-eslint/no-explicit-any': 'off' },
   },
   {
-    // Workflow code runs in Temporal's deterministic sandbox: no Node builtins, and activities only as types.
+    // Workflow code runs in Temporal's deterministic sandbox: no Node builtins, activities only as types, and
+    // the processes' own code (gateway, workers, lib: databases, NATS, config) only as types too. What a
+    // workflow shares with them lives in domain/.
     files: ['workflows/**/*.ts'],
     rules: {
       'no-restricted-imports': [
@@ -33,6 +35,50 @@ export default tseslint.config(
               group: ['**/activities/**', '**/activities'],
               allowTypeImports: true,
               message: 'Import activities with `import type` and call them through proxyActivities.',
+            },
+            {
+              group: ['**/gateway/**', '**/gateway', '**/workers/**', '**/workers', '**/lib/**', '**/lib'],
+              allowTypeImports: true,
+              message:
+                'Workflow code imports the gateway, workers and lib/ as types only; move shared pure code to domain/.',
+            },
+          ],
+        },
+      ],
+    },
+  },
+  {
+    // Domain code is pure: the gateway, the UI (in the browser), lib/, activities and the workflow sandbox all
+    // import it. No Node builtins, no Temporal, and nothing from the layers that import it.
+    files: ['domain/**/*.ts'],
+    rules: {
+      'no-restricted-imports': [
+        'error',
+        {
+          paths: nodeBuiltins.map((name) => ({ name, message: 'Domain code must not use Node builtins.' })),
+          patterns: [
+            {
+              group: ['@temporalio/*'],
+              message:
+                'Domain code must not use Temporal: signals, queries and ids go in a workflow contract.',
+            },
+            {
+              group: [
+                '**/workflows/**',
+                '**/workflows',
+                '**/activities/**',
+                '**/activities',
+                '**/lib/**',
+                '**/lib',
+                '**/gateway/**',
+                '**/gateway',
+                '**/workers/**',
+                '**/workers',
+                '**/asterisk/**',
+                '**/asterisk',
+              ],
+              message:
+                'Domain code imports only domain/ and pure packages (zod); the other layers import it.',
             },
           ],
         },

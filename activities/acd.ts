@@ -5,16 +5,10 @@ import type { Pool } from '../lib/db';
 import { afterRoutingChange } from '../lib/acd/dispatch';
 import { positionOf, availableAgents as availableInQueue } from '../lib/acd/reads';
 import { endCall, enterQueue, leaveQueue, releaseEntry, reportOffer } from '../lib/acd/store';
-import { AcdWorkflow } from '../workflows/acd';
-import {
-  acdWorkflowId,
-  enqueueSignal,
-  positionQuery,
-  type EntryPosition,
-  type QueueConfig,
-  type QueueEntry,
-} from '../workflows/acd/contract';
-import { QueueSettings } from '../workflows/acd/settings';
+import { AcdWorkflow } from '../workflows/acd/workflow';
+import { acdWorkflowId, enqueueSignal, positionQuery } from '../workflows/acd/contract';
+import type { EntryPosition, QueueConfig, QueueEntry } from '../domain/acd/model';
+import { QueueSettings } from '../domain/acd/settings';
 
 export interface AcdActivityDeps {
   pool: Pool;

@@ -1,6 +1,6 @@
 import type { AriCommands } from '../asterisk/ari-commands';
 import type { AriEvent } from '../asterisk/ari-events';
-import { DIALED_LEG_ARG } from '../workflows/call-contract';
+import { DIALED_LEG_ARG } from '../workflows/call/contract';
 import { isEnd, nextEvent, replayFirstTry } from './ari';
 import type { ChannelEventSource } from './channel-events';
 import { unanswered } from './dial-bridge';

@@ -1,10 +1,10 @@
 import { ApplicationFailure, TypedSearchAttributes } from '@temporalio/common';
-import { CallSearchAttributes } from '../workflows/call-contract';
+import { CallSearchAttributes } from '../workflows/call/contract';
 import { WorkflowNotFoundError, type Client } from '@temporalio/client';
 import type { Pool } from '../lib/db';
-import { CampaignWorkflow } from '../workflows/campaign';
+import { CampaignWorkflow } from '../workflows/campaign/workflow';
 import { campaignControlUpdate, campaignWorkflowId, type CampaignPlan } from '../workflows/campaign/contract';
-import { CampaignSettings } from '../workflows/campaign/settings';
+import { CampaignSettings } from '../domain/campaign/settings';
 
 /** Starts a draft campaign's workflow; shared by the API and scheduled starts. */
 export async function startCampaign(

@@ -1,8 +1,8 @@
 import { ApplicationFailure } from '@temporalio/common';
 import type { Pool } from '../lib/db';
-import { CampaignSettings } from '../workflows/campaign/settings';
+import { CampaignSettings } from '../domain/campaign/settings';
 import type { CampaignDisposition, CampaignPlan, ClaimedContact } from '../workflows/campaign/contract';
-import { isOpen, nextOpening } from '../workflows/flow/hours';
+import { isOpen, nextOpening } from '../domain/flow/hours';
 
 interface ContactRow {
   id: string;

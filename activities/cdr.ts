@@ -1,6 +1,6 @@
 import { ApplicationFailure } from '@temporalio/common';
 import type { Pool } from '../lib/db';
-import type { CallStatus } from '../workflows/call-contract';
+import type { CallStatus } from '../workflows/call/contract';
 
 export interface CdrInput extends CallStatus {
   node: string;

@@ -1,7 +1,7 @@
 import type { AriCommands } from '../asterisk/ari-commands';
 import { ChannelGoneError } from '../asterisk/ari-errors';
 import type { AriEvent } from '../asterisk/ari-events';
-import { DIALED_LEG_ARG } from '../workflows/call-contract';
+import { DIALED_LEG_ARG } from '../workflows/call/contract';
 import { isEnd, nextEvent } from './ari';
 import type { ChannelEventCursor, ChannelEventSource } from './channel-events';
 

@@ -4,7 +4,7 @@ import path from 'node:path';
 import type { Pool } from '../lib/db';
 import { urlAllowed } from '../lib/http-allowlist';
 import { loadPublishedFlow, type PublishedFlow } from '../workers/flow-resolver';
-import type { HttpRequest, HttpResult } from '../workflows/flow/ports';
+import type { HttpRequest, HttpResult } from '../domain/flow/ports';
 
 export interface FlowDataDeps {
   pool: Pool;

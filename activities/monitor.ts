@@ -2,7 +2,7 @@ import { ApplicationFailure } from '@temporalio/activity';
 import type { AriCommands } from '../asterisk/ari-commands';
 import { ChannelGoneError } from '../asterisk/ari-errors';
 import { MonitorError, startMonitor, stopMonitor, type MonitorResources } from '../asterisk/monitor';
-import type { MonitorSessionInput } from '../workflows/monitor-contract';
+import type { MonitorSessionInput } from '../workflows/monitor-session/contract';
 import { isEnd, nextEvent } from './ari';
 import type { ChannelEventSource } from './channel-events';
 

@@ -1,6 +1,6 @@
 import type { Pool } from '../lib/db';
-import type { TicketPolicy, TicketSnapshot } from '../workflows/ticket/contract';
-import { policyOf } from '../workflows/ticket/settings';
+import type { TicketPolicy, TicketSnapshot } from '../domain/ticket/model';
+import { policyOf } from '../domain/ticket/settings';
 
 /** Tickets' PostgreSQL side: the listing projection and the tenant's settings. */
 export function createTicketActivities(pool: Pool) {

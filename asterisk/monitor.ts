@@ -6,7 +6,7 @@
  *   which only the agent receives (`in` would go into the call's bridge, to the caller);
  * - barge: the supervisor joins the call's own bridge and everybody hears everybody.
  */
-import { DIALED_LEG_ARG } from '../workflows/call-contract';
+import { DIALED_LEG_ARG } from '../workflows/call/contract';
 import type { AriCommands } from './ari-commands';
 import { AriCommandError, ChannelGoneError } from './ari-errors';
 

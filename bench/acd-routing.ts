@@ -13,7 +13,7 @@ import { parseArgs } from 'node:util';
 import { DeliverPolicy, type ConsumerMessages } from 'nats';
 import { ARI_STREAM, type AriEvent } from '../asterisk/ari-events';
 import { placeCall, type PlacedCall } from '../test/support/caller';
-import { DIALED_LEG_ARG } from '../workflows/call-contract';
+import { DIALED_LEG_ARG } from '../workflows/call/contract';
 import {
   asteriskTime,
   benchQueue,

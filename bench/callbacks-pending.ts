@@ -14,8 +14,8 @@ import { parseArgs } from 'node:util';
 import v8 from 'node:v8';
 import { ManagedProcess } from '../test/support/process';
 import { queueStatsQuery } from '../workflows/acd/contract';
-import { CallSearchAttributes } from '../workflows/call-contract';
-import { callbackWorkflowId, type CallbackRequest } from '../workflows/callback-contract';
+import { CallSearchAttributes } from '../workflows/call/contract';
+import { callbackWorkflowId, type CallbackRequest } from '../workflows/callback/contract';
 import {
   benchQueue,
   childPid,

@@ -18,7 +18,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { parseArgs } from 'node:util';
 import type { CampaignProgress } from '../workflows/campaign/contract';
-import { CampaignSettings } from '../workflows/campaign/settings';
+import { CampaignSettings } from '../domain/campaign/settings';
 import { childPid, machine, sleep, startBenchStack, type BenchStack } from './acd-kit';
 import {
   bareDialer,

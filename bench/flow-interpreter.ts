@@ -23,7 +23,7 @@ import { loadConfig } from '../lib/config';
 import { createPool } from '../lib/db';
 import { placeCall, type PlacedCall } from '../test/support/caller';
 import { ManagedProcess } from '../test/support/process';
-import { validateFlow } from '../workflows/flow/validate';
+import { validateFlow } from '../domain/flow/validate';
 import { summarize } from './stats';
 import {
   flow,

@@ -8,8 +8,8 @@ import type { Pool } from '../lib/db';
 import { SimulationScript, simulateFlow } from '../lib/flow-simulator';
 import { createApiKey } from '../test/support/keys';
 import { ManagedProcess } from '../test/support/process';
-import type { FlowDefinition } from '../workflows/flow/definition';
-import { normalizeDefinition } from '../workflows/flow/normalize';
+import type { FlowDefinition } from '../domain/flow/definition';
+import { normalizeDefinition } from '../domain/flow/normalize';
 import { summarize } from './stats';
 
 /** The simulate API's tenant: http nodes need hosts on its allow-list, and the default tenant's list

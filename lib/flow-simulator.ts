@@ -1,12 +1,12 @@
 import { z } from 'zod';
-import type { FlowDefinition } from '../workflows/flow/definition';
+import type { FlowDefinition } from '../domain/flow/definition';
 import {
   FlowTooLong,
   initialVariables,
   runFlow,
   type FlowRun,
   type FlowStep,
-} from '../workflows/flow/interpreter';
+} from '../domain/flow/interpreter';
 import {
   CallerHungUp,
   type FlowPorts,
@@ -14,7 +14,7 @@ import {
   type LoadedFlow,
   type MediaItem,
   type QueueOverflow,
-} from '../workflows/flow/ports';
+} from '../domain/flow/ports';
 import { urlAllowed } from './http-allowlist';
 
 /** What the simulated caller and the stubbed world do. */

@@ -1,6 +1,6 @@
 import { defineConfig } from 'vite';
 
-// The UI imports the flow language (node schemas, graph checks) straight from workflows/flow, so the
+// The UI imports the flow language (node schemas, graph checks) straight from domain/flow, so the
 // designer's forms and inline errors follow the very zod schemas the API and the interpreter use.
 export default defineConfig({
   base: '/',

@@ -1,8 +1,8 @@
 import type { Pool } from '../lib/db';
-import type { FlowDefinition } from '../workflows/flow/definition';
-import { normalizeDefinition } from '../workflows/flow/normalize';
+import type { FlowDefinition } from '../domain/flow/definition';
+import { normalizeDefinition } from '../domain/flow/normalize';
 import type { z } from 'zod';
-import { pickVersion, type Rollout } from '../workflows/flow/rollout';
+import { pickVersion, type Rollout } from '../domain/flow/rollout';
 
 export interface PublishedFlow {
   id: string;
@@ -37,7 +37,7 @@ export async function resolveFlow(
 
 /**
  * A published version of a tenant's flow: the one asked for, else the rollout's pick for the call id,
- * else the newest. Parameters are normalized here, outside the workflow sandbox (see flow/normalize.ts).
+ * else the newest. Parameters are normalized here, outside the workflow sandbox (see domain/flow/normalize.ts).
  */
 export async function loadPublishedFlow(
   pool: Pool,

@@ -10,8 +10,8 @@ import {
 } from 'nats';
 import { ARI_STREAM, typeSubject, type AriEvent } from '../asterisk/ari-events';
 import type { Logger } from '../lib/logger';
-import { CallWorkflow } from '../workflows/call';
-import { FlowCallWorkflow } from '../workflows/flow-call';
+import { CallWorkflow } from '../workflows/call/workflow';
+import { FlowCallWorkflow } from '../workflows/flow-call/workflow';
 import type { ResolvedFlow } from './flow-resolver';
 import {
   CallSearchAttributes,
@@ -19,7 +19,7 @@ import {
   INTERNAL_ARG_PREFIX,
   hangupSignal,
   type CallInput,
-} from '../workflows/call-contract';
+} from '../workflows/call/contract';
 
 export interface CallRouterOptions {
   nc: NatsConnection;

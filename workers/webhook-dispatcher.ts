@@ -5,8 +5,9 @@ import { ensureEventsStream } from '../lib/events/publish';
 import { DomainEventSchema, type DomainEvent } from '../lib/events/schemas';
 import { ALL_EVENTS_SUBJECT, EVENTS_STREAM } from '../lib/events/subjects';
 import type { Logger } from '../lib/logger';
-import { WebhookDeliveryWorkflow, webhookDeliveryWorkflowId } from '../workflows/webhook-delivery';
-import type { WebhookRetryPolicy } from '../workflows/webhook-delivery';
+import { WebhookDeliveryWorkflow } from '../workflows/webhook-delivery/workflow';
+import { webhookDeliveryWorkflowId } from '../workflows/webhook-delivery/contract';
+import type { WebhookRetryPolicy } from '../workflows/webhook-delivery/contract';
 
 export interface WebhookDispatcherOptions {
   nc: NatsConnection;

@@ -5,7 +5,10 @@ import { mkdir, readdir, readFile, rename, writeFile } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 
-const WORKFLOWS_DIR = path.resolve(__dirname, '..', 'workflows');
+const ROOT = path.resolve(__dirname, '..');
+const WORKFLOWS_DIR = path.join(ROOT, 'workflows');
+/** What the bundle is made of: the workflows and the domain code they import (the flow interpreter, hours…). */
+const SOURCE_DIRS = [WORKFLOWS_DIR, path.join(ROOT, 'domain')];
 const CACHE_DIR = path.join(
   process.env.CTICLOUD_CACHE ?? path.join(os.homedir(), '.cache', 'cticloud'),
   'bundles',
@@ -18,13 +21,16 @@ const CACHE_DIR = path.join(
 export async function loadWorkflowBundle(): Promise<{ code: string }> {
   const hash = createHash('sha256');
   hash.update(workflowPackage.version);
-  // Workflow code imports only from workflows/ (and the SDK, pinned by the lockfile).
-  hash.update(await readFile(path.join(WORKFLOWS_DIR, '..', 'package-lock.json')));
-  for (const entry of (await readdir(WORKFLOWS_DIR, { recursive: true, withFileTypes: true }))
-    .filter((e) => e.isFile())
-    .map((e) => path.join(e.parentPath, e.name))
-    .sort()) {
-    hash.update(path.relative(WORKFLOWS_DIR, entry)).update(await readFile(entry));
+  // Workflow code imports only from workflows/ and domain/ (and the SDK, pinned by the lockfile); its
+  // imports of activities/, lib/ and asterisk/ are types only, erased from the bundle.
+  hash.update(await readFile(path.join(ROOT, 'package-lock.json')));
+  for (const dir of SOURCE_DIRS) {
+    for (const entry of (await readdir(dir, { recursive: true, withFileTypes: true }))
+      .filter((e) => e.isFile())
+      .map((e) => path.join(e.parentPath, e.name))
+      .sort()) {
+      hash.update(path.relative(ROOT, entry)).update(await readFile(entry));
+    }
   }
   const cached = path.join(CACHE_DIR, `${hash.digest('hex').slice(0, 24)}.js`);
   try {

@@ -8,13 +8,8 @@
  */
 import { WorkflowNotFoundError, type Client } from '@temporalio/client';
 import type { Pool } from '../db';
-import {
-  acdWorkflowId,
-  agentsQuery,
-  AgentState,
-  setAgentStateUpdate,
-  waitingQuery,
-} from '../../workflows/acd/contract';
+import { acdWorkflowId, agentsQuery, setAgentStateUpdate, waitingQuery } from '../../workflows/acd/contract';
+import { AgentState } from '../../domain/acd/model';
 import { enterQueue } from './store';
 
 export async function handOffLegacyRouting(deps: {

@@ -10,7 +10,7 @@ import {
   type EntryPosition,
   type QueueEntry,
   type QueueStats,
-} from '../../workflows/acd/contract';
+} from '../../domain/acd/model';
 import { toAgentStatus, toQueueEntry, type AgentRow, type EntryRow } from './store';
 
 /** Mean talk time of the queue's answered calls of the last hour; null while none has ended. */

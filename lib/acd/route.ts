@@ -1,6 +1,6 @@
 /**
  * One routing pass for a tenant: pairs waiting entries with available agents by the same pure rules the
- * routing workflow used (workflows/acd/routing.ts), and books each pair in PostgreSQL. Passes of one tenant
+ * routing workflow used (domain/acd/routing.ts), and books each pair in PostgreSQL. Passes of one tenant
  * are serialised by a transaction-scoped advisory lock, and the rows a pass books are locked with SKIP
  * LOCKED: an entry or agent another transaction is changing this instant is left to the pass that
  * transaction runs after it commits. Signalling the offers is the caller's job (./dispatch.ts), after
@@ -8,9 +8,10 @@
  */
 import type pg from 'pg';
 import type { Pool } from '../db';
-import { AgentState, type AgentOffer, type QueueConfig } from '../../workflows/acd/contract';
-import { emptyState, route, type RoutedAgent } from '../../workflows/acd/routing';
-import { QueueSettings } from '../../workflows/acd/settings';
+import { AgentState, type QueueConfig } from '../../domain/acd/model';
+import type { AgentOffer } from '../../workflows/acd/contract';
+import { emptyState, route, type RoutedAgent } from '../../domain/acd/routing';
+import { QueueSettings } from '../../domain/acd/settings';
 import {
   inTransaction,
   toAgentStatus,

@@ -7,13 +7,8 @@
  */
 import type pg from 'pg';
 import type { Pool } from '../db';
-import {
-  AgentState,
-  type AgentConfig,
-  type AgentStatus,
-  type QueueEntry,
-} from '../../workflows/acd/contract';
-import { ALLOWED_TRANSITIONS } from '../../workflows/acd/routing';
+import { AgentState, type AgentConfig, type AgentStatus, type QueueEntry } from '../../domain/acd/model';
+import { ALLOWED_TRANSITIONS } from '../../domain/acd/routing';
 
 /** An agent's state before and after a change: what becomes an `agent.state_changed` event. */
 export interface AgentChange {

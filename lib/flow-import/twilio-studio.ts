@@ -1,6 +1,6 @@
 import { z } from 'zod';
-import { SYSTEM_VARIABLES, type FlowDefinition } from '../../workflows/flow/definition';
-import { nodeSpec } from '../../workflows/flow/registry';
+import { SYSTEM_VARIABLES, type FlowDefinition } from '../../domain/flow/definition';
+import { nodeSpec } from '../../domain/flow/registry';
 import { LiquidTranslator } from './twilio-liquid';
 import { nextOf, own, WIDGETS, type MappedNode } from './twilio-widgets';
 

@@ -1,4 +1,4 @@
-import { parseExpression } from '../../workflows/flow/expression';
+import { parseExpression } from '../../domain/flow/expression';
 import { digitsVariable, isCallerNumber, variableName, type LiquidTranslator } from './twilio-liquid';
 import type { IssueSink, TwilioImportOptions, TwilioState } from './twilio-studio';
 

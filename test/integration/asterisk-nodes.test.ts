@@ -3,7 +3,7 @@ import path from 'node:path';
 import { connectAri } from '../../asterisk/ari';
 import { AriCommands } from '../../asterisk/ari-commands';
 import { ariTaskQueue } from '../../domain/asterisk-nodes';
-import type { CallStatus } from '../../workflows/call-contract';
+import type { CallStatus } from '../../workflows/call/contract';
 import { acdKit, json } from '../support/acd';
 import { channelsCreatedOn } from '../support/ari-log';
 import { placeCall } from '../support/caller';

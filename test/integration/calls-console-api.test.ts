@@ -3,7 +3,7 @@ import { placeCall } from '../support/caller';
 import { createApiKey } from '../support/keys';
 import { json, unique } from '../support/acd';
 import { callWorkflow, startStack, type TestStack } from '../support/stack';
-import type { FlowCallStatus } from '../../workflows/flow-call-contract';
+import type { FlowCallStatus } from '../../workflows/flow-call/contract';
 
 let stack: TestStack;
 beforeAll(async () => {

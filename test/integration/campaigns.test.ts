@@ -1,5 +1,5 @@
-import { CampaignSettings } from '../../workflows/campaign/settings';
-import { wallClock } from '../../workflows/flow/hours';
+import { CampaignSettings } from '../../domain/campaign/settings';
+import { wallClock } from '../../domain/flow/hours';
 import { acdKit, json, unique } from '../support/acd';
 import { startStack, type TestStack } from '../support/stack';
 

@@ -1,6 +1,6 @@
 import { hashApiKey } from '../../lib/api-keys';
 import { EVENT_TYPES, EventSchemas, type EventType } from '../../lib/events/schemas';
-import { CampaignSettings } from '../../workflows/campaign/settings';
+import { CampaignSettings } from '../../domain/campaign/settings';
 import { acdKit, endRoutingWorkflow, json, unique } from '../support/acd';
 import { readEventStream, startReceiver, until, type Received } from '../support/events';
 import { acdWorkflowId } from '../../workflows/acd/contract';

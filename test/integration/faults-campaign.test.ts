@@ -1,7 +1,7 @@
 import { execFile } from 'node:child_process';
 import path from 'node:path';
 import { promisify } from 'node:util';
-import { CampaignSettings } from '../../workflows/campaign/settings';
+import { CampaignSettings } from '../../domain/campaign/settings';
 import { json, unique } from '../support/acd';
 import { channelsCreatedSince } from '../support/ari-log';
 import { ready, startStack, type TestStack } from '../support/stack';

@@ -1,5 +1,5 @@
-import type { CallStatus } from '../../workflows/call-contract';
-import { callStatusQuery } from '../../workflows/call-contract';
+import type { CallStatus } from '../../workflows/call/contract';
+import { callStatusQuery } from '../../workflows/call/contract';
 import { placeCall } from '../support/caller';
 import { callWorkflow, ready, startStack, type TestStack } from '../support/stack';
 

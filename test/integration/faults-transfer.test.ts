@@ -1,4 +1,4 @@
-import type { FlowCallStatus } from '../../workflows/flow-call-contract';
+import type { FlowCallStatus } from '../../workflows/flow-call/contract';
 import { json } from '../support/acd';
 import { ariEventsSince } from '../support/ari-log';
 import { placeCall } from '../support/caller';

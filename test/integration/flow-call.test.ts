@@ -1,8 +1,8 @@
 import { Worker } from '@temporalio/worker';
 import path from 'node:path';
-import type { FlowCallStatus } from '../../workflows/flow-call-contract';
-import { isOpen } from '../../workflows/flow/hours';
-import { nodeSpec } from '../../workflows/flow/registry';
+import type { FlowCallStatus } from '../../workflows/flow-call/contract';
+import { isOpen } from '../../domain/flow/hours';
+import { nodeSpec } from '../../domain/flow/registry';
 import { placeCall } from '../support/caller';
 import { audioStats, hostPath, waitForFile } from '../support/media';
 import { callWorkflow, startStack, type TestStack } from '../support/stack';

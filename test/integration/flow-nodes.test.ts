@@ -5,7 +5,7 @@ import type { AddressInfo } from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
 import { promisify } from 'node:util';
-import type { FlowCallStatus } from '../../workflows/flow-call-contract';
+import type { FlowCallStatus } from '../../workflows/flow-call/contract';
 import { placeCall } from '../support/caller';
 import { audioStats, hostPath, waitForFile } from '../support/media';
 import { callWorkflow, startStack, type TestStack } from '../support/stack';

@@ -66,7 +66,7 @@ describe('tenant isolation', () => {
     const workflowId = `call-ast1-isolation${Date.now()}.1`;
     const { Client, Connection } = await import('@temporalio/client');
     const { TypedSearchAttributes } = await import('@temporalio/common');
-    const { CallSearchAttributes } = await import('../../workflows/call-contract');
+    const { CallSearchAttributes } = await import('../../workflows/call/contract');
     const connection = await Connection.connect({ address: config.TEMPORAL_ADDRESS });
     const client = new Client({ connection, namespace: config.TEMPORAL_NAMESPACE });
     // A call of the default tenant, as the router would start it (no worker needed: it just waits).

@@ -2,7 +2,7 @@ import { Worker } from '@temporalio/worker';
 import { connect } from 'nats';
 import { ARI_STREAM } from '../../asterisk/ari-events';
 import path from 'node:path';
-import type { CallStatus } from '../../workflows/call-contract';
+import type { CallStatus } from '../../workflows/call/contract';
 import { placeCall } from '../support/caller';
 import { audioStats, hostPath, waitForFile } from '../support/media';
 import { callWorkflow, startStack, type TestStack } from '../support/stack';

@@ -1,8 +1,8 @@
 import { stat } from 'node:fs/promises';
 import { ChannelGoneError } from '../../asterisk/ari-errors';
 import { Role } from '../../lib/api-keys';
-import { callStatusQuery } from '../../workflows/call-contract';
-import type { FlowCallStatus } from '../../workflows/flow-call-contract';
+import { callStatusQuery } from '../../workflows/call/contract';
+import type { FlowCallStatus } from '../../workflows/flow-call/contract';
 import { placeCall, type PlacedCall } from '../support/caller';
 import { createApiKey } from '../support/keys';
 import { hostPath, waitForFile } from '../support/media';

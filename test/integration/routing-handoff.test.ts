@@ -1,14 +1,9 @@
 import { randomUUID } from 'node:crypto';
 import { endRoutingWorkflow } from '../support/acd';
 import { startStack, type TestStack } from '../support/stack';
-import { AcdWorkflow } from '../../workflows/acd';
-import {
-  acdWorkflowId,
-  agentsQuery,
-  enqueueSignal,
-  setAgentStateUpdate,
-  type QueueConfig,
-} from '../../workflows/acd/contract';
+import { AcdWorkflow } from '../../workflows/acd/workflow';
+import { acdWorkflowId, agentsQuery, enqueueSignal, setAgentStateUpdate } from '../../workflows/acd/contract';
+import type { QueueConfig } from '../../domain/acd/model';
 
 /**
  * The upgrade from the routing workflow: a tenant's pre-upgrade AcdWorkflow still holds an available agent

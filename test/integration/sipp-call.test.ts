@@ -1,5 +1,5 @@
 import path from 'node:path';
-import type { CallStatus } from '../../workflows/call-contract';
+import type { CallStatus } from '../../workflows/call/contract';
 import { runSipp } from '../support/sipp';
 import { callWorkflow, startStack, type TestStack } from '../support/stack';
 

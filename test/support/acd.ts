@@ -1,4 +1,4 @@
-import type { FlowCallStatus } from '../../workflows/flow-call-contract';
+import type { FlowCallStatus } from '../../workflows/flow-call/contract';
 import { placeCall, type CallerScript, type PlacedCall } from './caller';
 import { acdWorkflowId } from '../../workflows/acd/contract';
 import { callWorkflow, type TestStack } from './stack';

@@ -1,6 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import type { AriCommands } from '../../asterisk/ari-commands';
-import { callWorkflowId } from '../../workflows/call-contract';
+import { callWorkflowId } from '../../workflows/call/contract';
 
 export interface CallerScript {
   /** Number dialed into the `inbound` context. @default '5551000' */

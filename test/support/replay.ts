@@ -1,7 +1,7 @@
 import type { Client, HistoryAndWorkflowId } from '@temporalio/client';
 import { Worker } from '@temporalio/worker';
 import { loadWorkflowBundle } from '../../workers/workflow-bundle';
-import { HISTORY_CEILINGS } from '../../workflows/history-ceilings';
+import { HISTORY_CEILINGS } from '../../domain/history-ceilings';
 
 /**
  * Replays the history of every workflow of the namespace that started since `since` and has closed,

@@ -1,5 +1,5 @@
 import type { Browser, Locator } from 'playwright-core';
-import type { FlowCallStatus } from '../../workflows/flow-call-contract';
+import type { FlowCallStatus } from '../../workflows/flow-call/contract';
 import { Role } from '../../lib/api-keys';
 import { acdKit, endRoutingWorkflow, json, unique } from '../support/acd';
 import { createApiKey } from '../support/keys';

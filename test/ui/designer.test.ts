@@ -1,5 +1,5 @@
 import type { Browser, Locator, Page } from 'playwright-core';
-import type { FlowCallStatus } from '../../workflows/flow-call-contract';
+import type { FlowCallStatus } from '../../workflows/flow-call/contract';
 import { placeCall } from '../support/caller';
 import { createApiKey } from '../support/keys';
 import { ensureUiBuilt, launchBrowser, openUi, screenshot, type UiSession } from '../support/browser';

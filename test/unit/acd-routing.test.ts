@@ -1,4 +1,4 @@
-import { AgentState, type QueueConfig, type QueueEntry } from '../../workflows/acd/contract';
+import { AgentState, type QueueConfig, type QueueEntry } from '../../domain/acd/model';
 import {
   ALLOWED_TRANSITIONS,
   averageHandleSec,
@@ -10,7 +10,7 @@ import {
   type AcdState,
   type Outcome,
   type RoutedAgent,
-} from '../../workflows/acd/routing';
+} from '../../domain/acd/routing';
 
 const T0 = Date.parse('2026-11-25T10:00:00.000Z');
 /** ISO time `sec` seconds after T0 (negative: before). */

@@ -15,11 +15,9 @@ import {
   setAgentStateUpdate,
   waitingQuery,
   type AgentOffer,
-  type AgentState,
-  type QueueConfig,
-  type QueueEntry,
 } from '../../workflows/acd/contract';
-import { emptyState, type AcdState, type RoutedAgent } from '../../workflows/acd/routing';
+import type { AgentState, QueueConfig, QueueEntry } from '../../domain/acd/model';
+import { emptyState, type AcdState, type RoutedAgent } from '../../domain/acd/routing';
 import { quietTemporalRuntime, temporalBinary } from '../support/temporal';
 import { AcdWorkflow, doneSignal, EntryWorkflow, offersQuery } from './fixtures/acd-entry-workflows';
 

@@ -7,8 +7,8 @@ import { Worker } from '@temporalio/worker';
 import path from 'node:path';
 import type { CollectDigitsInput, PlayMediaInput } from '../../activities/ari';
 import type { CdrInput } from '../../activities/cdr';
-import { CallWorkflow } from '../../workflows/call';
-import { callStatusQuery, hangupSignal, type CallInput } from '../../workflows/call-contract';
+import { CallWorkflow } from '../../workflows/call/workflow';
+import { callStatusQuery, hangupSignal, type CallInput } from '../../workflows/call/contract';
 import { quietTemporalRuntime, temporalBinary } from '../support/temporal';
 
 let env: TestWorkflowEnvironment;

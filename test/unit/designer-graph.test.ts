@@ -1,4 +1,4 @@
-import { nodeSpec } from '../../workflows/flow/registry';
+import { nodeSpec } from '../../domain/flow/registry';
 import {
   addNode,
   connect,

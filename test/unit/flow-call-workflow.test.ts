@@ -4,9 +4,9 @@ import { Worker } from '@temporalio/worker';
 import path from 'node:path';
 import type { CollectDigitsInput, PlayMediaInput } from '../../activities/ari';
 import type { CdrInput } from '../../activities/cdr';
-import { FlowCallWorkflow } from '../../workflows/flow-call';
-import { flowStatusQuery, type FlowCallInput } from '../../workflows/flow-call-contract';
-import { normalizeDefinition } from '../../workflows/flow/normalize';
+import { FlowCallWorkflow } from '../../workflows/flow-call/workflow';
+import { flowStatusQuery, type FlowCallInput } from '../../workflows/flow-call/contract';
+import { normalizeDefinition } from '../../domain/flow/normalize';
 import { quietTemporalRuntime, temporalBinary } from '../support/temporal';
 
 let env: TestWorkflowEnvironment;

@@ -1,5 +1,5 @@
-import { expressionVariables, holds, parseExpression } from '../../workflows/flow/expression';
-import { renderTemplate, templateVariables } from '../../workflows/flow/template';
+import { expressionVariables, holds, parseExpression } from '../../domain/flow/expression';
+import { renderTemplate, templateVariables } from '../../domain/flow/template';
 
 const run = (source: string, vars: Record<string, string | number | boolean> = {}) =>
   holds(parseExpression(source), vars);

@@ -1,5 +1,5 @@
-import { isOpen, wallClock } from '../../workflows/flow/hours';
-import { nodeSpec } from '../../workflows/flow/registry';
+import { isOpen, wallClock } from '../../domain/flow/hours';
+import { nodeSpec } from '../../domain/flow/registry';
 
 const params = nodeSpec('hours')!.params.parse({
   timeZone: 'America/New_York',

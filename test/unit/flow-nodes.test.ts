@@ -1,4 +1,4 @@
-import { NODE_TYPES, nodeSpec } from '../../workflows/flow/registry';
+import { NODE_TYPES, nodeSpec } from '../../domain/flow/registry';
 
 const QUEUE = '2b7f7f6e-62d4-4a47-9d6d-0d2d1b1f7c11';
 const tts = (text: string) => ({ kind: 'tts', text });

@@ -1,4 +1,4 @@
-import { pickVersion, Rollout, rolloutBucket } from '../../workflows/flow/rollout';
+import { pickVersion, Rollout, rolloutBucket } from '../../domain/flow/rollout';
 
 const ids = Array.from({ length: 20_000 }, (_, i) => `call-ast1-${1732540000 + i}.${i % 97}`);
 

@@ -1,7 +1,7 @@
 import { SimulationScript, simulateFlow, type SimulationEnv } from '../../lib/flow-simulator';
-import type { FlowDefinition } from '../../workflows/flow/definition';
-import { normalizeDefinition } from '../../workflows/flow/normalize';
-import { validateFlow } from '../../workflows/flow/validate';
+import type { FlowDefinition } from '../../domain/flow/definition';
+import { normalizeDefinition } from '../../domain/flow/normalize';
+import { validateFlow } from '../../domain/flow/validate';
 
 const edges = (list: string[][]) => list.map(([from, exit, to]) => ({ from: from!, exit: exit!, to: to! }));
 const node = (id: string, type: string, params: Record<string, unknown> = {}) => ({

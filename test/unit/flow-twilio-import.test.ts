@@ -1,8 +1,8 @@
 import { ZodError } from 'zod';
 import { LiquidTranslator } from '../../lib/flow-import/twilio-liquid';
 import { importTwilioStudio, TwilioStudioFlow, type ImportIssue } from '../../lib/flow-import/twilio-studio';
-import { parseExpression } from '../../workflows/flow/expression';
-import { validateFlow } from '../../workflows/flow/validate';
+import { parseExpression } from '../../domain/flow/expression';
+import { validateFlow } from '../../domain/flow/validate';
 
 const FLOW_ID = '33333333-3333-4333-8333-333333333333';
 const SUBFLOW_ID = '44444444-4444-4444-8444-444444444444';

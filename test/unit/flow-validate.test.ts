@@ -1,4 +1,4 @@
-import { validateFlow, type FlowProblem } from '../../workflows/flow/validate';
+import { validateFlow, type FlowProblem } from '../../domain/flow/validate';
 
 const FLOW_A = '11111111-1111-4111-8111-111111111111';
 const FLOW_B = '22222222-2222-4222-8222-222222222222';

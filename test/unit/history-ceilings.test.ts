@@ -1,18 +1,18 @@
 import { TestWorkflowEnvironment } from '@temporalio/testing';
 import { Worker } from '@temporalio/worker';
 import path from 'node:path';
-import { CallSearchAttributes } from '../../workflows/call-contract';
+import { CallSearchAttributes } from '../../workflows/call/contract';
 import {
   campaignWorkflowId,
   type CampaignPlan,
   type ClaimedContact,
 } from '../../workflows/campaign/contract';
 import { announcementGapSec } from '../../workflows/acd/wait-in-queue';
-import { HISTORY_CEILINGS } from '../../workflows/history-ceilings';
+import { HISTORY_CEILINGS } from '../../domain/history-ceilings';
 import { quietTemporalRuntime, temporalBinary } from '../support/temporal';
 
 /**
- * The documented history ceilings (workflows/history-ceilings.ts, docs/architecture.md) checked where a
+ * The documented history ceilings (domain/history-ceilings.ts, docs/architecture.md) checked where a
  * workflow's history grows with its traffic: a campaign larger than one run continues as new and no run
  * passes its ceiling; a day-long queue wait's announcements stay within the queue wait's.
  */

@@ -10,8 +10,8 @@
  * (`legacy`), so running workflows survive the change.
  */
 import { CancellationScope, getExternalWorkflowHandle, patched, setHandler } from '@temporalio/workflow';
-import { acd, acdQuick } from '../activity-profiles';
-import { publish } from '../domain-events';
+import { acd, acdQuick } from '../shared/activity-profiles';
+import { publish } from '../shared/domain-events';
 import {
   acdWorkflowId,
   agentOfferedSignal,
@@ -19,10 +19,8 @@ import {
   leaveSignal,
   offerResultSignal,
   type AgentOffer,
-  type EntryPosition,
-  type QueueConfig,
-  type QueueEntry,
 } from './contract';
+import type { EntryPosition, QueueConfig, QueueEntry } from '../../domain/acd/model';
 
 /** Patch marking an entry routed through PostgreSQL rather than the tenant's routing workflow. */
 export const ROUTING_STORE_PATCH = 'acd-routing-store';

@@ -1,8 +1,9 @@
 import { CancellationScope, condition, setHandler, uuid4 } from '@temporalio/workflow';
-import { acd, ariCommand, callControl, flowData, mediaWait } from '../activity-profiles';
-import type { CallLine } from '../flow/call-ports';
-import { CallerHungUp, type QueueRequest } from '../flow/ports';
-import { transferCallSignal, type TransferTarget, type QueueConfig } from './contract';
+import { acd, ariCommand, callControl, flowData, mediaWait } from '../shared/activity-profiles';
+import type { CallLine } from '../flow-call/call-ports';
+import { CallerHungUp, type QueueRequest } from '../../domain/flow/ports';
+import { transferCallSignal, type TransferTarget } from './contract';
+import type { QueueConfig } from '../../domain/acd/model';
 import { QueuePlace } from './queue-place';
 
 /** Where a queued call is, for the status query and the supervisor console. */

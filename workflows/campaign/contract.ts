@@ -1,5 +1,6 @@
 /** What the gateway, the UI and the campaign workflows agree on. Safe to import anywhere. */
 import { defineQuery, defineSignal, defineUpdate } from '@temporalio/workflow';
+import type { AttemptResult } from '../campaign-attempt/contract';
 
 export type CampaignDisposition =
   'answered' | 'busy' | 'no_answer' | 'failed' | 'machine' | 'abandoned' | 'dnc';
@@ -25,25 +26,6 @@ export interface ClaimedContact {
   attempt: number;
 }
 
-export interface AttemptInput {
-  plan: CampaignPlan;
-  contact: ClaimedContact;
-  /**
-   * When the dial may start (ISO, real time): the campaign launches a second's attempts at once, each
-   * with its slot, since durable timers are too coarse to space calls below a second.
-   */
-  notBefore?: string;
-}
-
-export interface AttemptResult {
-  attemptId: string;
-  contactId: string;
-  disposition: CampaignDisposition;
-  amd?: string;
-  /** Not dialed: the campaign was paused or stopped before its slot; the contact is pending again. */
-  released?: boolean;
-}
-
 export interface CampaignProgress {
   campaignId: string;
   state: 'running' | 'paused' | 'stopped' | 'completed';
@@ -62,8 +44,6 @@ export interface CampaignProgress {
 }
 
 export const campaignWorkflowId = (campaignId: string): string => `campaign-${campaignId}`;
-export const attemptWorkflowId = (campaignId: string, contactId: string, attempt: number): string =>
-  `campaign-${campaignId}-contact-${contactId}-attempt-${attempt}`;
 
 /** Stasis argument of campaign calls: the router leaves them to their attempt workflow. */
 export const CAMPAIGN_LEG_ARG = 'cticloud:campaign-leg';

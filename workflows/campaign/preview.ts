@@ -1,5 +1,5 @@
 import { CancellationScope, condition, uuid4 } from '@temporalio/workflow';
-import { acd, callControl, flowData, nodeForNewCall } from '../activity-profiles';
+import { acd, callControl, flowData, nodeForNewCall } from '../shared/activity-profiles';
 import { QueuePlace } from '../acd/queue-place';
 import type { CampaignDisposition, CampaignPlan, ClaimedContact } from './contract';
 

@@ -4,7 +4,7 @@ import { Role } from '../../../lib/api-keys';
 import { afterRoutingChange } from '../../../lib/acd/dispatch';
 import { agentStates } from '../../../lib/acd/reads';
 import { InvalidAgentTransitionError, setAgentState } from '../../../lib/acd/store';
-import { AgentState, type AgentStatus } from '../../../workflows/acd/contract';
+import { AgentState, type AgentStatus } from '../../../domain/acd/model';
 import { ForbiddenError, NotFoundError } from '../../errors';
 import { ErrorBody } from '../../plugins/error-handler';
 import { ConflictError } from '../flows/store';

@@ -8,15 +8,15 @@ import { TypedSearchAttributes } from '@temporalio/common';
 import { randomUUID } from 'node:crypto';
 import { z } from 'zod';
 import { Role } from '../../../lib/api-keys';
-import { CallSearchAttributes } from '../../../workflows/call-contract';
+import { CallSearchAttributes } from '../../../workflows/call/contract';
 import {
   callbackStatusQuery,
   callbackWorkflowId,
   cancelUpdate,
   rescheduleUpdate,
   type CallbackStatus,
-} from '../../../workflows/callback-contract';
-import { hours as hoursNode } from '../../../workflows/flow/nodes/logic';
+} from '../../../workflows/callback/contract';
+import { hours as hoursNode } from '../../../domain/flow/nodes/logic';
 import { InvalidFieldError, NotFoundError } from '../../errors';
 import { ErrorBody } from '../../plugins/error-handler';
 import { ConflictError } from '../flows/store';

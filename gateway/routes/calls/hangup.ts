@@ -1,7 +1,7 @@
 import type { FastifyPluginAsyncZod } from 'fastify-type-provider-zod';
 import { z } from 'zod';
 import { Role } from '../../../lib/api-keys';
-import { endCallSignal } from '../../../workflows/call-contract';
+import { endCallSignal } from '../../../workflows/call/contract';
 import { ErrorBody } from '../../plugins/error-handler';
 import { ConflictError } from '../flows/store';
 import { tenantCall } from './lookup';

@@ -2,7 +2,7 @@ import { WorkflowNotFoundError, type WorkflowExecutionInfo } from '@temporalio/c
 import type { FastifyPluginAsyncZod } from 'fastify-type-provider-zod';
 import { z } from 'zod';
 import { Role } from '../../../lib/api-keys';
-import { CallSearchAttributes, callStatusQuery, type CallStatus } from '../../../workflows/call-contract';
+import { CallSearchAttributes, callStatusQuery, type CallStatus } from '../../../workflows/call/contract';
 import { NotFoundError } from '../../errors';
 import { ErrorBody } from '../../plugins/error-handler';
 import { withLive } from './live-list';

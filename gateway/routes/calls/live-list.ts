@@ -1,7 +1,7 @@
 import type { Client } from '@temporalio/client';
 import type { z } from 'zod';
-import { callStatusQuery } from '../../../workflows/call-contract';
-import type { FlowCallStatus } from '../../../workflows/flow-call-contract';
+import { callStatusQuery } from '../../../workflows/call/contract';
+import type { FlowCallStatus } from '../../../workflows/flow-call/contract';
 import type { CallSummary } from './schemas';
 
 type Summary = z.infer<typeof CallSummary>;

@@ -1,5 +1,5 @@
 import { WorkflowNotFoundError, type Client } from '@temporalio/client';
-import { CallSearchAttributes } from '../../../workflows/call-contract';
+import { CallSearchAttributes } from '../../../workflows/call/contract';
 import { NotFoundError } from '../../errors';
 
 /**

@@ -10,14 +10,14 @@ import { MONITOR_MODES, MonitorFailure, monitorResources, stopMonitor } from '..
 import { Role } from '../../../lib/api-keys';
 import { asteriskNodes } from '../../../lib/config';
 import type { AsteriskNode } from '../../../domain/asterisk-nodes';
-import { CallSearchAttributes, callStatusQuery } from '../../../workflows/call-contract';
-import type { FlowCallStatus } from '../../../workflows/flow-call-contract';
+import { CallSearchAttributes, callStatusQuery } from '../../../workflows/call/contract';
+import type { FlowCallStatus } from '../../../workflows/flow-call/contract';
 import {
   monitorStartedUpdate,
   monitorWorkflowId,
   stopMonitorSignal,
   type MonitorSessionInput,
-} from '../../../workflows/monitor-contract';
+} from '../../../workflows/monitor-session/contract';
 import { InvalidFieldError, NotFoundError } from '../../errors';
 import { ErrorBody } from '../../plugins/error-handler';
 import { ConflictError } from '../flows/store';

@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { CallState, Disposition } from '../../../workflows/call-contract';
+import { CallState, Disposition } from '../../../workflows/call/contract';
 
 const callStates = Object.values(CallState) as [CallState, ...CallState[]];
 const PhoneNumber = z.string().regex(/^\+?[0-9*#]{1,32}$/, 'digits, optionally with a leading +');

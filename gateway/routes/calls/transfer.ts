@@ -3,7 +3,7 @@ import { WorkflowNotFoundError } from '@temporalio/client';
 import { z } from 'zod';
 import { Role } from '../../../lib/api-keys';
 import { transferCallSignal } from '../../../workflows/acd/contract';
-import { flowStatusQuery } from '../../../workflows/flow-call-contract';
+import { flowStatusQuery } from '../../../workflows/flow-call/contract';
 import { InvalidFieldError, NotFoundError } from '../../errors';
 import { ErrorBody } from '../../plugins/error-handler';
 import { ConflictError } from '../flows/store';

@@ -1,7 +1,7 @@
 import type { FastifyPluginAsyncZod } from 'fastify-type-provider-zod';
 import { z } from 'zod';
 import { Role } from '../../../lib/api-keys';
-import { CampaignSettings, CampaignState } from '../../../workflows/campaign/settings';
+import { CampaignSettings, CampaignState } from '../../../domain/campaign/settings';
 import { ErrorBody } from '../../plugins/error-handler';
 import { ConflictError } from '../flows/store';
 import {

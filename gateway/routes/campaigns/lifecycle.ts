@@ -8,6 +8,7 @@ import {
   campaignProgressQuery,
   campaignWorkflowId,
 } from '../../../workflows/campaign/contract';
+import type { CampaignScheduleInput } from '../../../workflows/campaign-schedule/contract';
 import { InvalidFieldError, NotFoundError } from '../../errors';
 import { ErrorBody } from '../../plugins/error-handler';
 import { ConflictError } from '../flows/store';
@@ -148,7 +149,7 @@ const lifecycle: FastifyPluginAsyncZod = async (app) => {
             type: 'startWorkflow',
             workflowType: 'CampaignScheduleWorkflow',
             taskQueue: app.config.TEMPORAL_TASK_QUEUE,
-            args: [{ tenantId, campaignId: campaign.id, action }],
+            args: [{ tenantId, campaignId: campaign.id, action } satisfies CampaignScheduleInput],
           },
           state: { remainingActions: 1 },
         });

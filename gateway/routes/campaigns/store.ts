@@ -1,5 +1,5 @@
 import type { Pool } from '../../../lib/db';
-import { CampaignSettings, CampaignState } from '../../../workflows/campaign/settings';
+import { CampaignSettings, CampaignState } from '../../../domain/campaign/settings';
 import { InvalidFieldError, NotFoundError } from '../../errors';
 
 /** A contact's place in the campaign, as campaign_contacts.state. */

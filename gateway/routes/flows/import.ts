@@ -2,7 +2,7 @@ import type { FastifyPluginAsyncZod } from 'fastify-type-provider-zod';
 import { z } from 'zod';
 import { Role } from '../../../lib/api-keys';
 import { ImportIssue, importTwilioStudio, TwilioStudioFlow } from '../../../lib/flow-import/twilio-studio';
-import { FlowDefinition } from '../../../workflows/flow/definition';
+import { FlowDefinition } from '../../../domain/flow/definition';
 import { InvalidFieldError } from '../../errors';
 import { ErrorBody } from '../../plugins/error-handler';
 import { Flow, FlowInput } from './schemas';

@@ -1,9 +1,9 @@
 import type { FastifyPluginAsyncZod } from 'fastify-type-provider-zod';
 import { z } from 'zod';
 import { Role } from '../../../lib/api-keys';
-import { Rollout } from '../../../workflows/flow/rollout';
-import { runnableOnCalls } from '../../../workflows/flow/runnable';
-import { validateFlow } from '../../../workflows/flow/validate';
+import { Rollout } from '../../../domain/flow/rollout';
+import { runnableOnCalls } from '../../../domain/flow/runnable';
+import { validateFlow } from '../../../domain/flow/validate';
 import { ErrorBody } from '../../plugins/error-handler';
 import { Flow, FlowId, FlowInput, FlowSummary, FlowUpdate, FlowVersion, Problem } from './schemas';
 import { FlowStore } from './store';

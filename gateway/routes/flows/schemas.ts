@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { FlowDefinition } from '../../../workflows/flow/definition';
+import { FlowDefinition } from '../../../domain/flow/definition';
 
 export const FlowId = z.object({ id: z.string().uuid('a flow id is a UUID') });
 

@@ -1,6 +1,6 @@
 import type { Pool } from '../../../lib/db';
-import type { FlowDefinition } from '../../../workflows/flow/definition';
-import type { Rollout } from '../../../workflows/flow/rollout';
+import type { FlowDefinition } from '../../../domain/flow/definition';
+import type { Rollout } from '../../../domain/flow/rollout';
 import { InvalidFieldError, NotFoundError } from '../../errors';
 
 export class ConflictError extends Error {

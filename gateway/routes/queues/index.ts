@@ -2,7 +2,7 @@ import type { FastifyPluginAsyncZod } from 'fastify-type-provider-zod';
 import { z } from 'zod';
 import { Role } from '../../../lib/api-keys';
 import { queueStats, waitingEntries } from '../../../lib/acd/reads';
-import { QueueSettings } from '../../../workflows/acd/settings';
+import { QueueSettings } from '../../../domain/acd/settings';
 import { NotFoundError } from '../../errors';
 import { ErrorBody } from '../../plugins/error-handler';
 import { ConflictError } from '../flows/store';

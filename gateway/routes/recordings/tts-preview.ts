@@ -6,7 +6,7 @@ import path from 'node:path';
 import { promisify } from 'node:util';
 import { z } from 'zod';
 import { Role } from '../../../lib/api-keys';
-import { Prompt } from '../../../workflows/flow/nodes/spec';
+import { Prompt } from '../../../domain/flow/nodes/spec';
 import { InvalidFieldError } from '../../errors';
 import { ErrorBody } from '../../plugins/error-handler';
 

@@ -3,7 +3,7 @@ import { z } from 'zod';
 import { Role } from '../../../lib/api-keys';
 import { ALLOW_HOST_PATTERN } from '../../../lib/http-allowlist';
 import { ErrorBody } from '../../plugins/error-handler';
-import { TicketSettings } from '../../../workflows/ticket/settings';
+import { TicketSettings } from '../../../domain/ticket/settings';
 
 const Tenant = z
   .object({

@@ -1,5 +1,5 @@
 import type { Pool } from '../../../lib/db';
-import type { TicketSnapshot } from '../../../workflows/ticket/contract';
+import type { TicketSnapshot } from '../../../domain/ticket/model';
 
 /**
  * Fills in the bodies of comments the ticket's workflow names by id (stored in `ticket_comments`, out of the

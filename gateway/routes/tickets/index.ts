@@ -2,14 +2,12 @@ import type { FastifyPluginAsyncZod } from 'fastify-type-provider-zod';
 import { WorkflowNotFoundError, WorkflowUpdateFailedError } from '@temporalio/client';
 import { z } from 'zod';
 import { Role } from '../../../lib/api-keys';
+import { PRIORITIES, TicketStatus, type TicketFields } from '../../../domain/ticket/model';
 import {
-  PRIORITIES,
-  TicketStatus,
   ticketChangeUpdate,
   ticketQuery,
   ticketWorkflowId,
   type TicketChange,
-  type TicketFields,
 } from '../../../workflows/ticket/contract';
 import { NotFoundError } from '../../errors';
 import { ErrorBody } from '../../plugins/error-handler';

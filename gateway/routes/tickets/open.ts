@@ -1,14 +1,10 @@
 import type { FastifyInstance } from 'fastify';
 import { TypedSearchAttributes } from '@temporalio/common';
 import { randomUUID } from 'node:crypto';
-import { CallSearchAttributes } from '../../../workflows/call-contract';
-import {
-  ticketQuery,
-  ticketWorkflowId,
-  type TicketFields,
-  type TicketSnapshot,
-} from '../../../workflows/ticket/contract';
-import { policyOf } from '../../../workflows/ticket/settings';
+import { CallSearchAttributes } from '../../../workflows/call/contract';
+import { ticketQuery, ticketWorkflowId } from '../../../workflows/ticket/contract';
+import type { TicketFields, TicketSnapshot } from '../../../domain/ticket/model';
+import { policyOf } from '../../../domain/ticket/settings';
 
 /** Starts a ticket's workflow under the tenant's current rules (the ticket keeps them for its life). */
 export async function openTicket(

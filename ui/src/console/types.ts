@@ -1,4 +1,4 @@
-import type { FlowStep } from '../../../workflows/flow/interpreter';
+import type { FlowStep } from '../../../domain/flow/interpreter';
 
 /** The API's answers as the console reads them (the gateway's zod schemas are the source of truth). */
 

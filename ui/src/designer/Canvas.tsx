@@ -9,8 +9,8 @@ import {
   type NodeChange,
 } from '@xyflow/react';
 import { useCallback, useMemo, useState, type DragEvent } from 'react';
-import { validateFlow } from '../../../workflows/flow/validate';
-import { nodeSpec } from '../../../workflows/flow/registry';
+import { validateFlow } from '../../../domain/flow/validate';
+import { nodeSpec } from '../../../domain/flow/registry';
 import { useEditor, useEditorStore } from './context';
 import { edgeKey, exitsOf, newNodeId } from './graph';
 import { NODE_COMPONENTS, type FlowNodeView } from './nodes';

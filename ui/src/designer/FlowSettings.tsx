@@ -1,6 +1,6 @@
 import { useMemo } from 'react';
 import { z } from 'zod';
-import { FlowDefinition } from '../../../workflows/flow/definition';
+import { FlowDefinition } from '../../../domain/flow/definition';
 import { useEditor, useEditorStore } from './context';
 import type { JsonSchema } from './schema-form';
 import { SchemaForm } from './SchemaForm';

@@ -1,5 +1,5 @@
 import { useReactFlow } from '@xyflow/react';
-import { NODE_TYPES } from '../../../workflows/flow/registry';
+import { NODE_TYPES } from '../../../domain/flow/registry';
 import { useEditorStore } from './context';
 import { newNodeId } from './graph';
 import { defaultParams } from './schema-form';

@@ -1,7 +1,7 @@
 import { useEffect, useMemo, useState } from 'react';
 import { apiBlobUrl } from '../api/client';
 import { ErrorBanner } from '../components/ErrorBanner';
-import { nodeSpec } from '../../../workflows/flow/registry';
+import { nodeSpec } from '../../../domain/flow/registry';
 import { useEditor, useEditorStore } from './context';
 import { paramIssues, paramsSchema } from './schema-form';
 import { SchemaForm } from './SchemaForm';

@@ -1,7 +1,7 @@
 import { useEffect, useState } from 'react';
 import { ErrorBanner } from '../components/ErrorBanner';
 import { ApiError } from '../api/client';
-import { nodeSpec } from '../../../workflows/flow/registry';
+import { nodeSpec } from '../../../domain/flow/registry';
 import { flowsApi } from './api';
 import type { LitStep } from './Canvas';
 import { useEditor } from './context';

@@ -1,7 +1,7 @@
 import { useEffect, useMemo, useState } from 'react';
 import { ErrorBanner } from '../components/ErrorBanner';
 import { useApi } from '../components/useApi';
-import type { Rollout } from '../../../workflows/flow/rollout';
+import type { Rollout } from '../../../domain/flow/rollout';
 import { flowsApi } from './api';
 import { diffDefinitions } from './graph';
 import type { FlowVersion } from './types';

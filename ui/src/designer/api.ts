@@ -1,5 +1,5 @@
 import { api } from '../api/client';
-import type { Rollout } from '../../../workflows/flow/rollout';
+import type { Rollout } from '../../../domain/flow/rollout';
 import type {
   Flow,
   FlowDefinition,

@@ -1,6 +1,6 @@
 import { Handle, Position, useUpdateNodeInternals, type Node, type NodeProps } from '@xyflow/react';
 import { useEffect, type ComponentType, type ReactNode } from 'react';
-import { nodeSpec } from '../../../workflows/flow/registry';
+import { nodeSpec } from '../../../domain/flow/registry';
 import type { FlowNode } from './types';
 
 /** What the canvas hands each node component. */

@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { nodeSpec } from '../../../workflows/flow/registry';
+import { nodeSpec } from '../../../domain/flow/registry';
 
 /**
  * The property panel is generated from each node type's zod params schema (through its JSON Schema), so

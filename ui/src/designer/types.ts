@@ -1,5 +1,5 @@
-import type { FlowDefinition } from '../../../workflows/flow/definition';
-import type { FlowProblem } from '../../../workflows/flow/validate';
+import type { FlowDefinition } from '../../../domain/flow/definition';
+import type { FlowProblem } from '../../../domain/flow/validate';
 
 /** A node of the flow definition, as the editor holds it. */
 export type FlowNode = FlowDefinition['nodes'][number];

@@ -5,20 +5,20 @@ import {
   upsertSearchAttributes,
   workflowInfo,
 } from '@temporalio/workflow';
-import { answerNow, ariCommand } from './activity-profiles';
+import { answerNow, ariCommand } from '../shared/activity-profiles';
 import {
   CallSearchAttributes,
   CallState,
   callStatusQuery,
   endCallSignal,
   hangupSignal,
-} from './call-contract';
-import { finishCall, noteEnding, scriptEnder } from './call-ending';
-import { flowStatusQuery, type FlowCallInput, type FlowCallStatus } from './flow-call-contract';
-import { callPorts, type CallLine } from './flow/call-ports';
-import { FlowTooLong, initialVariables, runFlow, type FlowRun } from './flow/interpreter';
-import { CallerHungUp } from './flow/ports';
-import { publish } from './domain-events';
+} from '../call/contract';
+import { finishCall, noteEnding, scriptEnder } from '../shared/call-ending';
+import { flowStatusQuery, type FlowCallInput, type FlowCallStatus } from './contract';
+import { callPorts, type CallLine } from './call-ports';
+import { FlowTooLong, initialVariables, runFlow, type FlowRun } from '../../domain/flow/interpreter';
+import { CallerHungUp } from '../../domain/flow/ports';
+import { publish } from '../shared/domain-events';
 
 const now = (): string => new Date().toISOString();
 

@@ -11,17 +11,17 @@ import {
   uuid4,
   workflowInfo,
 } from '@temporalio/workflow';
-import { acd, campaignData } from './activity-profiles';
-import { publish } from './domain-events';
-import { CallSearchAttributes } from './call-contract';
+import { acd, campaignData } from '../shared/activity-profiles';
+import { publish } from '../shared/domain-events';
+import { CallSearchAttributes } from '../call/contract';
 import {
   attemptDoneSignal,
-  attemptWorkflowId,
   campaignControlUpdate,
   campaignProgressQuery,
   type CampaignPlan,
   type CampaignProgress,
-} from './campaign/contract';
+} from './contract';
+import { attemptWorkflowId } from '../campaign-attempt/contract';
 
 /** Attempts started per run before continuing as new: the history stays bounded for any list size. */
 const ATTEMPTS_PER_RUN = 300;

@@ -1,6 +1,6 @@
 import { z } from 'zod';
 import { hours } from '../flow/nodes/logic';
-import type { TicketPolicy } from './contract';
+import type { TicketPolicy } from './model';
 
 const Targets = z.object({
   firstResponseSec: z

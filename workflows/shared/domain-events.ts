@@ -1,5 +1,5 @@
 import { patched } from '@temporalio/workflow';
-import type { EventDataOf, EventType } from '../lib/events/schemas';
+import type { EventDataOf, EventType } from '../../lib/events/schemas';
 import { emit } from './emit';
 
 /**

@@ -1,7 +1,7 @@
 import { CancellationScope, setHandler, upsertSearchAttributes, workflowInfo } from '@temporalio/workflow';
-import { answerNow, ariCommand, mediaWait } from './activity-profiles';
-import { finishCall, noteEnding, scriptEnder } from './call-ending';
-import { publish } from './domain-events';
+import { answerNow, ariCommand, mediaWait } from '../shared/activity-profiles';
+import { finishCall, noteEnding, scriptEnder } from '../shared/call-ending';
+import { publish } from '../shared/domain-events';
 import {
   CallSearchAttributes,
   CallState,
@@ -11,7 +11,7 @@ import {
   type CallInput,
   type CallStatus,
   type DigitCollection,
-} from './call-contract';
+} from './contract';
 
 const DEFAULT_COLLECT: DigitCollection = {
   maxDigits: 4,

@@ -1,6 +1,6 @@
 /** What the gateway and MonitorSessionWorkflow agree on. Safe to import anywhere. */
 import { defineSignal, defineUpdate } from '@temporalio/workflow';
-import type { MonitorMode, MonitorResources } from '../asterisk/monitor';
+import type { MonitorMode, MonitorResources } from '../../asterisk/monitor';
 
 export interface MonitorSessionInput {
   tenantId: string;

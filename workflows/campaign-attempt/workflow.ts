@@ -4,19 +4,14 @@ import {
   isCancellation,
   workflowInfo,
 } from '@temporalio/workflow';
-import { waitInQueue } from './acd/wait-in-queue';
-import { ariCommand, callControl, campaignData, flowData, nodeForNewCall } from './activity-profiles';
-import {
-  attemptDoneSignal,
-  campaignWorkflowId,
-  type AttemptInput,
-  type AttemptResult,
-  type CampaignDisposition,
-} from './campaign/contract';
-import { callPorts, type CallLine } from './flow/call-ports';
-import { initialVariables, runFlow } from './flow/interpreter';
-import { CallerHungUp } from './flow/ports';
-import { previewAttempt } from './campaign/preview';
+import { waitInQueue } from '../acd/wait-in-queue';
+import { ariCommand, callControl, campaignData, flowData, nodeForNewCall } from '../shared/activity-profiles';
+import { attemptDoneSignal, campaignWorkflowId, type CampaignDisposition } from '../campaign/contract';
+import type { AttemptInput, AttemptResult } from './contract';
+import { callPorts, type CallLine } from '../flow-call/call-ports';
+import { initialVariables, runFlow } from '../../domain/flow/interpreter';
+import { CallerHungUp } from '../../domain/flow/ports';
+import { previewAttempt } from '../campaign/preview';
 
 const VARIABLE_NAME = /^[A-Za-z_][A-Za-z0-9_]*$/;
 

@@ -2,7 +2,7 @@ import type { FlowDefinition } from './definition';
 
 /**
  * What the interpreter needs from the world, as one interface. A real call implements it with activities
- * (flow/call-ports.ts); the simulator implements it with a script of caller input and stubbed HTTP
+ * (workflows/flow-call/call-ports.ts); the simulator implements it with a script of caller input and stubbed HTTP
  * (lib/flow-simulator.ts). The interpreter and the node handlers are the same code for both.
  */
 

@@ -1,5 +1,6 @@
 import { proxyActivities } from '@temporalio/workflow';
-import type { CampaignControlActivities } from '../activities/campaign-control';
+import type { CampaignControlActivities } from '../../activities/campaign-control';
+import type { CampaignScheduleInput } from './contract';
 
 const control = proxyActivities<CampaignControlActivities>({
   startToCloseTimeout: '30 seconds',
@@ -11,10 +12,6 @@ const control = proxyActivities<CampaignControlActivities>({
 });
 
 /** Run by a campaign's Temporal schedule at its start or stop time. */
-export async function CampaignScheduleWorkflow(input: {
-  tenantId: string;
-  campaignId: string;
-  action: 'start' | 'stop';
-}): Promise<string> {
+export async function CampaignScheduleWorkflow(input: CampaignScheduleInput): Promise<string> {
   return control.controlCampaign(input);
 }

@@ -8,20 +8,17 @@ import {
   uuid4,
   workflowInfo,
 } from '@temporalio/workflow';
-import { ticketData } from './activity-profiles';
-import { publish } from './domain-events';
-import { addBusinessMs, businessMsBetween } from './flow/hours';
+import { ticketData } from '../shared/activity-profiles';
+import { publish } from '../shared/domain-events';
+import { addBusinessMs, businessMsBetween } from '../../domain/flow/hours';
 import {
   PRIORITIES,
   TICKET_TRANSITIONS,
-  ticketChangeUpdate,
-  ticketQuery,
   type SlaClock,
-  type TicketChange,
-  type TicketInput,
   type TicketSnapshot,
   type TicketStatus,
-} from './ticket/contract';
+} from '../../domain/ticket/model';
+import { ticketChangeUpdate, ticketQuery, type TicketChange, type TicketInput } from './contract';
 
 /**
  * Patch of the bounded ticket history: comment bodies stored outside the workflow, changes answered with a

@@ -1,6 +1,6 @@
 import { ActivityFailure, CancellationScope, patched, startChild, uuid4 } from '@temporalio/workflow';
-import { CallSearchAttributes } from '../call-contract';
-import { callbackWorkflowId, type CallbackRequest } from '../callback-contract';
+import { CallSearchAttributes } from '../call/contract';
+import { callbackWorkflowId, type CallbackRequest } from '../callback/contract';
 import {
   acd,
   callControl,
@@ -10,12 +10,12 @@ import {
   speech,
   ariCommand,
   ticketData,
-} from '../activity-profiles';
+} from '../shared/activity-profiles';
 import { ticketWorkflowId } from '../ticket/contract';
 import { waitInQueue, type QueuedCall } from '../acd/wait-in-queue';
-import { FLOW_STEP_LIMIT } from '../history-ceilings';
+import { FLOW_STEP_LIMIT } from '../../domain/history-ceilings';
 import { asteriskMedia } from './asterisk-media';
-import { CallerHungUp, type FlowPorts, type MediaItem } from './ports';
+import { CallerHungUp, type FlowPorts, type MediaItem } from '../../domain/flow/ports';
 
 /** The call a flow runs on, and where the next read of its events starts. */
 export interface CallLine {

@@ -1,6 +1,6 @@
 import { CancellationScope, isCancellation, patched, sleep } from '@temporalio/workflow';
 import { ariCommand, persistence } from './activity-profiles';
-import { Disposition, type CallStatus } from './call-contract';
+import { Disposition, type CallStatus } from '../call/contract';
 import { isChannelGone } from './failures';
 
 /**

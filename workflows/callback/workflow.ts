@@ -6,8 +6,8 @@ import {
   uuid4,
   workflowInfo,
 } from '@temporalio/workflow';
-import { QueuePlace } from './acd/queue-place';
-import { acd, callControl, flowData, nodeForNewCall } from './activity-profiles';
+import { QueuePlace } from '../acd/queue-place';
+import { acd, callControl, flowData, nodeForNewCall } from '../shared/activity-profiles';
 import {
   CallbackState,
   callbackStatusQuery,
@@ -16,9 +16,9 @@ import {
   type CallbackAttempt,
   type CallbackRequest,
   type CallbackStatus,
-} from './callback-contract';
-import { publish } from './domain-events';
-import { nextOpening } from './flow/hours';
+} from './contract';
+import { publish } from '../shared/domain-events';
+import { nextOpening } from '../../domain/flow/hours';
 
 const TERMINAL: readonly CallbackState[] = [
   CallbackState.Completed,

@@ -12,7 +12,6 @@ import {
 import {
   agentOfferedSignal,
   agentsQuery,
-  AgentState,
   callEndedSignal,
   enqueueSignal,
   leaveSignal,
@@ -21,9 +20,9 @@ import {
   queueStatsQuery,
   setAgentStateUpdate,
   waitingQuery,
-  type AgentStatus,
-} from './acd/contract';
-import { publish } from './domain-events';
+} from './contract';
+import { AgentState, type AgentStatus } from '../../domain/acd/model';
+import { publish } from '../shared/domain-events';
 import {
   ALLOWED_TRANSITIONS,
   emptyState,
@@ -32,7 +31,7 @@ import {
   route,
   type AcdState,
   type RoutedAgent,
-} from './acd/routing';
+} from '../../domain/acd/routing';
 
 /** Events handled before the history is cut with continue-as-new (Temporal also suggests when). */
 const EVENTS_PER_RUN = 2000;

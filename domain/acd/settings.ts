@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { RoutingStrategy } from './contract';
+import { RoutingStrategy } from './model';
 
 const Skill = z.object({
   name: z.string().regex(/^[a-z0-9_-]{1,40}$/, 'lowercase letters, digits, _ and -'),

@@ -1,4 +1,4 @@
-import type { MediaItem } from './ports';
+import type { MediaItem } from '../../domain/flow/ports';
 
 /**
  * Asterisk media URIs for the items that need no preparation; TTS and recordings are made into files by

@@ -1,6 +1,6 @@
 import { log, proxyActivities } from '@temporalio/workflow';
-import type { EmitEventInput, EventActivities } from '../activities/events';
-import type { EventDataOf, EventType } from '../lib/events/schemas';
+import type { EmitEventInput, EventActivities } from '../../activities/events';
+import type { EventDataOf, EventType } from '../../lib/events/schemas';
 
 /** Publishing an event: quick, retried while NATS is away; an event that fails its schema is final. */
 const events = proxyActivities<EventActivities>({

@@ -11,7 +11,7 @@ import {
   type QueueEntry,
   type QueueStats,
   type SkillRequirement,
-} from './contract';
+} from './model';
 
 export interface RoutedAgent extends AgentStatus {
   /** When the agent last became available: longest-idle order. */

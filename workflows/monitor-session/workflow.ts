@@ -6,14 +6,9 @@ import {
   condition,
   setHandler,
 } from '@temporalio/workflow';
-import type { MonitorResources } from '../asterisk/monitor';
-import { callControl, monitorStart, monitorWatch } from './activity-profiles';
-import {
-  MonitorEnd,
-  monitorStartedUpdate,
-  stopMonitorSignal,
-  type MonitorSessionInput,
-} from './monitor-contract';
+import type { MonitorResources } from '../../asterisk/monitor';
+import { callControl, monitorStart, monitorWatch } from '../shared/activity-profiles';
+import { MonitorEnd, monitorStartedUpdate, stopMonitorSignal, type MonitorSessionInput } from './contract';
 
 type Started = { ok: true; at: string } | { ok: false; type: string; message: string };
 

@@ -1,8 +1,8 @@
 import { defineQuery } from '@temporalio/workflow';
-import type { CallInput, CallStatus } from './call-contract';
-import type { FlowDefinition } from './flow/definition';
-import type { QueuedCall } from './acd/wait-in-queue';
-import type { FlowStep } from './flow/interpreter';
+import type { CallInput, CallStatus } from '../call/contract';
+import type { FlowDefinition } from '../../domain/flow/definition';
+import type { QueuedCall } from '../acd/wait-in-queue';
+import type { FlowStep } from '../../domain/flow/interpreter';
 
 export type { FlowStep };
 

@@ -5,17 +5,17 @@ import {
   workflowInfo,
   type ActivityOptions,
 } from '@temporalio/workflow';
-import { ariTaskQueue } from '../domain/asterisk-nodes';
-import type { AriActivities } from '../activities/ari';
-import type { AcdActivities } from '../activities/acd';
-import type { CallControlActivities } from '../activities/call-control';
-import type { CampaignActivities } from '../activities/campaign';
-import type { TicketActivities } from '../activities/tickets';
-import type { CdrActivities } from '../activities/cdr';
-import type { FlowDataActivities } from '../activities/flow-data';
-import type { SpeechActivities } from '../activities/speech';
-import type { MonitorActivities } from '../activities/monitor';
-import type { NodeActivities } from '../activities/nodes';
+import { ariTaskQueue } from '../../domain/asterisk-nodes';
+import type { AriActivities } from '../../activities/ari';
+import type { AcdActivities } from '../../activities/acd';
+import type { CallControlActivities } from '../../activities/call-control';
+import type { CampaignActivities } from '../../activities/campaign';
+import type { TicketActivities } from '../../activities/tickets';
+import type { CdrActivities } from '../../activities/cdr';
+import type { FlowDataActivities } from '../../activities/flow-data';
+import type { SpeechActivities } from '../../activities/speech';
+import type { MonitorActivities } from '../../activities/monitor';
+import type { NodeActivities } from '../../activities/nodes';
 
 /** Marks workflows whose channel commands go to their node's task queue (several Asterisk nodes). */
 export const NODE_QUEUES_PATCH = 'ari-node-queues';
