@@ -3,6 +3,8 @@ import { access, mkdir, rename, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import type { Pool } from '../lib/db';
 import { urlAllowed } from '../lib/http-allowlist';
+import { checkTarget, type OutboundRules } from '../lib/outbound/address';
+import { OutboundTimeoutError, outboundRequest } from '../lib/outbound/request';
 import { loadPublishedFlow, type PublishedFlow } from '../workers/flow-resolver';
 import type { HttpRequest, HttpResult } from '../domain/flow/ports';
 
@@ -11,6 +13,8 @@ export interface FlowDataDeps {
   ari: { url: string; user: string; password: string };
   /** Where prompts are staged for Asterisk, as this process and as Asterisk see the directory. */
   media: { hostDir: string; asteriskDir: string };
+  /** The outbound rules for a tenant allowed (or not) private destinations (http nodes). */
+  rules: (allowPrivate: boolean) => Promise<OutboundRules>;
 }
 
 export interface StoreRecordingInput {
@@ -35,7 +39,7 @@ const MAX_RESPONSE_BYTES = 256 * 1024;
 const notFound = (type: string, message: string) =>
   ApplicationFailure.create({ type, message, nonRetryable: true });
 
-export function createFlowDataActivities({ pool, ari, media }: FlowDataDeps) {
+export function createFlowDataActivities({ pool, ari, media, rules }: FlowDataDeps) {
   const ariAuth = `Basic ${Buffer.from(`${ari.user}:${ari.password}`).toString('base64')}`;
   const storedUrl = (name: string) => `${ari.url}/ari/recordings/stored/${encodeURIComponent(name)}`;
 
@@ -115,27 +119,28 @@ export function createFlowDataActivities({ pool, ari, media }: FlowDataDeps) {
      * end's behaviour: the node decides between its exits and retries.
      */
     async httpRequest(input: HttpRequest & { tenantId: string }): Promise<HttpResult> {
-      const { rows } = await pool.query<{ http_allow_hosts: string[] }>(
-        'select http_allow_hosts from tenants where id = $1',
+      const { rows } = await pool.query<{ http_allow_hosts: string[]; webhook_allow_private: boolean }>(
+        'select http_allow_hosts, webhook_allow_private from tenants where id = $1',
         [input.tenantId],
       );
       const verdict = urlAllowed(input.url, rows[0]?.http_allow_hosts ?? []);
       if (!verdict.ok) return { kind: 'error', message: verdict.reason, retryable: false };
+      // The webhook rules: every address the host resolves to is checked, and the connection goes to it.
+      const target = await checkTarget(input.url, await rules(rows[0]?.webhook_allow_private ?? false));
+      if (!target.ok) return { kind: 'error', message: target.reason, retryable: target.retryable };
       try {
-        const response = await fetch(input.url, {
+        const response = await outboundRequest(target.url, {
           method: input.method,
           headers: input.headers,
           body: input.method === 'GET' || input.method === 'DELETE' ? undefined : input.body,
-          signal: AbortSignal.timeout(input.timeoutMs),
-          redirect: 'error',
+          timeoutMs: input.timeoutMs,
+          maxBytes: MAX_RESPONSE_BYTES,
+          address: target.address,
         });
-        const text = await response.text();
-        return { kind: 'response', status: response.status, body: text.slice(0, MAX_RESPONSE_BYTES) };
+        return { kind: 'response', status: response.status, body: response.body };
       } catch (err) {
-        const name = (err as Error).name;
-        if (name === 'TimeoutError' || name === 'AbortError') return { kind: 'timeout' };
-        const cause = (err as { cause?: Error }).cause;
-        return { kind: 'error', message: cause?.message ?? (err as Error).message, retryable: true };
+        if (err instanceof OutboundTimeoutError) return { kind: 'timeout' };
+        return { kind: 'error', message: (err as Error).message, retryable: true };
       }
     },
 

@@ -1,12 +1,9 @@
 import { Context } from '@temporalio/activity';
 import { ApplicationFailure } from '@temporalio/common';
-import http from 'node:http';
-import https from 'node:https';
-import { isIP, type LookupFunction } from 'node:net';
-import { lookup } from 'node:dns/promises';
 import type { Pool } from '../lib/db';
 import type { DomainEvent } from '../lib/events/schemas';
-import { checkWebhookUrlSyntax, hostOf, isPrivateAddress } from '../lib/webhooks/address';
+import { checkTarget, type OutboundRules } from '../lib/outbound/address';
+import { outboundRequest, type OutboundResponse } from '../lib/outbound/request';
 import { signWebhookPayload } from '../sdk/verify-webhook';
 import { stableUuid } from './events';
 
@@ -42,57 +39,6 @@ function retryAfterMs(header: string | undefined): number | undefined {
   return Number.isFinite(ms) && ms > 0 ? Math.min(ms, 3_600_000) : undefined;
 }
 
-interface Response {
-  code: number;
-  body: string;
-  retryAfter?: string;
-}
-
-/**
- * POSTs without following redirects (a redirect could lead anywhere, a private address included). With
- * `pinned`, the connection goes to that already-checked address whatever DNS says now: no rebinding
- * between the check and the connect. TLS still verifies the URL's host name.
- */
-function post(url: URL, body: string, headers: Record<string, string>, pinned?: string): Promise<Response> {
-  const family = pinned ? isIP(pinned) : 0;
-  const pin: LookupFunction | undefined = pinned
-    ? (_host, options, callback) =>
-        options.all
-          ? (callback as (e: null, a: { address: string; family: number }[]) => void)(null, [
-              { address: pinned, family },
-            ])
-          : callback(null, pinned, family)
-    : undefined;
-  return new Promise((resolve, reject) => {
-    const request = (url.protocol === 'https:' ? https : http).request(
-      url,
-      { method: 'POST', headers: { ...headers, 'content-length': Buffer.byteLength(body) }, lookup: pin },
-      (response) => {
-        let text = '';
-        response.setEncoding('utf8');
-        response.on('data', (chunk: string) => {
-          if (text.length < MAX_ERROR_BODY) text += chunk;
-        });
-        response.on('end', () =>
-          resolve({
-            code: response.statusCode ?? 0,
-            body: text.slice(0, MAX_ERROR_BODY),
-            retryAfter: response.headers['retry-after'],
-          }),
-        );
-        response.on('error', reject);
-      },
-    );
-    const timer = setTimeout(
-      () => request.destroy(new Error(`no response within ${WEBHOOK_TIMEOUT_MS} ms`)),
-      WEBHOOK_TIMEOUT_MS,
-    );
-    request.on('close', () => clearTimeout(timer));
-    request.on('error', reject);
-    request.end(body);
-  });
-}
-
 interface WebhookRow {
   tenant_id: string;
   url: string;
@@ -101,7 +47,13 @@ interface WebhookRow {
   webhook_allow_private: boolean;
 }
 
-export function createWebhookActivities({ pool }: { pool: Pool }) {
+export interface WebhookActivityDeps {
+  pool: Pool;
+  /** The outbound rules for a tenant allowed (or not) private destinations. */
+  rules: (allowPrivate: boolean) => Promise<OutboundRules>;
+}
+
+export function createWebhookActivities({ pool, rules }: WebhookActivityDeps) {
   const record = (
     webhookId: string,
     row: WebhookRow,
@@ -154,40 +106,29 @@ export function createWebhookActivities({ pool }: { pool: Pool }) {
       const started = performance.now();
       const elapsed = () => performance.now() - started;
 
-      const syntax = checkWebhookUrlSyntax(row.url);
-      if (!syntax.ok) {
-        await record(webhookId, row, event, attempt, { status: 'rejected', ms: 0, error: syntax.reason });
+      // Resolved again now, not trusted from creation time: DNS can have changed since.
+      const target = await checkTarget(row.url, await rules(row.webhook_allow_private));
+      if (!target.ok) {
+        if (target.retryable) {
+          await record(webhookId, row, event, attempt, {
+            status: 'failed',
+            ms: elapsed(),
+            error: target.reason,
+          });
+          throw new Error(target.reason);
+        }
+        await record(webhookId, row, event, attempt, {
+          status: 'rejected',
+          ms: elapsed(),
+          error: target.reason,
+        });
         throw ApplicationFailure.create({
           type: 'WebhookAddressRefused',
-          message: syntax.reason,
+          message: target.reason,
           nonRetryable: true,
         });
       }
-      const url = syntax.url;
-      // Resolved again now, not trusted from creation time: DNS can have changed since.
-      let pinned: string | undefined;
-      if (!row.webhook_allow_private) {
-        const host = hostOf(url);
-        let addresses: string[];
-        try {
-          addresses = isIP(host) ? [host] : (await lookup(host, { all: true })).map((a) => a.address);
-        } catch (err) {
-          const error = `${host} does not resolve: ${(err as Error).message}`;
-          await record(webhookId, row, event, attempt, { status: 'failed', ms: elapsed(), error });
-          throw new Error(error);
-        }
-        const refused = addresses.find(isPrivateAddress);
-        if (refused) {
-          const error = `${host} resolves to ${refused}, a private or loopback address`;
-          await record(webhookId, row, event, attempt, { status: 'rejected', ms: elapsed(), error });
-          throw ApplicationFailure.create({
-            type: 'WebhookAddressRefused',
-            message: error,
-            nonRetryable: true,
-          });
-        }
-        pinned = addresses[0];
-      }
+      const url = target.url;
 
       const body = JSON.stringify(event);
       const headers = {
@@ -198,16 +139,23 @@ export function createWebhookActivities({ pool }: { pool: Pool }) {
         'x-cticloud-attempt': String(attempt),
         'x-cticloud-signature': signWebhookPayload(body, row.secret, Math.floor(Date.now() / 1000)),
       };
-      let response: Response;
+      let response: OutboundResponse;
       try {
-        response = await post(url, body, headers, pinned);
+        response = await outboundRequest(url, {
+          method: 'POST',
+          headers,
+          body,
+          timeoutMs: WEBHOOK_TIMEOUT_MS,
+          maxBytes: MAX_ERROR_BODY,
+          address: target.address,
+        });
       } catch (err) {
         const error = (err as Error).message || String(err);
         await record(webhookId, row, event, attempt, { status: 'failed', ms: elapsed(), error });
         throw new Error(`delivering to ${url.origin}: ${error}`);
       }
       const ms = elapsed();
-      const code = response.code;
+      const code = response.status;
       if (code >= 200 && code < 300) {
         await record(webhookId, row, event, attempt, { status: 'delivered', code, ms });
         return { responseCode: code, attempt };

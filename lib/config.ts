@@ -20,7 +20,11 @@ const ConfigSchema = z.object({
   TEMPORAL_TASK_QUEUE: z.string().default('calls'),
   ARI_URL: z.string().url().default('http://127.0.0.1:8088'),
   ARI_USER: z.string().default('cticloud'),
-  ARI_PASSWORD: z.string().default('cticloud-ari'),
+  /** No default: generated into .env at first start (scripts/lib.sh), or yours with ARI_URL. */
+  ARI_PASSWORD: z
+    .string()
+    .min(12, 'ARI_PASSWORD must be at least 12 characters')
+    .refine((p) => p !== 'cticloud-ari' && p !== 'generate', 'ARI_PASSWORD must not be a shipped default'),
   ARI_APP: z.string().default('cticloud'),
   ASTERISK_NODE: z
     .string()
@@ -53,6 +57,13 @@ const ConfigSchema = z.object({
     .default('Local/{number}@outbound/n'),
   /** Wait before a failed webhook delivery's first retry, in ms; each next wait doubles. @default 10000 */
   WEBHOOK_RETRY_INITIAL_MS: z.coerce.number().int().positive().default(10_000),
+  /** NATS's monitoring port: one of the services no tenant request may reach. @default 8222 */
+  NATS_MONITOR_PORT: z.coerce.number().int().positive().default(8222),
+  /**
+   * Where tenants' webhooks and http nodes may go: `public` (the Internet; private ranges for tenants the
+   * operator allows) or `loopback-only` (tests, fuzzing, a demo on one box). @default 'public'
+   */
+  OUTBOUND_POLICY: z.enum(['public', 'loopback-only']).default('public'),
   LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
 });
 

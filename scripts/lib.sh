@@ -24,6 +24,13 @@ load_env() {
     # It holds the admin key: readable by its owner only.
     (umask 077 && sed "s/^ADMIN_API_KEY=generate$/ADMIN_API_KEY=$key_value/" "$ROOT/.env.example" > "$ROOT/.env")
   fi
+  # ARI's password is never a shipped default: generated for the bundled Asterisk, also in a .env made by an
+  # earlier release (which shipped "cticloud-ari"). Someone else's Asterisk (ARI_URL) keeps what they set.
+  if ! grep -q '^ARI_URL=' "$ROOT/.env" && grep -Eq '^ARI_PASSWORD=(generate|cticloud-ari)$' "$ROOT/.env"; then
+    local ari_value
+    ari_value="$(head -c 48 /dev/urandom | base64 | tr -dc 'A-Za-z0-9' | head -c 32)"
+    sed -i "s/^ARI_PASSWORD=.*/ARI_PASSWORD=$ari_value/" "$ROOT/.env"
+  fi
   local line key
   while IFS= read -r line || [ -n "$line" ]; do
     case "$line" in ''|'#'*) continue ;; esac

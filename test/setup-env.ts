@@ -9,6 +9,8 @@ const defaults: Record<string, string> = {
   ADMIN_API_KEY: 'cti_test_admin_key_0123456789abcdef',
   DEFAULT_TENANT: 'default',
   OUTBOUND_DIAL: 'Local/{number}@synthetic-party/n',
+  // Webhooks and http nodes may reach loopback only (the suite's receivers), never another machine.
+  OUTBOUND_POLICY: 'loopback-only',
   LOG_LEVEL: 'warn',
 };
 // CTICLOUD_TEST_* overrides let a second suite run beside this one (its own app, task queue, port, tenant).

@@ -21,6 +21,7 @@ import { ariTaskQueue, type AsteriskNode } from '../domain/asterisk-nodes';
 import { createNodeActivities, routeByNode } from '../activities/nodes';
 import { connectNats, ensureAriStream } from '../asterisk/event-log';
 import { asteriskNodes, loadConfig } from '../lib/config';
+import { outboundRules } from '../lib/outbound/rules';
 import { createPool } from '../lib/db';
 import { createLogger } from '../lib/logger';
 import { connectTemporal } from '../lib/temporal';
@@ -65,7 +66,12 @@ async function main(): Promise<void> {
         campaignHalted,
       }),
       ...createMonitorActivities({ ari, events, node: node.name }),
-      ...createFlowDataActivities({ pool, ari: node, media }),
+      ...createFlowDataActivities({
+        pool,
+        ari: node,
+        media,
+        rules: (allowPrivate) => outboundRules(config, allowPrivate),
+      }),
     };
   };
   const perNode = new Map(nodes.nodes.map((node) => [node.name, nodeActivities(node)] as const));
@@ -88,7 +94,7 @@ async function main(): Promise<void> {
       ...createAcdActivities({ pool, client, js: nc.jetstream(), taskQueue: config.TEMPORAL_TASK_QUEUE }),
       ...createSpeechActivities(media),
       ...createEventActivities({ js: nc.jetstream() }),
-      ...createWebhookActivities({ pool }),
+      ...createWebhookActivities({ pool, rules: (allowPrivate) => outboundRules(config, allowPrivate) }),
     },
   });
   // Each node's own task queue is polled only once this worker reaches that Asterisk.

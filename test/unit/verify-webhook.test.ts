@@ -5,7 +5,13 @@ import { createEventActivities, stableUuid } from '../../activities/events';
 import { buildAsyncApiDocument } from '../../lib/events/asyncapi';
 import { EVENT_TYPES } from '../../lib/events/schemas';
 import { parseEventSubject, eventSubject } from '../../lib/events/subjects';
-import { checkWebhookUrl, isPrivateAddress } from '../../lib/webhooks/address';
+import {
+  allowHostRefusal,
+  checkTarget,
+  isPrivateAddress,
+  OutboundPolicy,
+  type OutboundRules,
+} from '../../lib/outbound/address';
 import { signWebhookPayload, verifyWebhookSignature } from '../../sdk/verify-webhook';
 
 const secret = 'whsec_0123456789abcdef';
@@ -66,6 +72,11 @@ describe('webhook addresses', () => {
     ['fd00::1', true],
     ['fe80::1', true],
     ['::ffff:127.0.0.1', true],
+    // IPv4 inside IPv6: compatible, NAT64 (local use), 6to4; and the deprecated site-local range.
+    ['::7f00:1', true],
+    ['64:ff9b:1::a00:1', true],
+    ['2002:7f00:1::', true],
+    ['fec0::1', true],
     ['8.8.8.8', false],
     ['2606:4700:4700::1111', false],
     ['not-an-ip', true],
@@ -73,16 +84,62 @@ describe('webhook addresses', () => {
     expect(isPrivateAddress(ip)).toBe(expected);
   });
 
-  test('http(s) only; loopback refused unless the tenant is allowed it', async () => {
-    expect(await checkWebhookUrl('ftp://example.com/x', true)).toMatchObject({ ok: false });
-    expect(await checkWebhookUrl('https://u:p@example.com/x', true)).toMatchObject({ ok: false });
-    expect(await checkWebhookUrl('http://127.0.0.1:9/hook', false)).toMatchObject({
+  const rules = (allowPrivate: boolean, policy: OutboundPolicy = OutboundPolicy.Public): OutboundRules => ({
+    policy,
+    allowPrivate,
+    services: [{ host: '127.0.0.1', port: 8088 }],
+  });
+
+  test('public: http(s) only; loopback and metadata never, private only when allowed', async () => {
+    expect(await checkTarget('ftp://example.com/x', rules(true))).toMatchObject({ ok: false });
+    expect(await checkTarget('https://u:p@example.com/x', rules(true))).toMatchObject({ ok: false });
+    for (const url of ['http://127.0.0.1:9/hook', 'http://[::1]:9/hook', 'http://localhost:9/hook']) {
+      expect(await checkTarget(url, rules(false))).toMatchObject({ ok: false, retryable: false });
+      // Loopback is never a tenant's destination on the public policy, even one allowed private ranges.
+      expect(await checkTarget(url, rules(true))).toMatchObject({ ok: false, retryable: false });
+    }
+    expect(await checkTarget('http://169.254.169.254/latest/meta-data', rules(true))).toMatchObject({
+      ok: false,
+      reason: expect.stringMatching(/link-local/),
+    });
+    expect(await checkTarget('http://10.1.2.3/crm', rules(false))).toMatchObject({
+      ok: false,
+      reason: expect.stringMatching(/private/),
+    });
+    expect(await checkTarget('http://10.1.2.3/crm', rules(true))).toMatchObject({
+      ok: true,
+      address: '10.1.2.3',
+    });
+    expect(await checkTarget('http://93.184.216.34/x', rules(false))).toMatchObject({ ok: true });
+  });
+
+  test("loopback-only: loopback for allowed tenants, nothing else, never CTICloud's own services", async () => {
+    const policy = OutboundPolicy.LoopbackOnly;
+    expect(await checkTarget('http://127.0.0.1:9/hook', rules(true, policy))).toMatchObject({ ok: true });
+    expect(await checkTarget('http://127.0.0.1:9/hook', rules(false, policy))).toMatchObject({
       ok: false,
       reason: expect.stringMatching(/private or loopback/),
     });
-    expect(await checkWebhookUrl('http://[::1]:9/hook', false)).toMatchObject({ ok: false });
-    expect(await checkWebhookUrl('http://localhost:9/hook', false)).toMatchObject({ ok: false });
-    expect(await checkWebhookUrl('http://127.0.0.1:9/hook', true)).toMatchObject({ ok: true });
+    expect(await checkTarget('http://93.184.216.34/x', rules(true, policy))).toMatchObject({
+      ok: false,
+      reason: expect.stringMatching(/not loopback/),
+    });
+    // ARI, on any loopback address (a service bound to 0.0.0.0 answers on all of them).
+    for (const url of ['http://127.0.0.1:8088/ari/channels', 'http://127.0.0.2:8088/ari/channels']) {
+      expect(await checkTarget(url, rules(true, policy))).toMatchObject({
+        ok: false,
+        reason: expect.stringMatching(/CTICloud's own services/),
+      });
+    }
+  });
+
+  test('an allow-list entry naming this machine or metadata is refused when saved (public policy)', () => {
+    for (const entry of ['localhost', '127.0.0.1', '169.254.169.254', '::1', '*.localhost']) {
+      expect(allowHostRefusal(entry, OutboundPolicy.Public)).toBeDefined();
+    }
+    expect(allowHostRefusal('crm.example.com', OutboundPolicy.Public)).toBeUndefined();
+    expect(allowHostRefusal('10.0.0.5', OutboundPolicy.Public)).toBeUndefined();
+    expect(allowHostRefusal('127.0.0.1', OutboundPolicy.LoopbackOnly)).toBeUndefined();
   });
 });
 

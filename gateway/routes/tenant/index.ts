@@ -2,6 +2,8 @@ import type { FastifyPluginAsyncZod } from 'fastify-type-provider-zod';
 import { z } from 'zod';
 import { Role } from '../../../lib/api-keys';
 import { ALLOW_HOST_PATTERN } from '../../../lib/http-allowlist';
+import { allowHostRefusal } from '../../../lib/outbound/address';
+import { InvalidFieldError } from '../../errors';
 import { ErrorBody } from '../../plugins/error-handler';
 import { TicketSettings } from '../../../domain/ticket/settings';
 
@@ -100,6 +102,12 @@ const tenant: FastifyPluginAsyncZod = async (app) => {
       },
     },
     async (request) => {
+      // Names are checked again at each request, where they resolve; literals and localhost now.
+      request.body.hosts.forEach((host, i) => {
+        const refusal = allowHostRefusal(host, app.config.OUTBOUND_POLICY);
+        if (refusal)
+          throw new InvalidFieldError(`body.hosts.${i}`, `${refusal}: never reachable from a flow`);
+      });
       await app.pg.query(
         `update tenants set http_allow_hosts = $2, version = version + 1, updated_at = now() where id = $1`,
         [request.principal.tenantId, [...new Set(request.body.hosts)]],

@@ -3,7 +3,8 @@ import type { FastifyPluginAsyncZod } from 'fastify-type-provider-zod';
 import { z } from 'zod';
 import { Role } from '../../../lib/api-keys';
 import { EVENT_TYPES, EventTypeSchema, OPT_IN_EVENT_TYPES } from '../../../lib/events/schemas';
-import { checkWebhookUrl } from '../../../lib/webhooks/address';
+import { checkTarget } from '../../../lib/outbound/address';
+import { outboundRules } from '../../../lib/outbound/rules';
 import { InvalidFieldError, NotFoundError } from '../../errors';
 import { ErrorBody } from '../../plugins/error-handler';
 
@@ -91,7 +92,10 @@ const webhooks: FastifyPluginAsyncZod = async (app) => {
         'select webhook_allow_private from tenants where id = $1',
         [tenantId],
       );
-      const check = await checkWebhookUrl(url, tenant[0]?.webhook_allow_private ?? false);
+      const check = await checkTarget(
+        url,
+        await outboundRules(app.config, tenant[0]?.webhook_allow_private ?? false),
+      );
       if (!check.ok) throw new InvalidFieldError('body.url', check.reason);
       const eventTypes =
         request.body.eventTypes ?? EVENT_TYPES.filter((t) => !OPT_IN_EVENT_TYPES.includes(t));
