@@ -41,3 +41,24 @@ export class InvalidFieldError extends Error {
     this.name = 'InvalidFieldError';
   }
 }
+
+/** The client sent its request too slowly (a stalled upload): 408, and the connection is closed. */
+export class RequestTimeoutError extends Error {
+  readonly statusCode = 408;
+  constructor(reason: string) {
+    super(reason);
+    this.name = 'RequestTimeoutError';
+  }
+}
+
+/** Too many of one kind of request at once, or too often: 429 with Retry-After. */
+export class TooManyRequestsError extends Error {
+  readonly statusCode = 429;
+  constructor(
+    reason: string,
+    readonly retryAfterSec: number,
+  ) {
+    super(reason);
+    this.name = 'TooManyRequestsError';
+  }
+}

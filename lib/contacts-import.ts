@@ -1,7 +1,7 @@
 import type { Readable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import { parse, type CsvError, type Info } from 'csv-parse';
-import type { Pool, PoolClient } from 'pg';
+import type { Pool } from 'pg';
 import { IMPORT_LIMITS, type ImportReport } from './contacts-report';
 import { isTimeZone, normalizePhone, timeZoneFor } from './phone';
 
@@ -84,7 +84,7 @@ class ContactWriter {
   private readonly batchRows: number;
 
   constructor(
-    private readonly client: PoolClient,
+    private readonly db: Pool,
     private readonly campaignId: string,
     private readonly tenantId: string,
     private readonly options: ImportOptions,
@@ -158,7 +158,7 @@ class ContactWriter {
   }
 
   private async write(contacts: Contact[]): Promise<void> {
-    const { rows } = await this.client.query<{ created: number; dnc: number }>(WRITE_BATCH, [
+    const { rows } = await this.db.query<{ created: number; dnc: number }>(WRITE_BATCH, [
       this.campaignId,
       contacts.map((c) => c.phone),
       contacts.map((c) => c.timeZone),
@@ -179,22 +179,19 @@ async function withWriter(
   options: ImportOptions,
   fill: (writer: ContactWriter) => Promise<void>,
 ): Promise<ImportReport> {
-  // One connection for the whole import; each batch commits on its own, so what was written before a
-  // failure stays, and uploading the file again merges it rather than doubling it.
-  const client = await pool.connect();
-  let writer: ContactWriter | undefined;
+  // Each batch is one statement on a connection taken for it alone: no connection waits on the client
+  // while the upload trickles in (ten slow uploads used to take the whole pool). Each batch commits on its
+  // own, so what was written before a failure stays, and uploading the file again merges it.
+  const { rows } = await pool.query<{ tenant_id: string }>('select tenant_id from campaigns where id = $1', [
+    campaignId,
+  ]);
+  if (!rows[0]) throw new Error(`campaign ${campaignId} not found`);
+  const writer = new ContactWriter(pool, campaignId, rows[0].tenant_id, options);
   try {
-    const { rows } = await client.query<{ tenant_id: string }>(
-      'select tenant_id from campaigns where id = $1',
-      [campaignId],
-    );
-    if (!rows[0]) throw new Error(`campaign ${campaignId} not found`);
-    writer = new ContactWriter(client, campaignId, rows[0].tenant_id, options);
     await fill(writer);
     return await writer.finish();
   } finally {
-    await writer?.settled();
-    client.release();
+    await writer.settled();
   }
 }
 

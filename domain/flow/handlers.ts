@@ -8,6 +8,7 @@ import type { branch, hours, set, subflow } from './nodes/logic';
 import type { hangup, play, say } from './nodes/media';
 import type { Prompt } from './nodes/spec';
 import { CallerHungUp, type FlowPorts, type MediaItem } from './ports';
+import { matchesDigitPattern } from './digit-pattern';
 import { readJsonPath } from './json-path';
 import { renderTemplate } from './template';
 
@@ -92,7 +93,7 @@ const gatherNode: Handler<typeof gather> = async (p, { ports, variables }) => {
       terminator: p.terminator,
       timeoutMs: p.timeoutMs,
     });
-    const valid = digits.length >= p.minDigits && (!p.pattern || new RegExp(p.pattern).test(digits));
+    const valid = digits.length >= p.minDigits && (!p.pattern || matchesDigitPattern(p.pattern, digits));
     if (valid) {
       variables[p.variable] = digits;
       return 'valid';

@@ -1,7 +1,7 @@
 import fp from 'fastify-plugin';
 import { hasZodFastifySchemaValidationErrors, isResponseSerializationError } from 'fastify-type-provider-zod';
 import { z } from 'zod';
-import { InvalidFieldError } from '../errors';
+import { InvalidFieldError, RequestTimeoutError, TooManyRequestsError } from '../errors';
 
 export const ErrorBody = z
   .object({
@@ -17,8 +17,10 @@ const reasons: Record<number, string> = {
   401: 'Unauthorized',
   403: 'Forbidden',
   404: 'Not Found',
+  408: 'Request Timeout',
   409: 'Conflict',
   422: 'Unprocessable Content',
+  429: 'Too Many Requests',
   503: 'Service Unavailable',
 };
 
@@ -42,6 +44,9 @@ export default fp(async (app) => {
     if (status && status >= 400 && status < 500 && !isResponseSerializationError(err)) {
       const field =
         err instanceof InvalidFieldError ? { fields: [{ field: err.field, message: err.reason }] } : {};
+      if (err instanceof TooManyRequestsError) reply.header('retry-after', String(err.retryAfterSec));
+      // What is left of a stalled upload is not worth reading: the connection goes with the answer.
+      if (err instanceof RequestTimeoutError) reply.header('connection', 'close');
       return reply.code(status).send({
         statusCode: status,
         error: reasons[status] ?? 'Error',

@@ -278,3 +278,35 @@ test('numbers: assign a number to a flow, once across tenants; an unknown flow i
   ).toBe('body.number');
   expect((await call('DELETE', `/v1/numbers/${assigned.json().id}`)).statusCode).toBe(204);
 });
+
+test('a gather pattern runs in linear time: a catastrophic one is simulated at once, a backreference is 400', async () => {
+  const withPattern = (pattern: string) => ({
+    schemaVersion: 1,
+    start: 'ask',
+    nodes: [
+      { id: 'ask', type: 'gather', params: { variable: 'code', maxDigits: 32, pattern, retries: 0 } },
+      { id: 'bye', type: 'hangup' },
+    ],
+    edges: ['valid', 'invalid', 'no_input'].map((exit) => ({ from: 'ask', exit, to: 'bye' })),
+  });
+  const refused = await call('POST', '/v1/flows', {
+    name: unique('Backreference'),
+    definition: withPattern('^(1)\\1$'),
+  });
+  expect(refused.statusCode).toBe(400);
+  expect(refused.json().fields[0].field).toMatch(/^body\.definition\.nodes\.0\.params\.pattern/);
+
+  // With JavaScript's backtracking RegExp this froze the gateway for every tenant.
+  const flow = await call('POST', '/v1/flows', {
+    name: unique('Catastrophic'),
+    definition: withPattern('^(\\d|\\d|\\d|\\d)*$'),
+  });
+  expect(flow.statusCode).toBe(201);
+  const simulated = await call('POST', `/v1/flows/${flow.json().id}/simulate`, {
+    digits: [`${'1'.repeat(30)}*`],
+  });
+  expect(simulated.statusCode).toBe(200);
+  expect(
+    simulated.json().path.map((s: { nodeId: string; exit?: string }) => `${s.nodeId}:${s.exit}`),
+  ).toContain('ask:invalid');
+}, 60_000);

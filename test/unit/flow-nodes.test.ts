@@ -1,3 +1,4 @@
+import { digitPatternProblem, matchesDigitPattern } from '../../domain/flow/digit-pattern';
 import { NODE_TYPES, nodeSpec } from '../../domain/flow/registry';
 
 const QUEUE = '2b7f7f6e-62d4-4a47-9d6d-0d2d1b1f7c11';
@@ -120,4 +121,18 @@ test('reads and writes: what the validator needs to check variables', () => {
   expect(branch.reads(branch.params.parse({ conditions: [{ id: 'a', when: 'x > 1 && y' }] })).sort()).toEqual(
     ['x', 'y'],
   );
+});
+
+describe('gather patterns (RE2)', () => {
+  test('a catastrophic pattern answers at once; a backreference or lookahead is refused', () => {
+    // Backtracking engines take minutes on this; RE2 is linear in the input.
+    expect(matchesDigitPattern('^(\\d|\\d|\\d|\\d)*$', `${'1'.repeat(30)}*`)).toBe(false);
+    expect(matchesDigitPattern('^(\\d|\\d|\\d|\\d)*$', '1'.repeat(30))).toBe(true);
+    expect(matchesDigitPattern('^[0-9]{8}$', '12345678')).toBe(true);
+    expect(digitPatternProblem('^(1)\\1$')).toMatch(/RE2/);
+    expect(digitPatternProblem('^(?=1)\\d+$')).toMatch(/RE2/);
+    expect(digitPatternProblem('^\\d{4}$')).toBeUndefined();
+    // A pattern saved before patterns were checked with RE2 matches nothing rather than running.
+    expect(matchesDigitPattern('^(1)\\1$', '11')).toBe(false);
+  });
 });

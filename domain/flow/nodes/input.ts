@@ -1,5 +1,6 @@
 import { z } from 'zod';
 import { Digit, defineNode, Millis, Prompt, promptVariables, VariableName } from './spec';
+import { digitPatternProblem } from '../digit-pattern';
 
 export const menu = defineNode({
   type: 'menu',
@@ -34,18 +35,14 @@ export const gather = defineNode({
       maxDigits: z.number().int().min(1).max(32),
       terminator: Digit.default('#'),
       timeoutMs: Millis(60_000, 5000),
-      /** Regular expression the whole input must match, e.g. `^[0-9]{8}$`. */
+      /** Regular expression (RE2 syntax, linear time) the input must match, e.g. `^[0-9]{8}$`. */
       pattern: z
         .string()
         .max(200)
-        .refine((p) => {
-          try {
-            new RegExp(p);
-            return true;
-          } catch {
-            return false;
-          }
-        }, 'not a valid regular expression')
+        .superRefine((p, ctx) => {
+          const problem = digitPatternProblem(p);
+          if (problem) ctx.addIssue({ code: 'custom', message: problem });
+        })
         .optional(),
       retries: z.number().int().min(0).max(5).default(2),
     })

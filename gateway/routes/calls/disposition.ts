@@ -1,13 +1,13 @@
 import type { FastifyPluginAsyncZod } from 'fastify-type-provider-zod';
-import { WorkflowNotFoundError } from '@temporalio/client';
 import { z } from 'zod';
 import { Role } from '../../../lib/api-keys';
-import { callStatusQuery } from '../../../workflows/call/contract';
+import { callStatusQuery, type CallStatus } from '../../../workflows/call/contract';
+import type { FlowCallStatus } from '../../../workflows/flow-call/contract';
 import type { TicketFields } from '../../../domain/ticket/model';
-import { NotFoundError } from '../../errors';
 import { ErrorBody } from '../../plugins/error-handler';
 import { TicketInput } from '../tickets/index';
 import { openTicket } from '../tickets/open';
+import { assertOnCall, tenantCallOnly } from './lookup';
 
 const Body = z.object({
   /** The agent's wrap-up code: resolved, follow_up, … */
@@ -39,14 +39,10 @@ const disposition: FastifyPluginAsyncZod = async (app) => {
     async (request, reply) => {
       const { tenantId, keyId } = request.principal;
       const { id } = request.params;
-      const status = await app.temporal.workflow
-        .getHandle(id)
-        .query(callStatusQuery)
-        .catch((err: unknown) => {
-          if (err instanceof WorkflowNotFoundError) throw new NotFoundError('call', id);
-          throw err;
-        });
-      if (status.tenantId !== tenantId) throw new NotFoundError('call', id);
+      // The tenant first: another tenant's call, or a workflow that is no call, is simply not found.
+      const { handle } = await tenantCallOnly(app.temporal, id, tenantId);
+      const status = (await handle.query(callStatusQuery)) as CallStatus & Pick<FlowCallStatus, 'queue'>;
+      assertOnCall(request.principal, status);
       let ticketId: string | null = null;
       if (request.body.ticket) {
         const { rows } = await app.pg.query<{ id: string }>(

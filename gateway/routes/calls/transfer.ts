@@ -1,12 +1,12 @@
 import type { FastifyPluginAsyncZod } from 'fastify-type-provider-zod';
-import { WorkflowNotFoundError } from '@temporalio/client';
 import { z } from 'zod';
 import { Role } from '../../../lib/api-keys';
 import { transferCallSignal } from '../../../workflows/acd/contract';
 import { flowStatusQuery } from '../../../workflows/flow-call/contract';
-import { InvalidFieldError, NotFoundError } from '../../errors';
+import { InvalidFieldError } from '../../errors';
 import { ErrorBody } from '../../plugins/error-handler';
 import { ConflictError } from '../flows/store';
+import { assertOnCall, tenantCallOnly } from './lookup';
 
 const TransferBody = z.object({
   to: z.discriminatedUnion('kind', [
@@ -35,12 +35,13 @@ const transfer: FastifyPluginAsyncZod = async (app) => {
     },
     async (request, reply) => {
       const { tenantId, keyId } = request.principal;
-      const handle = app.temporal.workflow.getHandle(request.params.id);
-      const status = await handle.query(flowStatusQuery).catch((err: unknown) => {
-        if (err instanceof WorkflowNotFoundError) throw new NotFoundError('call', request.params.id);
+      // The tenant first: 404 vs 409 must not tell another tenant which ids exist.
+      const { handle, description } = await tenantCallOnly(app.temporal, request.params.id, tenantId);
+      if (description.type !== 'FlowCallWorkflow') {
         throw new ConflictError(`call ${request.params.id} does not run a flow`);
-      });
-      if (status.tenantId !== tenantId) throw new NotFoundError('call', request.params.id);
+      }
+      const status = await handle.query(flowStatusQuery);
+      assertOnCall(request.principal, status);
       if (status.endedAt || !status.queue) {
         throw new ConflictError('only a call waiting in a queue or talking to an agent can be transferred');
       }

@@ -2,6 +2,7 @@ import multipart from '@fastify/multipart';
 import type { FastifyPluginAsyncZod } from 'fastify-type-provider-zod';
 import type { Readable } from 'node:stream';
 import { z } from 'zod';
+import { IdCursor } from '../../cursors';
 import { Role } from '../../../lib/api-keys';
 import {
   ContactsFormatError,
@@ -11,7 +12,8 @@ import {
   type ImportReport,
 } from '../../../lib/contacts-import';
 import { isCountry } from '../../../lib/phone';
-import { InvalidFieldError } from '../../errors';
+import { InvalidFieldError, RequestTimeoutError, TooManyRequestsError } from '../../errors';
+import { guardUpload, UploadStalledError } from '../../../lib/upload-guard';
 import { ErrorBody } from '../../plugins/error-handler';
 import { ConflictError } from '../flows/store';
 import { CONTACT_STATES, OPEN_STATES, findCampaign, type ContactState } from './store';
@@ -63,8 +65,10 @@ const errors = {
   401: ErrorBody,
   403: ErrorBody,
   404: ErrorBody,
+  408: ErrorBody,
   409: ErrorBody,
   415: ErrorBody,
+  429: ErrorBody,
 };
 
 interface ContactRow {
@@ -88,7 +92,13 @@ interface AttemptRow {
 }
 
 /** A campaign's contacts: uploads (CSV streamed, multipart, or JSON) and paging with their attempts. */
+/** Contact uploads one tenant may run at once (in this gateway process). */
+const MAX_IMPORTS_PER_TENANT = 2;
+/** A CSV upload that goes quiet for 15 s, or lasts 15 minutes, is abandoned (408). */
+const UPLOAD_LIMITS = { idleMs: 15_000, totalMs: 15 * 60_000 } as const;
+
 const contacts: FastifyPluginAsyncZod = async (app) => {
+  const importsRunning = new Map<string, number>();
   // The request stream itself is the body: the import reads it as it arrives, so a million rows never sit in
   // memory, and the JSON body limit does not apply.
   app.addContentTypeParser([...CSV_TYPES], (_request, payload, done) => done(null, payload));
@@ -128,16 +138,35 @@ const contacts: FastifyPluginAsyncZod = async (app) => {
         throw new ConflictError(`campaign ${campaign.id} is ${campaign.state}: it takes no more contacts`);
       }
       const options = { defaultCountry: request.query.country };
+      const tenantId = request.principal.tenantId;
+      const running = importsRunning.get(tenantId) ?? 0;
+      if (running >= MAX_IMPORTS_PER_TENANT) {
+        throw new TooManyRequestsError(
+          `at most ${MAX_IMPORTS_PER_TENANT} contact uploads at once per tenant; try again when one is done`,
+          5,
+        );
+      }
+      importsRunning.set(tenantId, running + 1);
       const type = (request.headers['content-type'] ?? '').split(';')[0]!.trim().toLowerCase();
       let report: ImportReport;
       try {
         if ((CSV_TYPES as readonly string[]).includes(type)) {
-          report = await importContactsCsv(app.pg, campaign.id, request.body as Readable, options);
+          report = await importContactsCsv(
+            app.pg,
+            campaign.id,
+            guardUpload(request.body as Readable, UPLOAD_LIMITS),
+            options,
+          );
         } else if (type === 'multipart/form-data') {
           const file = await request.file();
           if (!file)
             throw new InvalidFieldError('body', 'the form has no file: send the CSV as a file field');
-          report = await importContactsCsv(app.pg, campaign.id, file.file, options);
+          report = await importContactsCsv(
+            app.pg,
+            campaign.id,
+            guardUpload(file.file, UPLOAD_LIMITS),
+            options,
+          );
         } else if (type === 'application/json') {
           if (!Array.isArray(request.body)) {
             throw new InvalidFieldError('body', 'a JSON body is an array of contacts');
@@ -151,6 +180,7 @@ const contacts: FastifyPluginAsyncZod = async (app) => {
           });
         }
       } catch (err) {
+        if (err instanceof UploadStalledError) throw new RequestTimeoutError(err.reason);
         if (err instanceof ContactsFormatError) {
           throw new InvalidFieldError(err.field === 'body' ? 'body' : `body.${err.field}`, err.reason);
         }
@@ -159,6 +189,10 @@ const contacts: FastifyPluginAsyncZod = async (app) => {
           throw new ConflictError(`campaign ${campaign.id} was deleted during the upload`);
         }
         throw err;
+      } finally {
+        const left = (importsRunning.get(tenantId) ?? 1) - 1;
+        if (left > 0) importsRunning.set(tenantId, left);
+        else importsRunning.delete(tenantId);
       }
       return report;
     },
@@ -175,10 +209,7 @@ const contacts: FastifyPluginAsyncZod = async (app) => {
         querystring: z.object({
           state: z.enum(CONTACT_STATES).optional(),
           /** nextCursor of the previous page. */
-          cursor: z
-            .string()
-            .regex(/^\d{1,19}$/, 'a cursor from a previous page')
-            .optional(),
+          cursor: IdCursor.optional(),
           limit: z.coerce.number().int().min(1).max(500).default(100),
         }),
         response: {

@@ -1,6 +1,7 @@
 import type { FastifyPluginAsyncZod } from 'fastify-type-provider-zod';
 import { DeliverPolicy, type ConsumerMessages } from 'nats';
 import { z } from 'zod';
+import { IdCursor } from '../../cursors';
 import { Role } from '../../../lib/api-keys';
 import { ensureEventsStream } from '../../../lib/events/publish';
 import { createEventScope } from '../../../lib/events/scope';
@@ -92,10 +93,7 @@ const events: FastifyPluginAsyncZod = async (app) => {
             .optional()
             .describe('A token from POST /v1/events/token (never an API key): for EventSource'),
           /** For clients that cannot send the Last-Event-ID header. */
-          lastEventId: z
-            .string()
-            .regex(/^\d{1,19}$/)
-            .optional(),
+          lastEventId: IdCursor.optional(),
         }),
         produces: ['text/event-stream'],
         response: {

@@ -1,6 +1,7 @@
 import type { FastifyPluginAsyncZod } from 'fastify-type-provider-zod';
 import { WorkflowNotFoundError, WorkflowUpdateFailedError } from '@temporalio/client';
 import { z } from 'zod';
+import { decodeTicketCursor, encodeTicketCursor, TicketCursor } from '../../cursors';
 import { Role } from '../../../lib/api-keys';
 import { PRIORITIES, TicketStatus, type TicketFields } from '../../../domain/ticket/model';
 import {
@@ -175,7 +176,7 @@ const tickets: FastifyPluginAsyncZod = async (app) => {
           assignee: z.string().max(120).optional(),
           priority: Priority.optional(),
           q: z.string().trim().max(200).optional(),
-          cursor: z.string().max(200).optional(),
+          cursor: TicketCursor.optional(),
           limit: z.coerce.number().int().min(1).max(200).default(50),
         }),
         response: { 200: z.object({ tickets: z.array(Summary), next: z.string().nullable() }), ...errors },
@@ -183,7 +184,7 @@ const tickets: FastifyPluginAsyncZod = async (app) => {
     },
     async (request) => {
       const { status, assignee, priority, q, cursor, limit } = request.query;
-      const [afterAt, afterId] = cursor ? Buffer.from(cursor, 'base64url').toString().split('|') : [];
+      const after = cursor ? decodeTicketCursor(cursor) : undefined;
       const { rows } = await app.pg.query<{
         id: string;
         subject: string;
@@ -208,8 +209,8 @@ const tickets: FastifyPluginAsyncZod = async (app) => {
           assignee ?? null,
           priority ?? null,
           q ?? null,
-          afterAt ?? null,
-          afterId ?? null,
+          after?.at ?? null,
+          after?.id ?? null,
           limit,
         ],
       );
@@ -227,7 +228,7 @@ const tickets: FastifyPluginAsyncZod = async (app) => {
           createdAt: r.created_at.toISOString(),
           updatedAt: r.updated_at.toISOString(),
         })),
-        next: last ? Buffer.from(`${last.updated_at.toISOString()}|${last.id}`).toString('base64url') : null,
+        next: last ? encodeTicketCursor(last.updated_at, last.id) : null,
       };
     },
   );

@@ -1,6 +1,7 @@
 import { randomBytes } from 'node:crypto';
 import type { FastifyPluginAsyncZod } from 'fastify-type-provider-zod';
 import { z } from 'zod';
+import { IdCursor } from '../../cursors';
 import { Role } from '../../../lib/api-keys';
 import { EVENT_TYPES, EventTypeSchema, OPT_IN_EVENT_TYPES } from '../../../lib/events/schemas';
 import { checkTarget } from '../../../lib/outbound/address';
@@ -164,10 +165,7 @@ const webhooks: FastifyPluginAsyncZod = async (app) => {
         params: WebhookId,
         querystring: z.object({
           /** nextCursor of the previous page. */
-          cursor: z
-            .string()
-            .regex(/^\d{1,19}$/, 'a cursor from a previous page')
-            .optional(),
+          cursor: IdCursor.optional(),
           eventId: z.string().uuid().optional(),
           limit: z.coerce.number().int().min(1).max(500).default(100),
         }),

@@ -1,0 +1,96 @@
+import { randomUUID } from 'node:crypto';
+import { request as httpRequest, type ClientRequest } from 'node:http';
+import { CampaignSettings } from '../../domain/campaign/settings';
+import { unique } from '../support/acd';
+import { startStack, type TestStack } from '../support/stack';
+
+/**
+ * Clients that hold what they start: uploads that trickle (slow loris) must not take database connections
+ * from every tenant, and one tenant cannot run more than a couple of uploads at once.
+ */
+let stack: TestStack;
+beforeAll(async () => {
+  stack = await startStack({ gateway: true });
+}, 120_000);
+afterAll(async () => {
+  await stack?.close();
+});
+const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+
+async function campaign(): Promise<string> {
+  const config = CampaignSettings.parse({
+    target: { kind: 'flow', flowId: randomUUID() },
+    callerId: '5550199',
+    window: { weekly: [{ days: ['mon'], open: '09:00', close: '17:00' }] },
+  });
+  const { rows } = await stack.pool.query<{ id: string }>(
+    `insert into campaigns (tenant_id, name, config) values ($1, $2, $3) returning id`,
+    [stack.config.DEFAULT_TENANT, unique('Abuse'), config],
+  );
+  return rows[0]!.id;
+}
+
+/** Starts a CSV upload that sends its header and one row, then nothing: answers the status when it comes. */
+function stalledUpload(campaignId: string): { req: ClientRequest; status: Promise<number> } {
+  let req!: ClientRequest;
+  const status = new Promise<number>((resolve, reject) => {
+    req = httpRequest(
+      {
+        host: stack.config.API_HOST,
+        port: stack.config.API_PORT,
+        method: 'POST',
+        path: `/v1/campaigns/${campaignId}/contacts`,
+        headers: {
+          authorization: `Bearer ${stack.config.ADMIN_API_KEY}`,
+          'content-type': 'text/csv',
+          'transfer-encoding': 'chunked',
+        },
+      },
+      (res) => {
+        res.resume();
+        resolve(res.statusCode ?? 0);
+      },
+    );
+    req.on('error', reject);
+    req.write('phone\n+12125550123\n');
+  });
+  return { req, status };
+}
+
+test('stalled uploads hold no database connection, are capped per tenant, and time out with 408', async () => {
+  const id = await campaign();
+  const uploads = [stalledUpload(id), stalledUpload(id)];
+  await sleep(500);
+  // A third at once is refused straight away, saying when to come back.
+  const third = await fetch(
+    `http://${stack.config.API_HOST}:${stack.config.API_PORT}/v1/campaigns/${id}/contacts`,
+    {
+      method: 'POST',
+      headers: { authorization: `Bearer ${stack.config.ADMIN_API_KEY}`, 'content-type': 'text/csv' },
+      body: 'phone\n+12125550124\n',
+    },
+  );
+  expect(third.status).toBe(429);
+  expect(third.headers.get('retry-after')).toBe('5');
+
+  // While they trickle, the gateway's pool (10 connections) serves everyone: 30 reads at once all answer.
+  const reads = await Promise.all(Array.from({ length: 30 }, () => stack.api('/v1/queues')));
+  expect(reads.map((r) => r.status)).toEqual(reads.map(() => 200));
+  const { rows } = await stack.pool.query<{ n: string }>(
+    `select count(*) as n from pg_stat_activity
+      where datname = current_database() and state like 'idle in transaction%'`,
+  );
+  expect(Number(rows[0]!.n)).toBe(0);
+
+  // Quiet for 15 s: each upload is answered 408 and its connection closed.
+  const statuses = await Promise.all(uploads.map((u) => u.status));
+  expect(statuses).toEqual([408, 408]);
+  for (const u of uploads) u.req.destroy();
+  // The tenant's upload slots are free again.
+  const after = await stack.api(`/v1/campaigns/${id}/contacts`, {
+    method: 'POST',
+    headers: { 'content-type': 'text/csv' },
+    body: 'phone\n+12125550125\n',
+  });
+  expect(after.status).toBe(200);
+}, 60_000);
