@@ -31,6 +31,7 @@ import webhooks from './routes/webhooks';
 import events from './routes/events';
 import me from './routes/me';
 import webUi from './plugins/web-ui';
+import rateLimitPlugin from './plugins/rate-limit';
 
 export interface GatewayOptions {
   config: Config;
@@ -51,6 +52,7 @@ export async function buildGateway({ config, logger }: GatewayOptions): Promise<
   await app.register(
     async (v1) => {
       await v1.register(auth);
+      await v1.register(rateLimitPlugin, { perMinute: config.RATE_LIMIT_PER_MINUTE });
       await v1.register(me, { prefix: '/me' });
       await v1.register(webhooks, { prefix: '/webhooks' });
       await v1.register(events, { prefix: '/events' });

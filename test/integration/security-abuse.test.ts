@@ -3,6 +3,8 @@ import { request as httpRequest, type ClientRequest } from 'node:http';
 import { CampaignSettings } from '../../domain/campaign/settings';
 import { unique } from '../support/acd';
 import { startStack, type TestStack } from '../support/stack';
+import { createApiKey } from '../support/keys';
+import { Role } from '../../lib/api-keys';
 
 /**
  * Clients that hold what they start: uploads that trickle (slow loris) must not take database connections
@@ -94,3 +96,39 @@ test('stalled uploads hold no database connection, are capped per tenant, and ti
   });
   expect(after.status).toBe(200);
 }, 60_000);
+
+test("1,000 event streams from one key: the tenant's quota is held, the rest refused, another tenant unaffected", async () => {
+  const base = `http://${stack.config.API_HOST}:${stack.config.API_PORT}`;
+  const aborts: AbortController[] = [];
+  const open = async (key: string) => {
+    const abort = new AbortController();
+    aborts.push(abort);
+    const res = await fetch(`${base}/v1/events`, {
+      headers: { authorization: `Bearer ${key}` },
+      signal: abort.signal,
+    });
+    if (res.status !== 200) await res.text();
+    return res.status;
+  };
+  try {
+    const statuses = await Promise.all(Array.from({ length: 1000 }, () => open(stack.config.ADMIN_API_KEY)));
+    const count = (s: number) => statuses.filter((x) => x === s).length;
+    expect(count(200)).toBe(50);
+    expect(count(429)).toBe(950);
+    const otherKey = await createApiKey(stack.pool, `abuse-${Date.now() % 100000}`, Role.Supervisor);
+    expect(await open(otherKey)).toBe(200);
+    // The API still answers everyone meanwhile.
+    expect((await stack.api('/v1/queues')).status).toBe(200);
+  } finally {
+    for (const a of aborts) a.abort();
+  }
+  // Closed streams give their places back.
+  await sleep(500);
+  const again = new AbortController();
+  const res = await fetch(`${base}/v1/events`, {
+    headers: { authorization: `Bearer ${stack.config.ADMIN_API_KEY}` },
+    signal: again.signal,
+  });
+  expect(res.status).toBe(200);
+  again.abort();
+}, 120_000);

@@ -6,6 +6,7 @@ import { ensureBootstrap, Role } from '../../lib/api-keys';
 import { loadConfig } from '../../lib/config';
 import { createPool, migrate } from '../../lib/db';
 import { CampaignSettings } from '../../domain/campaign/settings';
+import { createApiKey } from '../support/keys';
 
 /** Malformed input answers 4xx naming the field, never 500; agents act only on their own calls. */
 const config = loadConfig();
@@ -79,4 +80,22 @@ test('an agent acts only on a call they are on; supervisors on any', () => {
   expect(() => assertOnCall(agent, {})).toThrow(/only on calls they are on/);
   expect(() => assertOnCall({ ...agent, agentId: undefined }, { queue: { agent: { id: 'a1' } } })).toThrow();
   expect(() => assertOnCall({ ...agent, role: Role.Supervisor }, {})).not.toThrow();
+});
+
+test('past its rate a key gets 429 with Retry-After; another key is unaffected', async () => {
+  const limited = await buildGateway({ config: { ...config, RATE_LIMIT_PER_MINUTE: 5 }, logger: false });
+  try {
+    const other = await createApiKey(pool, config.DEFAULT_TENANT, Role.Supervisor);
+    const as = (key: string) =>
+      limited.inject({ method: 'GET', url: '/v1/queues', headers: { authorization: `Bearer ${key}` } });
+    const statuses: number[] = [];
+    for (let i = 0; i < 7; i++) statuses.push((await as(config.ADMIN_API_KEY)).statusCode);
+    expect(statuses).toEqual([200, 200, 200, 200, 200, 429, 429]);
+    const refused = await as(config.ADMIN_API_KEY);
+    expect(refused.headers['retry-after']).toMatch(/^\d+$/);
+    expect(refused.json()).toMatchObject({ statusCode: 429, error: 'Too Many Requests' });
+    expect((await as(other)).statusCode).toBe(200);
+  } finally {
+    await limited.close();
+  }
 });

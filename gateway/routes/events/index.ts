@@ -13,7 +13,7 @@ import {
   parseEventSubject,
   tenantEventsSubject,
 } from '../../../lib/events/subjects';
-import { InvalidFieldError } from '../../errors';
+import { InvalidFieldError, TooManyRequestsError } from '../../errors';
 import { ErrorBody } from '../../plugins/error-handler';
 
 /** A comment line this often keeps proxies and load balancers from closing an idle stream. */
@@ -35,7 +35,11 @@ const Types = z
  * is the event's stream sequence: a client reconnecting with `Last-Event-ID` (EventSource does it by itself)
  * resumes right after the last event it saw, for as long as the stream keeps events (7 days).
  */
+/** Event streams one tenant may hold at once (in this gateway process). @default 50 */
+const MAX_STREAMS_PER_TENANT = 50;
+
 const events: FastifyPluginAsyncZod = async (app) => {
+  const streamsOf = new Map<string, number>();
   // The gateway may be up before any worker made the stream.
   await ensureEventsStream(app.nats);
   const open = new Set<() => Promise<void>>();
@@ -101,11 +105,21 @@ const events: FastifyPluginAsyncZod = async (app) => {
           400: ErrorBody,
           401: ErrorBody,
           403: ErrorBody,
+          429: ErrorBody,
         },
       },
     },
     async (request, reply) => {
       const { tenantId } = request.principal;
+      // Each stream is a JetStream consumer: a tenant holds at most so many, so one tenant's clients cannot
+      // exhaust NATS or this process for the others.
+      const held = streamsOf.get(tenantId) ?? 0;
+      if (held >= MAX_STREAMS_PER_TENANT) {
+        throw new TooManyRequestsError(
+          `at most ${MAX_STREAMS_PER_TENANT} event streams at once per tenant; close one first`,
+          10,
+        );
+      }
       // Agents see their own events and their calls'; everyone else the whole tenant (the subject filter).
       const visible = createEventScope(request.principal);
       const types = new Set<EventType>(request.query.types ?? EVENT_TYPES);
@@ -117,14 +131,29 @@ const events: FastifyPluginAsyncZod = async (app) => {
       // An agent's scope has to see every event of the tenant (see below).
       const agent = request.principal.role === Role.Agent;
       const only = types.size === 1 && !agent ? [...types][0]! : undefined;
-      const consumer = await app.nats.jetstream().consumers.get(EVENTS_STREAM, {
-        filterSubjects: only ? eventSubject(tenantId, only) : tenantEventsSubject(tenantId),
-        ...(last !== undefined
-          ? { deliver_policy: DeliverPolicy.StartSequence, opt_start_seq: Number(last) + 1 }
-          : { deliver_policy: DeliverPolicy.New }),
-      });
-      const messages: ConsumerMessages = await consumer.consume();
-
+      // Counted at once (no await since the check), so a burst of requests cannot all slip past it.
+      streamsOf.set(tenantId, held + 1);
+      let released = false;
+      const release = () => {
+        if (released) return;
+        released = true;
+        const left = (streamsOf.get(tenantId) ?? 1) - 1;
+        if (left > 0) streamsOf.set(tenantId, left);
+        else streamsOf.delete(tenantId);
+      };
+      let messages: ConsumerMessages;
+      try {
+        const consumer = await app.nats.jetstream().consumers.get(EVENTS_STREAM, {
+          filterSubjects: only ? eventSubject(tenantId, only) : tenantEventsSubject(tenantId),
+          ...(last !== undefined
+            ? { deliver_policy: DeliverPolicy.StartSequence, opt_start_seq: Number(last) + 1 }
+            : { deliver_policy: DeliverPolicy.New }),
+        });
+        messages = await consumer.consume();
+      } catch (err) {
+        release();
+        throw err;
+      }
       reply.hijack();
       const out = reply.raw;
       out.writeHead(200, {
@@ -140,6 +169,7 @@ const events: FastifyPluginAsyncZod = async (app) => {
       const end = async () => {
         if (ended) return;
         ended = true;
+        release();
         clearInterval(heartbeat);
         open.delete(end);
         await messages.close().catch(() => undefined);
