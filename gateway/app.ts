@@ -32,6 +32,7 @@ import events from './routes/events';
 import me from './routes/me';
 import webUi from './plugins/web-ui';
 import rateLimitPlugin from './plugins/rate-limit';
+import noNul from './plugins/no-nul';
 
 export interface GatewayOptions {
   config: Config;
@@ -45,6 +46,7 @@ export async function buildGateway({ config, logger }: GatewayOptions): Promise<
   app.setSerializerCompiler(serializerCompiler);
 
   await app.register(errorHandler);
+  await app.register(noNul);
   await app.register(external, { config });
   await app.register(openapi);
   await app.register(asyncapi);

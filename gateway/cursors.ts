@@ -7,7 +7,8 @@ const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
 export const IdCursor = z
   .string()
   .regex(/^\d{1,19}$/, 'a cursor from a previous page')
-  .refine((c) => BigInt(c) <= INT8_MAX, 'a cursor from a previous page');
+  // zod runs this after a failed regex too: only digits reach BigInt.
+  .refine((c) => !/^\d{1,19}$/.test(c) || BigInt(c) <= INT8_MAX, 'a cursor from a previous page');
 
 /** `(updated_at, id)` of the last row, base64url: what the tickets list pages by. */
 export function encodeTicketCursor(updatedAt: Date, id: string): string {

@@ -18,11 +18,34 @@ const reasons: Record<number, string> = {
   403: 'Forbidden',
   404: 'Not Found',
   408: 'Request Timeout',
+  405: 'Method Not Allowed',
   409: 'Conflict',
   422: 'Unprocessable Content',
   429: 'Too Many Requests',
   503: 'Service Unavailable',
 };
+
+/** PostgreSQL's data errors that mean the input was wrong (SQLSTATE class 22), with what to tell the client. */
+const PG_INPUT_ERRORS: Record<string, string> = {
+  '22P05': 'the text holds a character that cannot be stored (e.g. \\u0000)',
+  '22021': 'the text holds a character that cannot be stored',
+  '22003': 'a number is out of range',
+  '22P02': 'a value has the wrong form',
+  '22007': 'a date or time has the wrong form',
+  '22008': 'a date or time is out of range',
+  '54000': 'a value is too large to store',
+};
+
+/** Temporal or another dependency not answering in time: 503, try again. */
+function isUnavailable(err: unknown): boolean {
+  const e = err as { name?: string; code?: number; cause?: { code?: number } };
+  // gRPC 4 = DEADLINE_EXCEEDED, 14 = UNAVAILABLE.
+  const code = e.code ?? e.cause?.code;
+  return (
+    e.name === 'ServiceError' &&
+    (code === 4 || code === 14 || /DEADLINE_EXCEEDED|UNAVAILABLE/.test(String(err)))
+  );
+}
 
 /** One place decides what an error looks like: zod → 400 naming fields, ours → their status, the rest → 500. */
 export default fp(async (app) => {
@@ -54,17 +77,49 @@ export default fp(async (app) => {
         ...field,
       });
     }
+    // PostgreSQL refusing a value the schemas let through (a NUL in text, a number past its column):
+    // the request is wrong, not the service. The schemas should catch it first; this is the net under them.
+    const pgCode = (err as { code?: unknown }).code;
+    if (typeof pgCode === 'string' && PG_INPUT_ERRORS[pgCode]) {
+      request.log.warn({ err }, 'input refused by PostgreSQL');
+      return reply
+        .code(400)
+        .send({ statusCode: 400, error: 'Bad Request', message: PG_INPUT_ERRORS[pgCode] });
+    }
     request.log.error({ err }, 'request failed');
-    const code = status === 503 ? 503 : 500;
+    const code = status === 503 || isUnavailable(err) ? 503 : 500;
     return reply.code(code).send({
       statusCode: code,
       error: code === 503 ? 'Service Unavailable' : 'Internal Server Error',
       message: code === 503 ? 'a dependency is unavailable; try again' : 'internal error; it has been logged',
     });
   });
-  app.setNotFoundHandler((request, reply) =>
-    reply
+  // Which methods each path takes, to answer 405 with Allow (not 404) for a method the path does not take.
+  const routes: { pattern: RegExp; method: string }[] = [];
+  app.addHook('onRoute', (route) => {
+    const pattern = new RegExp(
+      `^${route.url
+        .replace(/[.+?^${}()|[\]\\]/g, '\\$&')
+        .replace(/:[^/]+/g, '[^/]+')
+        .replace(/\*/g, '.*')}/?$`,
+    );
+    for (const method of [route.method].flat()) routes.push({ pattern, method });
+  });
+  app.setNotFoundHandler((request, reply) => {
+    const path = request.url.split('?')[0]!;
+    const allowed = [...new Set(routes.filter((r) => r.pattern.test(path)).map((r) => r.method))];
+    if (allowed.length) {
+      return reply
+        .code(405)
+        .header('allow', allowed.join(', '))
+        .send({
+          statusCode: 405,
+          error: 'Method Not Allowed',
+          message: `${request.method} is not allowed on ${path}; allowed: ${allowed.join(', ')}`,
+        });
+    }
+    return reply
       .code(404)
-      .send({ statusCode: 404, error: 'Not Found', message: `no route ${request.method} ${request.url}` }),
-  );
+      .send({ statusCode: 404, error: 'Not Found', message: `no route ${request.method} ${request.url}` });
+  });
 });

@@ -99,3 +99,21 @@ test('past its rate a key gets 429 with Retry-After; another key is unaffected',
     await limited.close();
   }
 });
+
+test('a method a path does not take is 405 with Allow; text PostgreSQL cannot store is 400, not 500', async () => {
+  const patch = await app.inject({
+    method: 'PATCH',
+    url: '/v1/queues',
+    headers: { authorization: `Bearer ${config.ADMIN_API_KEY}` },
+  });
+  expect(patch.statusCode).toBe(405);
+  expect(patch.headers.allow).toMatch(/GET/);
+  expect((await get('/v1/no-such-thing')).statusCode).toBe(404);
+  const nul = await app.inject({
+    method: 'POST',
+    url: '/v1/tickets',
+    headers: { authorization: `Bearer ${config.ADMIN_API_KEY}` },
+    payload: { subject: 'a\u0000b' },
+  });
+  expect(nul.statusCode).toBe(400);
+});

@@ -22,7 +22,7 @@ const AgentInput = z.object({
   skills: z.array(SkillLevel).max(20).default([]),
   queueIds: z.array(z.string().uuid()).max(50).default([]),
 });
-const AgentUpdate = AgentInput.extend({ version: z.number().int().positive() });
+const AgentUpdate = AgentInput.extend({ version: z.number().int().positive().max(2_147_483_647) });
 const States = Object.values(AgentState) as [AgentState, ...AgentState[]];
 const Agent = AgentInput.extend({
   id: z.string().uuid(),

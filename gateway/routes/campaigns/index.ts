@@ -41,7 +41,7 @@ const Counts = z
 const CampaignInput = CampaignSettings.extend({ name: z.string().trim().min(1).max(120) });
 const CampaignUpdate = CampaignInput.extend({
   /** The version the editor started from: a stale one is refused with 409. */
-  version: z.number().int().positive(),
+  version: z.number().int().positive().max(2_147_483_647),
 });
 const CampaignId = z.object({ id: z.string().uuid('a campaign id is a UUID') });
 

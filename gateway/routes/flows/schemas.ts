@@ -12,7 +12,7 @@ export const FlowInput = z.object({
 
 export const FlowUpdate = FlowInput.extend({
   /** The version the editor started from; a stale one is refused with 409 instead of losing someone's edits. */
-  version: z.number().int().positive(),
+  version: z.number().int().positive().max(2_147_483_647),
 });
 
 export const Problem = z.object({

@@ -17,7 +17,7 @@ const Queue = QueueSettings.extend({
 const QueueInput = QueueSettings.extend({ name: z.string().trim().min(1).max(120) });
 const QueueUpdate = QueueInput.extend({
   /** The version the editor started from: a stale one is refused with 409. */
-  version: z.number().int().positive(),
+  version: z.number().int().positive().max(2_147_483_647),
 });
 const QueueId = z.object({ id: z.string().uuid('a queue id is a UUID') });
 const Stats = z
