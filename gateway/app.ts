@@ -41,7 +41,11 @@ export interface GatewayOptions {
 }
 
 export async function buildGateway({ config, logger }: GatewayOptions): Promise<FastifyInstance> {
-  const app = Fastify({ logger: logger ?? { level: config.LOG_LEVEL } }).withTypeProvider<ZodTypeProvider>();
+  const app = Fastify({
+    logger: logger ?? { level: config.LOG_LEVEL },
+    // Long ids reach the routes' schemas (400 naming the parameter) rather than the router's bare 414.
+    routerOptions: { maxParamLength: 4096 },
+  }).withTypeProvider<ZodTypeProvider>();
   app.setValidatorCompiler(validatorCompiler);
   app.setSerializerCompiler(serializerCompiler);
 

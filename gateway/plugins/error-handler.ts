@@ -95,7 +95,7 @@ export default fp(async (app) => {
     });
   });
   // Which methods each path takes, to answer 405 with Allow (not 404) for a method the path does not take.
-  const routes: { pattern: RegExp; method: string }[] = [];
+  const routes: { pattern: RegExp; method: string; fixed: boolean }[] = [];
   app.addHook('onRoute', (route) => {
     const pattern = new RegExp(
       `^${route.url
@@ -103,11 +103,22 @@ export default fp(async (app) => {
         .replace(/:[^/]+/g, '[^/]+')
         .replace(/\*/g, '.*')}/?$`,
     );
-    for (const method of [route.method].flat()) routes.push({ pattern, method });
+    const fixed = !/[:*]/.test(route.url);
+    for (const method of [route.method].flat()) routes.push({ pattern, method, fixed });
+  });
+  // The router lets a path parameter be empty (`DELETE /v1/dnc/` reaches `/v1/dnc/:phone`): no resource
+  // has an empty id, so such a request is for the collection's path, answered as an unknown route.
+  app.addHook('preValidation', async (request, reply) => {
+    const params = request.params as Record<string, unknown> | undefined;
+    if (params && Object.values(params).some((v) => v === '')) return reply.callNotFound();
   });
   app.setNotFoundHandler((request, reply) => {
     const path = request.url.split('?')[0]!;
-    const allowed = [...new Set(routes.filter((r) => r.pattern.test(path)).map((r) => r.method))];
+    const matching = routes.filter((r) => r.pattern.test(path));
+    // A path that is a route of its own (`/recordings/tts-preview`) takes only its own methods, not those
+    // of the parameter route beside it (`/recordings/:id`).
+    const own = matching.some((r) => r.fixed) ? matching.filter((r) => r.fixed) : matching;
+    const allowed = [...new Set(own.map((r) => r.method))];
     if (allowed.length) {
       return reply
         .code(405)

@@ -324,7 +324,8 @@ export async function setAgentState(
     );
     const before = rows[0];
     const current = before?.state ?? AgentState.Offline;
-    const repeated = current === next && next !== AgentState.NotReady;
+    // An agent never routed has no row yet: saying offline then writes one rather than updating none.
+    const repeated = before !== undefined && current === next && next !== AgentState.NotReady;
     if (!repeated && !ALLOWED_TRANSITIONS[current].includes(next)) {
       throw new InvalidAgentTransitionError(current, next, ALLOWED_TRANSITIONS[current]);
     }

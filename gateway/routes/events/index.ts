@@ -99,9 +99,18 @@ const events: FastifyPluginAsyncZod = async (app) => {
           /** For clients that cannot send the Last-Event-ID header. */
           lastEventId: IdCursor.optional(),
         }),
-        produces: ['text/event-stream'],
+        // The stream is text/event-stream; refusals (400, 401, 403, 429) are JSON like everywhere else.
+        produces: ['text/event-stream', 'application/json'],
         response: {
-          200: z.string().describe('text/event-stream'),
+          200: z
+            .object({
+              id: z.string().describe('the stream sequence: resume from it with Last-Event-ID'),
+              event: z.string().describe('the event type'),
+              data: z.string().describe('the event, JSON (see /asyncapi.json)'),
+              retry: z.number().int().describe('reconnection delay, ms'),
+            })
+            .partial()
+            .describe('one message of the text/event-stream'),
           400: ErrorBody,
           401: ErrorBody,
           403: ErrorBody,
