@@ -15,16 +15,18 @@ export interface UploadLimits {
 }
 
 /**
- * Passes an upload through, failing it (and closing the source) when the client goes quiet for `idleMs` or
+ * Passes an upload through, failing it when the client goes quiet for `idleMs` or
  * the upload outlasts `totalMs`: a client that trickles a body cannot hold a request, and what it holds,
  * forever.
  */
 export function guardUpload(source: Readable, limits: UploadLimits): Transform {
   let idle: NodeJS.Timeout | undefined;
   const fail = (reason: string) => {
-    const err = new UploadStalledError(reason);
-    guarded.destroy(err);
-    source.destroy(err);
+    // The source is left alone (destroying it would take the socket before the 408 is sent); the answer
+    // closes the connection.
+    source.unpipe(guarded);
+    source.pause();
+    guarded.destroy(new UploadStalledError(reason));
   };
   const rearm = () => {
     clearTimeout(idle);

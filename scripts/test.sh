@@ -10,4 +10,9 @@ log "type check"
 tsc --noEmit -p tsconfig.json && tsc --noEmit -p ui/tsconfig.json || die "type check failed"
 bash "$ROOT/scripts/build-ui.sh"
 log "tests"
-exec jest --runInBand "$@"
+jest --runInBand "$@" || exit 1
+# The whole API under a fuzzer (bounded; `npm run fuzz` for a long run). Not for a chosen subset of tests.
+if [ $# -eq 0 ]; then
+  log "API fuzzing (Schemathesis, bounded)"
+  bash "$ROOT/scripts/fuzz.sh" --quick || die "API fuzzing found failures (report in the output above)"
+fi

@@ -108,9 +108,15 @@ export default fp(async (app) => {
   });
   // The router lets a path parameter be empty (`DELETE /v1/dnc/` reaches `/v1/dnc/:phone`): no resource
   // has an empty id, so such a request is for the collection's path, answered as an unknown route.
+  // Likewise a fixed path that another method reaches only through a parameter route beside it
+  // (`GET /recordings/tts-preview` reaching `GET /recordings/:id`): that path has its own methods.
   app.addHook('preValidation', async (request, reply) => {
     const params = request.params as Record<string, unknown> | undefined;
-    if (params && Object.values(params).some((v) => v === '')) return reply.callNotFound();
+    // The not-found handler's own request (params `*`) is already where this would send it.
+    if (request.is404 || !params || !Object.keys(params).length) return;
+    const path = request.url.split('?')[0]!;
+    const shadowed = routes.some((r) => r.fixed && r.pattern.test(path));
+    if (shadowed || Object.values(params).some((v) => v === '')) return reply.callNotFound();
   });
   app.setNotFoundHandler((request, reply) => {
     const path = request.url.split('?')[0]!;

@@ -109,6 +109,10 @@ test('a method a path does not take is 405 with Allow; text PostgreSQL cannot st
   expect(patch.statusCode).toBe(405);
   expect(patch.headers.allow).toMatch(/GET/);
   expect((await get('/v1/no-such-thing')).statusCode).toBe(404);
+  // A fixed path answers for its own methods, not for the parameter route beside it.
+  const preview = await get('/v1/recordings/tts-preview');
+  expect(preview.statusCode).toBe(405);
+  expect(preview.headers.allow).toBe('POST');
   const nul = await app.inject({
     method: 'POST',
     url: '/v1/tickets',

@@ -28,6 +28,8 @@ const ttsPreview: FastifyPluginAsyncZod = async (app) => {
         tags: ['recordings'],
         summary: 'Speak a TTS prompt as a call would hear it: 8 kHz mono wav',
         body: TtsPreviewBody,
+        // The speech is audio/wav; refusals are JSON like everywhere else.
+        produces: ['audio/wav', 'application/json'],
         response: {
           200: z.any().meta({ description: 'audio/wav' }),
           400: ErrorBody,
