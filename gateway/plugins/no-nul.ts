@@ -5,6 +5,9 @@ import { InvalidFieldError } from '../errors';
 function nulAt(value: unknown, path: string, depth = 0): string | undefined {
   if (typeof value === 'string') return value.includes('\u0000') ? path : undefined;
   if (depth > 64 || value === null || typeof value !== 'object') return undefined;
+  // Parsed JSON only: a streamed body (a CSV upload's request stream) is not walked.
+  const proto = Object.getPrototypeOf(value) as unknown;
+  if (!Array.isArray(value) && proto !== Object.prototype && proto !== null) return undefined;
   for (const [key, item] of Object.entries(value)) {
     const at = `${path}.${key}`;
     if (key.includes('\u0000')) return at;

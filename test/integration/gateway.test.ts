@@ -127,7 +127,7 @@ describe('health and readiness', () => {
     expect(res.statusCode).toBe(200);
   });
 
-  test('ARI unreachable: 503 naming ari', async () => {
+  test('ARI unreachable: 503 naming ari, not saying why', async () => {
     const broken = await buildGateway({
       config: { ...config, ARI_URL: 'http://127.0.0.1:18098' },
       logger: false,
@@ -136,7 +136,8 @@ describe('health and readiness', () => {
       const res = await broken.inject({ method: 'GET', url: '/readyz' });
       expect(res.statusCode).toBe(503);
       expect(res.json()).toMatchObject({ status: 'unavailable', down: ['ari'] });
-      expect(res.json().checks.ari.error).toMatch(/ECONNREFUSED/);
+      // Why is for the log, not for anyone who asks: no key is needed here.
+      expect(res.json().checks.ari).toEqual({ ok: false, latencyMs: expect.any(Number) });
     } finally {
       await broken.close();
     }

@@ -136,3 +136,14 @@ describe('gather patterns (RE2)', () => {
     expect(matchesDigitPattern('^(1)\\1$', '11')).toBe(false);
   });
 });
+
+describe('sound prompts', () => {
+  test('relative Asterisk sound names only: no absolute path to any file Asterisk can read', () => {
+    const play = (name: string) =>
+      nodeSpec('play')!.params.safeParse({ prompt: { kind: 'sound', name } }).success;
+    expect(play('digits/1')).toBe(true);
+    expect(play('beep')).toBe(true);
+    expect(play('/var/spool/asterisk/recording/other-tenant')).toBe(false);
+    expect(play('digits//1')).toBe(false);
+  });
+});

@@ -38,7 +38,15 @@ export const Digit = z.string().regex(/^[0-9*#]$/, 'one of 0-9, * or #');
 export const Prompt = z.discriminatedUnion('kind', [
   z.object({
     kind: z.literal('sound'),
-    name: z.string().regex(/^[A-Za-z0-9_/-]+$/, 'an Asterisk sound name'),
+    // Relative to Asterisk's sounds (`digits/1`): an absolute path would play any file Asterisk can read,
+    // other tenants' recordings included.
+    name: z
+      .string()
+      .max(200)
+      .regex(
+        /^[A-Za-z0-9_-]+(\/[A-Za-z0-9_-]+)*$/,
+        'an Asterisk sound name, e.g. digits/1 (no absolute path)',
+      ),
   }),
   z.object({ kind: z.literal('recording'), recordingId: z.string().uuid() }),
   z.object({

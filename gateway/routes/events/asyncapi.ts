@@ -6,7 +6,10 @@ import { buildAsyncApiDocument } from '../../../lib/events/asyncapi';
  * generated from the zod schemas the publisher checks events against. Public, like /openapi.json.
  */
 export default fp(async (app) => {
-  const natsHost = app.config.NATS_URL.replace(/^nats:\/\//, '');
+  // Host and port only: a NATS_URL may carry credentials (nats://user:secret@host:4222), never shown here.
+  const first = app.config.NATS_URL.split(',')[0]!.trim();
+  const url = new URL(first.includes('://') ? first : `nats://${first}`);
+  const natsHost = `${url.hostname}:${url.port || '4222'}`;
   const document = buildAsyncApiDocument({ natsHost });
   app.get('/asyncapi.json', { schema: { hide: true } }, async () => document);
 });

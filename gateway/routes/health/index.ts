@@ -43,7 +43,7 @@ const health: FastifyPluginAsyncZod = async (app) => {
         response: { 200: Readiness, 503: Readiness },
       },
     },
-    async (_request, reply) => {
+    async (request, reply) => {
       const entries = await Promise.all(
         Object.entries({
           temporal: () => app.temporal.workflowService.getSystemInfo({}),
@@ -55,7 +55,10 @@ const health: FastifyPluginAsyncZod = async (app) => {
           ari: () => app.checkAri(),
         }).map(async ([name, check]) => [name, await timed(check)] as const),
       );
-      const checks = Object.fromEntries(entries);
+      // Why a dependency is down goes to the log, not to whoever asks (this route needs no key).
+      for (const [name, c] of entries)
+        if (c.error) request.log.warn({ dependency: name, reason: c.error }, 'not ready');
+      const checks = Object.fromEntries(entries.map(([name, { error: _error, ...c }]) => [name, c]));
       const down = entries.filter(([, c]) => !c.ok).map(([name]) => name);
       return reply
         .code(down.length ? 503 : 200)
