@@ -3,7 +3,7 @@
  * durable timer (earliest spread over --spread seconds, --lead seconds after creation starts), for a
  * queue with no agent. Reports the creation rate, the worker's resident memory and CPU over time, and, from
  * the histories of a random probe of --sample workflows, timer lateness (TimerFired − earliest) and how late
- * each callback was actually queued (its enqueue activity done). Baseline in the same run: as many timers
+ * each callback was actually queued (its enterQueue activity done). Baseline in the same run: as many timers
  * in a trivial workflow on a worker of its own (bench/plain-timer-worker.ts), and each worker's idle memory.
  * Usage: npm run bench -- callbacks [--count 10000] [--lead 240] [--spread 120] [--drain 300] (docs/benchmarks.md).
  */
@@ -13,7 +13,6 @@ import { randomUUID } from 'node:crypto';
 import { parseArgs } from 'node:util';
 import v8 from 'node:v8';
 import { ManagedProcess } from '../test/support/process';
-import { queueStatsQuery } from '../workflows/acd/contract';
 import { CallSearchAttributes } from '../workflows/call/contract';
 import { callbackWorkflowId, type CallbackRequest } from '../workflows/callback/contract';
 import {
@@ -267,7 +266,6 @@ async function main(): Promise<void> {
     }
 
     const queueId = await benchQueue(stack);
-    const acd = temporal.workflow.getHandle(`acd-${tenantId}`);
     const run = await phase(
       'callbacks',
       childPid('workers/worker.ts'),
@@ -298,16 +296,21 @@ async function main(): Promise<void> {
         callbackIds.push(handle.workflowId);
         return handle.workflowId;
       },
-      (events) => activityCompleted(events, 'enqueue'),
+      // Queued: the entry's row written (enterQueue; `enqueue` in releases before routing moved to PostgreSQL).
+      (events) => activityCompleted(events, 'enterQueue') ?? activityCompleted(events, 'enqueue'),
     );
     report.callbacks = run.result;
-    // The tenant's routing workflow took every enqueue: how long its workflow tasks waited and ran.
-    report.routingWorkflow = {
-      waitingNow: await acd.query(queueStatsQuery, queueId).then(
-        (q) => q.waiting,
+    // Routing is rows in PostgreSQL (no routing workflow): how many wait in the queue, and that no
+    // routing workflow ran for the tenant.
+    const { rows } = await stack.pool.query<{ n: string }>(
+      'select count(*) as n from acd_entries where tenant_id = $1 and queue_id = $2',
+      [tenantId, queueId],
+    );
+    report.routing = {
+      waitingNow: Number(rows[0]!.n),
+      routingWorkflowRuns: await workflowTasks(temporal, `acd-${tenantId}`).catch(
         (err: Error) => err.message,
       ),
-      runs: await workflowTasks(temporal, `acd-${tenantId}`),
     };
     // One callback through the API, as a client sees it.
     report.sampleCallback = await stack.api(
@@ -321,10 +324,7 @@ async function main(): Promise<void> {
     process.stdout.write(`terminating ${callbackIds.length} callbacks … `);
     await terminateAll(temporal, callbackIds);
     callbackIds = [];
-    await temporal.workflow
-      .getHandle(`acd-${tenantId}`)
-      .terminate('benchmark finished')
-      .catch(() => undefined);
+    await stack.pool.query('delete from acd_entries where tenant_id = $1', [tenantId]).catch(() => undefined);
     await deleteBenchQueues(stack);
     console.log('done');
     await stack.close();
