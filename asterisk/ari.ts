@@ -230,7 +230,12 @@ export async function connectAriPersistently(
     } catch (err) {
       if (signal?.aborted) throw err;
       onRetry(err as Error, delay);
-      await new Promise((r) => setTimeout(r, delay));
+      // An abort ends the wait at once rather than after it.
+      await new Promise<void>((r) => {
+        const timer = setTimeout(r, delay);
+        signal?.addEventListener('abort', () => (clearTimeout(timer), r()), { once: true });
+      });
+      if (signal?.aborted) throw err;
       delay = Math.min(delay * 2, 5000);
     }
   }

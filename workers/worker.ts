@@ -38,8 +38,13 @@ async function main(): Promise<void> {
   const nc = await connectNats(config.NATS_URL, 'cticloud-worker');
   await ensureAriStream(nc);
   const pool = createPool(config.DATABASE_URL);
-  const nodes = new AriNodes(asteriskNodes(config), (node, err, delayMs) =>
-    log.warn({ node, reason: err.message, retryInMs: delayMs }, 'ARI unavailable; retrying'),
+  // Aborted when the worker stops: a node that never answered must not keep the process from exiting.
+  const stopping = new AbortController();
+  const nodes = new AriNodes(
+    asteriskNodes(config),
+    (node, err, delayMs) =>
+      log.warn({ node, reason: err.message, retryInMs: delayMs }, 'ARI unavailable; retrying'),
+    stopping.signal,
   );
   const events = new JetStreamChannelEvents(nc.jetstream(), await nc.jetstreamManager());
   // TTS prompts and uploaded recordings share one directory Asterisk plays from.
@@ -98,8 +103,10 @@ async function main(): Promise<void> {
     },
   });
   // Each node's own task queue is polled only once this worker reaches that Asterisk.
-  const nodeWorkers = nodes.nodes.map(async (node) => {
+  const nodeWorkers: Worker[] = [];
+  const nodeRuns = nodes.nodes.map(async (node) => {
     await nodes.connected(node.name);
+    if (stopping.signal.aborted) return;
     const nodeWorker = await Worker.create({
       connection,
       namespace: config.TEMPORAL_NAMESPACE,
@@ -110,7 +117,8 @@ async function main(): Promise<void> {
       { node: node.name, taskQueue: ariTaskQueue(config.TEMPORAL_TASK_QUEUE, node.name) },
       'node worker ready',
     );
-    return nodeWorker;
+    nodeWorkers.push(nodeWorker);
+    await nodeWorker.run();
   });
   const router = new CallRouter({
     nc,
@@ -157,7 +165,15 @@ async function main(): Promise<void> {
     'worker ready',
   );
   try {
-    await Promise.all([worker.run(), ...nodeWorkers.map(async (w) => (await w).run())]);
+    // A node worker that fails stops the whole worker, as the call worker failing would.
+    const failed = Promise.all(nodeRuns).catch((err: unknown) => {
+      if (!stopping.signal.aborted) log.error({ err }, 'node worker failed; stopping');
+      if (worker.getState() === 'RUNNING') worker.shutdown();
+    });
+    await worker.run();
+    stopping.abort();
+    for (const w of nodeWorkers) if (w.getState() === 'RUNNING') w.shutdown();
+    await failed;
   } finally {
     stopStats();
     stopWatchdog();

@@ -133,3 +133,8 @@ test('callbacks go to live nodes in turn, both legs on one node, dialed once, re
   );
   expect(Number(rows[0]!.n)).toBe(ids.length);
 }, 180_000);
+
+test('SIGTERM stops the worker by itself, a configured node that never answered notwithstanding', async () => {
+  // Exit code 0, not the null of the SIGKILL that follows 10 s of waiting.
+  expect(await stack.worker.stop('SIGTERM')).toBe(0);
+}, 30_000);
