@@ -1,11 +1,15 @@
 // Ends the run with one plain line that any CI log reader understands: "tests: N passed, N failed".
+// npm test runs the fuzzer after Jest, so the line is also written to CTICLOUD_TEST_SUMMARY for
+// scripts/test.sh to print again as the very last line of the whole run.
+const fs = require('node:fs');
+
 class SummaryReporter {
   onRunComplete(_contexts, results) {
     const skipped = results.numPendingTests + results.numTodoTests;
     const failed = results.numFailedTests + results.numRuntimeErrorTestSuites;
-    process.stdout.write(
-      `\ntests: ${results.numPassedTests} passed, ${failed} failed${skipped ? `, ${skipped} skipped` : ''}\n`,
-    );
+    const line = `tests: ${results.numPassedTests} passed, ${failed} failed${skipped ? `, ${skipped} skipped` : ''}`;
+    process.stdout.write(`\n${line}\n`);
+    if (process.env.CTICLOUD_TEST_SUMMARY) fs.writeFileSync(process.env.CTICLOUD_TEST_SUMMARY, `${line}\n`);
   }
 }
 module.exports = SummaryReporter;
