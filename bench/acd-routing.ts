@@ -13,6 +13,7 @@ import { parseArgs } from 'node:util';
 import { DeliverPolicy, type ConsumerMessages } from 'nats';
 import { ARI_STREAM, type AriEvent } from '../asterisk/ari-events';
 import { placeCall, type PlacedCall } from '../test/support/caller';
+import { provisionNumber } from '../test/support/numbers';
 import { DIALED_LEG_ARG } from '../workflows/call/contract';
 import {
   asteriskTime,
@@ -116,6 +117,7 @@ async function queueNumber(stack: BenchStack, queueId: string): Promise<string> 
   );
   await stack.api('POST', `/v1/flows/${flow.id}/publish`, undefined, 201);
   const number = `5${Date.now() % 10_000_000}`;
+  await provisionNumber(stack.pool, stack.tenantId, number);
   await stack.api('POST', '/v1/numbers', { number, flowId: flow.id }, 201);
   return number;
 }

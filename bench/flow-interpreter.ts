@@ -238,6 +238,8 @@ async function main(): Promise<void> {
     const version = [flowId, chain.definition];
     await pool.query('insert into flow_versions (flow_id, number, definition) values ($1, 1, $2)', version);
     const mapping = [config.DEFAULT_TENANT, number, flowId];
+    // The operator's provisioning (POST /v1/platform/numbers), then the tenant's route.
+    await pool.query('insert into tenant_numbers (tenant_id, number) values ($1, $2)', mapping.slice(0, 2));
     await pool.query('insert into numbers (tenant_id, number, flow_id) values ($1, $2, $3)', mapping);
     processes.forEach((p) => p.start());
     await Promise.all([

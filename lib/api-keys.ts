@@ -6,9 +6,13 @@ export const Role = {
   Supervisor: 'supervisor',
   Agent: 'agent',
   Developer: 'developer',
+  /** The platform operator: creates tenants and provisions numbers to them; never reads a tenant's data. */
+  Operator: 'operator',
 } as const;
 export type Role = (typeof Role)[keyof typeof Role];
 export const ROLES = Object.values(Role) as [Role, ...Role[]];
+/** The roles of a tenant's own people and programs: every tenant route allows some of these, never Operator. */
+export const TENANT_ROLES = [Role.Admin, Role.Supervisor, Role.Agent, Role.Developer] as const;
 
 export const hashApiKey = (key: string): Buffer => createHash('sha256').update(key).digest();
 
@@ -47,18 +51,32 @@ async function findPrincipal(
   );
 }
 
-/** The default tenant and the bootstrap admin key from .env exist after this; safe to run at every start. */
-export async function ensureBootstrap(pool: Pool, tenantId: string, adminKey: string): Promise<void> {
+/**
+ * The default tenant, the bootstrap admin key from .env and, when set, the platform operator's key exist
+ * after this; safe to run at every start.
+ */
+export async function ensureBootstrap(
+  pool: Pool,
+  tenantId: string,
+  adminKey: string,
+  operatorKey?: string,
+): Promise<void> {
   await pool.query(`insert into tenants (id, name) values ($1, $1) on conflict (id) do nothing`, [tenantId]);
+  await ensureBootstrapKey(pool, tenantId, 'bootstrap admin', Role.Admin, adminKey);
+  // The operator's key needs a tenant row to hang on; it reads nothing of that tenant (no tenant route allows it).
+  if (operatorKey) await ensureBootstrapKey(pool, tenantId, 'bootstrap operator', Role.Operator, operatorKey);
+}
+
+async function ensureBootstrapKey(pool: Pool, tenantId: string, name: string, role: Role, key: string) {
   await pool.query(
-    `insert into api_keys (tenant_id, name, role, key_hash, prefix) values ($1, 'bootstrap admin', 'admin', $2, $3)
+    `insert into api_keys (tenant_id, name, role, key_hash, prefix) values ($1, $2, $3, $4, $5)
      on conflict (key_hash) do update set revoked_at = null`,
-    [tenantId, hashApiKey(adminKey), adminKey.slice(0, 8)],
+    [tenantId, name, role, hashApiKey(key), key.slice(0, 8)],
   );
-  // Changing ADMIN_API_KEY in .env is how the bootstrap key is rotated: the old one stops working.
+  // Changing the key in .env is how a bootstrap key is rotated: the old one stops working.
   await pool.query(
     `update api_keys set revoked_at = now()
-      where tenant_id = $1 and name = 'bootstrap admin' and key_hash <> $2 and revoked_at is null`,
-    [tenantId, hashApiKey(adminKey)],
+      where tenant_id = $1 and name = $2 and key_hash <> $3 and revoked_at is null`,
+    [tenantId, name, hashApiKey(key)],
   );
 }

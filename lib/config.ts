@@ -8,6 +8,11 @@ const ConfigSchema = z.object({
   API_HOST: z.string().default('127.0.0.1'),
   API_PORT: z.coerce.number().int().positive().default(3000),
   ADMIN_API_KEY: z.string().min(16, 'ADMIN_API_KEY must be at least 16 characters'),
+  /**
+   * The platform operator's key: creates tenants and provisions numbers to them (/v1/platform). Generated
+   * into .env at first start. @default none: without it nobody can provision numbers
+   */
+  OPERATOR_API_KEY: z.string().min(16, 'OPERATOR_API_KEY must be at least 16 characters').optional(),
   DEFAULT_TENANT: z
     .string()
     .regex(/^[a-z0-9][a-z0-9-]{0,62}$/, 'DEFAULT_TENANT must be lowercase letters, digits and dashes')

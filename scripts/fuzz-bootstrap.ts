@@ -8,7 +8,7 @@ async function main(): Promise<void> {
   const pool = createPool(config.DATABASE_URL, 1);
   try {
     await migrate(pool);
-    await ensureBootstrap(pool, config.DEFAULT_TENANT, config.ADMIN_API_KEY);
+    await ensureBootstrap(pool, config.DEFAULT_TENANT, config.ADMIN_API_KEY, config.OPERATOR_API_KEY);
   } finally {
     await pool.end();
   }

@@ -24,6 +24,16 @@ load_env() {
     # It holds the admin key: readable by its owner only.
     (umask 077 && sed "s/^ADMIN_API_KEY=generate$/ADMIN_API_KEY=$key_value/" "$ROOT/.env.example" > "$ROOT/.env")
   fi
+  # The operator's key, also for a .env made before operators existed.
+  if ! grep -Eq '^OPERATOR_API_KEY=cti_' "$ROOT/.env"; then
+    local operator_value
+    operator_value="cti_$(head -c 32 /dev/urandom | base64 | tr -dc 'A-Za-z0-9' | head -c 40)"
+    if grep -q '^OPERATOR_API_KEY=' "$ROOT/.env"; then
+      sed -i "s/^OPERATOR_API_KEY=.*/OPERATOR_API_KEY=$operator_value/" "$ROOT/.env"
+    else
+      echo "OPERATOR_API_KEY=$operator_value" >> "$ROOT/.env"
+    fi
+  fi
   # ARI's password is never a shipped default: generated for the bundled Asterisk, also in a .env made by an
   # earlier release (which shipped "cticloud-ari"). Someone else's Asterisk (ARI_URL) keeps what they set.
   if ! grep -q '^ARI_URL=' "$ROOT/.env" && grep -Eq '^ARI_PASSWORD=(generate|cticloud-ari)$' "$ROOT/.env"; then

@@ -7,6 +7,7 @@ const defaults: Record<string, string> = {
   DATABASE_URL: 'postgres://cticloud:cticloud@127.0.0.1:5432/cticloud_test',
   API_PORT: '3100',
   ADMIN_API_KEY: 'cti_test_admin_key_0123456789abcdef',
+  OPERATOR_API_KEY: 'cti_test_operator_key_0123456789abcdef',
   DEFAULT_TENANT: 'default',
   OUTBOUND_DIAL: 'Local/{number}@synthetic-party/n',
   // Webhooks and http nodes may reach loopback only (the suite's receivers), never another machine.

@@ -4,6 +4,7 @@ import { createApiKey } from '../support/keys';
 import { json, unique } from '../support/acd';
 import { callWorkflow, startStack, type TestStack } from '../support/stack';
 import type { FlowCallStatus } from '../../workflows/flow-call/contract';
+import { provisionNumber } from '../support/numbers';
 
 let stack: TestStack;
 beforeAll(async () => {
@@ -48,6 +49,7 @@ async function waitingNumber() {
   expect(flow.status).toBe(201);
   expect((await stack.api(`/v1/flows/${flow.body.id}/publish`, json('POST'))).status).toBe(201);
   const number = `6${Date.now() % 10_000_000}`;
+  await provisionNumber(stack.pool, stack.config.DEFAULT_TENANT, number);
   expect((await stack.api('/v1/numbers', json('POST', { number, flowId: flow.body.id }))).status).toBe(201);
   return number;
 }

@@ -3,6 +3,7 @@ import { json } from '../support/acd';
 import { ariEventsSince } from '../support/ari-log';
 import { placeCall } from '../support/caller';
 import { callWorkflow, ready, startStack, type TestStack } from '../support/stack';
+import { provisionNumber } from '../support/numbers';
 
 /**
  * kill -9 of the worker during a flow's blind transfer, while the third party rings and while they talk: the
@@ -34,6 +35,7 @@ async function transferFlow(number: string): Promise<string> {
   );
   expect((await stack.api(`/v1/flows/${flow.body.id}/publish`, json('POST'))).status).toBe(201);
   const dialed = `6${Date.now() % 10_000_000}`;
+  await provisionNumber(stack.pool, stack.config.DEFAULT_TENANT, dialed);
   expect(
     (await stack.api('/v1/numbers', json('POST', { number: dialed, flowId: flow.body.id }))).status,
   ).toBe(201);

@@ -6,6 +6,7 @@ import { nodeSpec } from '../../domain/flow/registry';
 import { placeCall } from '../support/caller';
 import { audioStats, hostPath, waitForFile } from '../support/media';
 import { callWorkflow, startStack, type TestStack } from '../support/stack';
+import { provisionNumber } from '../support/numbers';
 
 let stack: TestStack;
 beforeAll(async () => {
@@ -69,6 +70,7 @@ test('a call to an assigned number runs the published flow: hours, menu, gather,
   expect(flow.status).toBe(201);
   expect((await post(`/v1/flows/${flow.body.id}/publish`)).body).toEqual({ number: 1 });
   const number = `7${Date.now() % 1_000_000}`;
+  await provisionNumber(stack.pool, stack.config.DEFAULT_TENANT, number);
   expect((await post('/v1/numbers', { number, flowId: flow.body.id })).status).toBe(201);
 
   const call = await placeCall(stack.ari, stack.config.ARI_APP, stack.config.ASTERISK_NODE, {
@@ -158,6 +160,7 @@ test('a rollout by customer segment: callers of the segment run the canary, ever
   });
   expect(rollout.status).toBe(200);
   const number = `6${Date.now() % 10_000_000}`;
+  await provisionNumber(stack.pool, stack.config.DEFAULT_TENANT, number);
   expect((await post('/v1/numbers', { number, flowId })).status).toBe(201);
 
   const versionFor = async (from: string) => {

@@ -9,6 +9,7 @@ import type { FlowCallStatus } from '../../workflows/flow-call/contract';
 import { placeCall } from '../support/caller';
 import { audioStats, hostPath, waitForFile } from '../support/media';
 import { callWorkflow, startStack, type TestStack } from '../support/stack';
+import { provisionNumber } from '../support/numbers';
 
 const run = promisify(execFile);
 
@@ -44,6 +45,7 @@ async function publish(name: string, definition: object, assign = true) {
   const published = await stack.api(`/v1/flows/${flow.body.id}/publish`, json('POST'));
   expect(published).toMatchObject({ status: 201 });
   const number = `6${Date.now() % 10_000_000}`;
+  await provisionNumber(stack.pool, stack.config.DEFAULT_TENANT, number);
   if (assign) {
     expect((await stack.api('/v1/numbers', json('POST', { number, flowId: flow.body.id }))).status).toBe(201);
   }

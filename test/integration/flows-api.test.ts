@@ -12,7 +12,7 @@ const keys: Record<string, string> = { admin: config.ADMIN_API_KEY };
 
 beforeAll(async () => {
   await migrate(pool);
-  await ensureBootstrap(pool, config.DEFAULT_TENANT, config.ADMIN_API_KEY);
+  await ensureBootstrap(pool, config.DEFAULT_TENANT, config.ADMIN_API_KEY, config.OPERATOR_API_KEY);
   keys.supervisor = await createApiKey(pool, 'default', 'supervisor');
   keys.otherAdmin = await createApiKey(pool, 'other', 'admin');
   app = await buildGateway({ config, logger: false });
@@ -254,29 +254,93 @@ test('rollout: stable and canary must be published versions; replacing the rule 
   expect((await call('GET', `/v1/flows/${flow.id}/rollout`)).json()).toEqual({ rollout: { stable: 1 } });
 });
 
-test('numbers: assign a number to a flow, once across tenants; an unknown flow is 400 naming flowId', async () => {
+test('numbers: the operator provisions, the tenant routes; others learn nothing; an unknown flow is 400 naming flowId', async () => {
+  const operator = config.OPERATOR_API_KEY!;
   const flow = (
     await call('POST', '/v1/flows', { name: unique('Numbered'), definition: definition() })
   ).json();
   const number = `+1555${Date.now() % 10_000_000}`;
+  // Not provisioned yet: the tenant cannot take it.
+  const early = await call('POST', '/v1/numbers', { number, flowId: flow.id });
+  expect(early.statusCode).toBe(400);
+  expect(early.json().fields[0].field).toBe('body.number');
+  // Only the operator provisions, and the operator reads no tenant data.
+  expect((await call('POST', '/v1/platform/numbers', { number, tenantId: 'default' })).statusCode).toBe(403);
+  expect((await call('GET', '/v1/flows', undefined, operator)).statusCode).toBe(403);
+  const provisioned = await call('POST', '/v1/platform/numbers', { number, tenantId: 'default' }, operator);
+  expect(provisioned.statusCode).toBe(201);
+  expect(provisioned.json()).toMatchObject({ number, tenantId: 'default', flowId: null });
+  expect(
+    (await call('POST', '/v1/platform/numbers', { number, tenantId: 'other' }, operator)).statusCode,
+  ).toBe(409);
+  const noTenant = await call(
+    'POST',
+    '/v1/platform/numbers',
+    { number: '5550002', tenantId: 'nobody-here' },
+    operator,
+  );
+  expect(noTenant.statusCode).toBe(400);
+  expect(noTenant.json().fields[0].field).toBe('body.tenantId');
+
   const assigned = await call('POST', '/v1/numbers', { number, flowId: flow.id });
   expect(assigned.statusCode).toBe(201);
   expect((await call('GET', '/v1/numbers')).json().numbers).toEqual(
     expect.arrayContaining([expect.objectContaining({ number, flowId: flow.id })]),
   );
+  expect((await call('GET', '/v1/numbers/provisioned')).json().numbers).toEqual(
+    expect.arrayContaining([expect.objectContaining({ number, flowId: flow.id })]),
+  );
+  expect((await call('POST', '/v1/numbers', { number, flowId: flow.id })).statusCode).toBe(409);
+  // Another tenant gets the same answer for a number someone else holds as for one nobody holds.
   const otherFlow = (
     await call('POST', '/v1/flows', { name: unique('Theirs'), definition: definition() }, keys.otherAdmin)
   ).json();
+  const theirs = await call('POST', '/v1/numbers', { number, flowId: otherFlow.id }, keys.otherAdmin);
+  const nobodys = await call(
+    'POST',
+    '/v1/numbers',
+    { number: '+15550000003', flowId: otherFlow.id },
+    keys.otherAdmin,
+  );
+  expect(theirs.statusCode).toBe(400);
+  expect(nobodys.statusCode).toBe(400);
+  const said = (res: typeof theirs, asked: string) =>
+    JSON.stringify(res.json().fields).replaceAll(asked, '<number>');
+  expect(said(theirs, number)).toEqual(said(nobodys, '+15550000003'));
   expect(
-    (await call('POST', '/v1/numbers', { number, flowId: otherFlow.id }, keys.otherAdmin)).statusCode,
-  ).toBe(409);
-  const unknown = await call('POST', '/v1/numbers', { number: '5550001', flowId: otherFlow.id });
+    (await call('GET', '/v1/numbers/provisioned', undefined, keys.otherAdmin)).json().numbers,
+  ).not.toEqual(expect.arrayContaining([expect.objectContaining({ number })]));
+
+  const unknown = await call('POST', '/v1/numbers', { number, flowId: otherFlow.id });
   expect(unknown.statusCode).toBe(400);
   expect(unknown.json().fields[0].field).toBe('body.flowId');
   expect(
     (await call('POST', '/v1/numbers', { number: '555-0001', flowId: flow.id })).json().fields[0].field,
   ).toBe('body.number');
+  // Released only once the tenant stops routing it.
+  const release = () =>
+    call('DELETE', `/v1/platform/numbers/${encodeURIComponent(number)}`, undefined, operator);
+  expect((await release()).statusCode).toBe(409);
   expect((await call('DELETE', `/v1/numbers/${assigned.json().id}`)).statusCode).toBe(204);
+  expect((await release()).statusCode).toBe(204);
+  expect((await release()).statusCode).toBe(404);
+});
+
+test('the operator creates a tenant; its admin key is shown once and works', async () => {
+  const operator = config.OPERATOR_API_KEY!;
+  const id = `t-${Date.now()}`;
+  const created = await call('POST', '/v1/platform/tenants', { id, name: 'Acme' }, operator);
+  expect(created.statusCode).toBe(201);
+  expect((await call('POST', '/v1/platform/tenants', { id, name: 'Again' }, operator)).statusCode).toBe(409);
+  const bad = await call('POST', '/v1/platform/tenants', { id: 'Not Valid', name: 'x' }, operator);
+  expect(bad.json().fields[0].field).toBe('body.id');
+  const me = await call('GET', '/v1/me', undefined, created.json().adminKey);
+  expect(me.json()).toMatchObject({ tenantId: id, role: 'admin' });
+  const list = await call('GET', '/v1/platform/tenants', undefined, operator);
+  expect(list.json().tenants).toEqual(
+    expect.arrayContaining([expect.objectContaining({ id, name: 'Acme' })]),
+  );
+  expect((await call('GET', '/v1/platform/tenants')).statusCode).toBe(403);
 });
 
 test('a gather pattern runs in linear time: a catastrophic one is simulated at once, a backreference is refused', async () => {

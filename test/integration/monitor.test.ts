@@ -8,6 +8,7 @@ import { createApiKey } from '../support/keys';
 import { hostPath, waitForFile } from '../support/media';
 import { callWorkflow, ready, startStack, type TestStack } from '../support/stack';
 import { toneShare } from '../support/tones';
+import { provisionNumber } from '../support/numbers';
 
 // Who hears whom is told apart by tones: the caller sends 440 Hz, the agent 1000 Hz, the supervisor 2000 Hz.
 const CALLER = 440;
@@ -90,6 +91,7 @@ async function queueFlow(queueId: string) {
   );
   expect((await stack.api(`/v1/flows/${flow.body.id}/publish`, json('POST'))).status).toBe(201);
   const number = `5${Date.now() % 10_000_000}`;
+  await provisionNumber(stack.pool, stack.config.DEFAULT_TENANT, number);
   expect((await stack.api('/v1/numbers', json('POST', { number, flowId: flow.body.id }))).status).toBe(201);
   return number;
 }

@@ -1,5 +1,6 @@
 import { acdKit, json, unique } from '../support/acd';
 import { startStack, type TestStack } from '../support/stack';
+import { provisionNumber } from '../support/numbers';
 
 // A queue node whose overflow exit the flow leaves unconnected follows the queue's own overflow setting.
 let stack: TestStack;
@@ -29,6 +30,7 @@ async function queueOnlyFlow(queueId: string): Promise<{ number: string; flowId:
   const published = await stack.api(`/v1/flows/${flow.body.id}/publish`, json('POST'));
   expect(published.status).toBe(201);
   const number = `5${Date.now() % 10_000_000}`;
+  await provisionNumber(stack.pool, stack.config.DEFAULT_TENANT, number);
   expect((await stack.api('/v1/numbers', json('POST', { number, flowId: flow.body.id }))).status).toBe(201);
   return { number, flowId: flow.body.id };
 }

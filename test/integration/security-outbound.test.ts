@@ -4,6 +4,7 @@ import type { FlowCallStatus } from '../../workflows/flow-call/contract';
 import { json } from '../support/acd';
 import { placeCall } from '../support/caller';
 import { callWorkflow, startStack, type TestStack } from '../support/stack';
+import { provisionNumber } from '../support/numbers';
 
 /**
  * A tenant's http node on a real call cannot reach CTICloud's own services (ARI, the API), is not led
@@ -65,6 +66,7 @@ async function callThrough(url: string) {
   expect(flow.status).toBe(201);
   expect((await stack.api(`/v1/flows/${flow.body.id}/publish`, json('POST'))).status).toBe(201);
   const number = `6${Date.now() % 10_000_000}`;
+  await provisionNumber(stack.pool, stack.config.DEFAULT_TENANT, number);
   expect((await stack.api('/v1/numbers', json('POST', { number, flowId: flow.body.id }))).status).toBe(201);
   const call = await placeCall(stack.ari, stack.config.ARI_APP, stack.config.ASTERISK_NODE, {
     to: number,

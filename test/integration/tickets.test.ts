@@ -1,6 +1,7 @@
 import { placeCall } from '../support/caller';
 import { json, unique } from '../support/acd';
 import { callWorkflow, startStack, type TestStack } from '../support/stack';
+import { provisionNumber } from '../support/numbers';
 
 let stack: TestStack;
 beforeAll(async () => {
@@ -118,6 +119,7 @@ test('a voicemail left on a call becomes a ticket with the recording attached', 
   );
   await stack.api(`/v1/flows/${flow.body.id}/publish`, json('POST'));
   const number = `4${Date.now() % 10_000_000}`;
+  await provisionNumber(stack.pool, stack.config.DEFAULT_TENANT, number);
   await stack.api('/v1/numbers', json('POST', { number, flowId: flow.body.id }));
   const call = await placeCall(stack.ari, stack.config.ARI_APP, stack.config.ASTERISK_NODE, {
     to: number,

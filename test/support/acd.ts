@@ -2,6 +2,7 @@ import type { FlowCallStatus } from '../../workflows/flow-call/contract';
 import { placeCall, type CallerScript, type PlacedCall } from './caller';
 import { acdWorkflowId } from '../../workflows/acd/contract';
 import { callWorkflow, type TestStack } from './stack';
+import { provisionNumber } from './numbers';
 
 export const json = (method: string, body?: unknown): RequestInit => ({
   method,
@@ -78,6 +79,7 @@ export function acdKit(stack: TestStack) {
       );
       expectStatus(await stack.api(`/v1/flows/${flow.id}/publish`, json('POST')), 201);
       const number = `5${Date.now() % 10_000_000}`;
+      await provisionNumber(stack.pool, stack.config.DEFAULT_TENANT, number);
       expectStatus(await stack.api('/v1/numbers', json('POST', { number, flowId: flow.id })), 201);
       return number;
     },

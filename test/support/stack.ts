@@ -36,7 +36,7 @@ export async function startStack(parts: { gateway?: boolean } = {}): Promise<Tes
   const startedAt = new Date();
   const pool = createPool(config.DATABASE_URL, 4);
   await migrate(pool);
-  await ensureBootstrap(pool, config.DEFAULT_TENANT, config.ADMIN_API_KEY);
+  await ensureBootstrap(pool, config.DEFAULT_TENANT, config.ADMIN_API_KEY, config.OPERATOR_API_KEY);
   const rawAri = await connectAri({
     url: config.ARI_URL,
     user: config.ARI_USER,

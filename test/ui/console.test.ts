@@ -5,6 +5,7 @@ import { acdKit, endRoutingWorkflow, json, unique } from '../support/acd';
 import { createApiKey } from '../support/keys';
 import { ensureUiBuilt, launchBrowser, openUi, screenshot, type UiSession } from '../support/browser';
 import { callWorkflow, startStack, type TestStack } from '../support/stack';
+import { provisionNumber } from '../support/numbers';
 
 // The supervisor console against the real stack: a real call through a flow and a queue to a synthetic agent,
 // watched live, inspected, listened to and hung up from the browser.
@@ -83,6 +84,7 @@ async function callCenter() {
   const flow = await ok('/v1/flows', json('POST', { name: unique('Console'), definition }));
   await ok(`/v1/flows/${flow.id}/publish`, json('POST'));
   const number = `4${Date.now() % 10_000_000}`;
+  await provisionNumber(stack.pool, TENANT, number);
   await ok('/v1/numbers', json('POST', { number, flowId: flow.id }));
   return { kit, queue, agent, number };
 }

@@ -4,6 +4,7 @@ import { placeCall } from '../support/caller';
 import { createApiKey } from '../support/keys';
 import { ensureUiBuilt, launchBrowser, openUi, screenshot, type UiSession } from '../support/browser';
 import { callWorkflow, startStack, type TestStack } from '../support/stack';
+import { provisionNumber } from '../support/numbers';
 
 // The flow designer on the real stack: a flow built by drag and drop in Chromium is simulated, published,
 // assigned a number, and a real call into that number follows the path drawn on the canvas.
@@ -166,8 +167,9 @@ test('build a flow by drag and drop, simulate, publish, assign a number, and a r
 
   // Number → flow, in the UI.
   const number = `78${Date.now() % 100_000}`;
+  await provisionNumber(stack.pool, stack.config.DEFAULT_TENANT, number);
   await page.goto('/#/numbers');
-  await page.getByLabel('Number', { exact: true }).fill(number);
+  await page.getByLabel('Number', { exact: true }).selectOption(number);
   await page.getByLabel('Flow', { exact: true }).selectOption({ label: name });
   await page.getByRole('button', { name: 'Assign number' }).click();
   await page.getByRole('table', { name: 'Numbers' }).getByText(number).waitFor();

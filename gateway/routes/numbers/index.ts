@@ -4,8 +4,9 @@ import { Role } from '../../../lib/api-keys';
 import { InvalidFieldError, NotFoundError } from '../../errors';
 import { ErrorBody } from '../../plugins/error-handler';
 import { ConflictError } from '../flows/store';
+import { createNumberStore, NumberWriteResult } from './store';
 
-const NumberAssignment = z
+export const NumberAssignment = z
   .object({
     id: z.string().uuid(),
     number: z.string(),
@@ -14,22 +15,30 @@ const NumberAssignment = z
   })
   .meta({ id: 'NumberAssignment' });
 
-const NumberInput = z.object({
-  /** As it is dialed into Asterisk's inbound context: a DID or an extension. */
-  number: z.string().regex(/^\+?[0-9*#]{1,32}$/, 'digits, * or #, optionally with a leading +'),
-  flowId: z.string().uuid(),
-});
+export const ProvisionedNumber = z
+  .object({
+    number: z.string(),
+    tenantId: z.string(),
+    flowId: z.string().uuid().nullable().describe('the flow the tenant sends it to; null while unrouted'),
+    provisionedAt: z.string(),
+  })
+  .meta({ id: 'ProvisionedNumber' });
+
+/** As it is dialed into Asterisk's inbound context: a DID or an extension. */
+export const DialedNumber = z
+  .string()
+  .regex(/^\+?[0-9*#]{1,32}$/, 'digits, * or #, optionally with a leading +');
+
+const NumberInput = z.object({ number: DialedNumber, flowId: z.string().uuid() });
 
 const errors = { 400: ErrorBody, 401: ErrorBody, 403: ErrorBody, 404: ErrorBody, 409: ErrorBody };
 
-/** Dialed numbers → flows, per tenant. A number belongs to one tenant: it is unique across all of them. */
+/**
+ * Dialed numbers → flows, per tenant. The platform operator provisions numbers to a tenant (/v1/platform);
+ * the tenant sends those, and only those, to its flows.
+ */
 const numbers: FastifyPluginAsyncZod = async (app) => {
-  const toAssignment = (r: { id: string; number: string; flow_id: string; created_at: Date }) => ({
-    id: r.id,
-    number: r.number,
-    flowId: r.flow_id,
-    createdAt: r.created_at.toISOString(),
-  });
+  const store = createNumberStore(app.pg);
 
   app.get(
     '/',
@@ -40,13 +49,20 @@ const numbers: FastifyPluginAsyncZod = async (app) => {
         response: { 200: z.object({ numbers: z.array(NumberAssignment) }), ...errors },
       },
     },
-    async (request) => {
-      const { rows } = await app.pg.query(
-        'select id, number, flow_id, created_at from numbers where tenant_id = $1 order by number',
-        [request.principal.tenantId],
-      );
-      return { numbers: rows.map(toAssignment) };
+    async (request) => ({ numbers: await store.routes(request.principal.tenantId) }),
+  );
+
+  app.get(
+    '/provisioned',
+    {
+      config: { roles: [Role.Admin, Role.Developer, Role.Supervisor] },
+      schema: {
+        tags: ['numbers'],
+        summary: 'The numbers the platform operator provisioned to this tenant, routed or not',
+        response: { 200: z.object({ numbers: z.array(ProvisionedNumber) }), ...errors },
+      },
     },
+    async (request) => ({ numbers: await store.provisioned(request.principal.tenantId) }),
   );
 
   app.post(
@@ -56,28 +72,28 @@ const numbers: FastifyPluginAsyncZod = async (app) => {
       schema: {
         tags: ['numbers'],
         summary: 'Send calls to a number into a flow',
+        description: 'The number must be provisioned to this tenant (GET /v1/numbers/provisioned).',
         body: NumberInput,
         response: { 201: NumberAssignment, ...errors },
       },
     },
     async (request, reply) => {
       const { tenantId } = request.principal;
+      const { number, flowId } = request.body;
       const flow = await app.pg.query(
         'select 1 from flows where tenant_id = $1 and id = $2 and deleted_at is null',
-        [tenantId, request.body.flowId],
+        [tenantId, flowId],
       );
-      if (!flow.rowCount) throw new InvalidFieldError('body.flowId', `no flow ${request.body.flowId}`);
-      try {
-        const { rows } = await app.pg.query(
-          'insert into numbers (tenant_id, number, flow_id) values ($1, $2, $3) returning id, number, flow_id, created_at',
-          [tenantId, request.body.number, request.body.flowId],
+      if (!flow.rowCount) throw new InvalidFieldError('body.flowId', `no flow ${flowId}`);
+      const result = await store.route(tenantId, number, flowId);
+      if (result === NumberWriteResult.NotProvisioned)
+        throw new InvalidFieldError(
+          'body.number',
+          `${number} is not provisioned to this tenant: the platform operator provisions numbers`,
         );
-        return reply.code(201).send(toAssignment(rows[0]));
-      } catch (err) {
-        if ((err as { code?: string }).code === '23505')
-          throw new ConflictError(`number ${request.body.number} is assigned already`);
-        throw err;
-      }
+      if (result === NumberWriteResult.Routed)
+        throw new ConflictError(`number ${number} is sent to a flow already: delete that first`);
+      return reply.code(201).send(result);
     },
   );
 
@@ -92,11 +108,8 @@ const numbers: FastifyPluginAsyncZod = async (app) => {
       },
     },
     async (request, reply) => {
-      const { rowCount } = await app.pg.query('delete from numbers where tenant_id = $1 and id = $2', [
-        request.principal.tenantId,
-        request.params.id,
-      ]);
-      if (!rowCount) throw new NotFoundError('number', request.params.id);
+      if (!(await store.unroute(request.principal.tenantId, request.params.id)))
+        throw new NotFoundError('number', request.params.id);
       return reply.code(204).send(null);
     },
   );

@@ -3,12 +3,17 @@ import { useState, type FormEvent } from 'react';
 import { ErrorBanner } from '../components/ErrorBanner';
 import { useApi } from '../components/useApi';
 import { href } from '../router';
-import { numbersApi, type NumberAssignment } from './api';
+import { numbersApi, type NumberAssignment, type ProvisionedNumber } from './api';
 import type { FlowSummary } from './types';
 
-/** `#/numbers`: which flow answers each dialed number. */
+/**
+ * `#/numbers`: which flow answers each dialed number. The platform operator provisions numbers to the
+ * tenant; the page offers those that no flow answers yet.
+ */
 export function NumbersPage() {
   const numbers = useApi<{ numbers: NumberAssignment[] }>('/v1/numbers');
+  const provisioned = useApi<{ numbers: ProvisionedNumber[] }>('/v1/numbers/provisioned');
+  const unrouted = provisioned.data?.numbers.filter((n) => n.flowId === null) ?? [];
   const flows = useApi<{ flows: FlowSummary[] }>('/v1/flows');
   const [number, setNumber] = useState('');
   const [flowId, setFlowId] = useState('');
@@ -22,6 +27,7 @@ export function NumbersPage() {
       setNumber('');
       setError(undefined);
       numbers.reload();
+      provisioned.reload();
     } catch (err) {
       setError(err);
     }
@@ -33,12 +39,18 @@ export function NumbersPage() {
       <form className="toolbar" onSubmit={(e) => void assign(e)}>
         <label>
           Number
-          <input
-            aria-label="Number"
-            value={number}
-            onChange={(e) => setNumber(e.target.value)}
-            placeholder="+15551234"
-          />
+          <select aria-label="Number" value={number} onChange={(e) => setNumber(e.target.value)}>
+            <option value="">
+              {provisioned.data && !unrouted.length
+                ? '— none free: the platform operator provisions numbers —'
+                : '— choose a number —'}
+            </option>
+            {unrouted.map((n) => (
+              <option key={n.number} value={n.number}>
+                {n.number}
+              </option>
+            ))}
+          </select>
         </label>
         <label>
           Flow
@@ -56,7 +68,10 @@ export function NumbersPage() {
           Assign number
         </button>
       </form>
-      <ErrorBanner error={error ?? numbers.error ?? flows.error} onDismiss={() => setError(undefined)} />
+      <ErrorBanner
+        error={error ?? numbers.error ?? provisioned.error ?? flows.error}
+        onDismiss={() => setError(undefined)}
+      />
       <table className="data" aria-label="Numbers">
         <thead>
           <tr>
@@ -79,7 +94,12 @@ export function NumbersPage() {
                   type="button"
                   className="danger"
                   aria-label={`Unassign ${n.number}`}
-                  onClick={() => void numbersApi.remove(n.id).then(numbers.reload, setError)}
+                  onClick={() =>
+                    void numbersApi.remove(n.id).then(() => {
+                      numbers.reload();
+                      provisioned.reload();
+                    }, setError)
+                  }
                 >
                   Unassign
                 </button>

@@ -51,6 +51,14 @@ export interface NumberAssignment {
   createdAt: string;
 }
 
+/** A number the platform operator provisioned to the tenant; `flowId` null while no flow answers it. */
+export interface ProvisionedNumber {
+  number: string;
+  tenantId: string;
+  flowId: string | null;
+  provisionedAt: string;
+}
+
 export const numbersApi = {
   list: () => api<{ numbers: NumberAssignment[] }>('GET', '/v1/numbers'),
   assign: (number: string, flowId: string) =>
