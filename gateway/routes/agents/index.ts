@@ -7,6 +7,7 @@ import { InvalidAgentTransitionError, setAgentState } from '../../../lib/acd/sto
 import { AgentState, type AgentStatus } from '../../../domain/acd/model';
 import { ForbiddenError, NotFoundError } from '../../errors';
 import { ErrorBody } from '../../plugins/error-handler';
+import { assertOwnQueues } from '../queues/references';
 import { ConflictError } from '../flows/store';
 
 const SkillLevel = z.object({
@@ -118,6 +119,7 @@ const agents: FastifyPluginAsyncZod = async (app) => {
     },
     async (request, reply) => {
       const b = request.body;
+      await assertOwnQueues(app.pg, request.principal.tenantId, b.queueIds, 'body.queueIds');
       const { rows } = await app.pg
         .query<AgentRow>(
           'insert into agents (tenant_id, name, endpoint, skills, queue_ids) values ($1, $2, $3, $4, $5) returning *',
@@ -156,6 +158,7 @@ const agents: FastifyPluginAsyncZod = async (app) => {
       const { tenantId } = request.principal;
       await find(tenantId, request.params.id);
       const b = request.body;
+      await assertOwnQueues(app.pg, tenantId, b.queueIds, 'body.queueIds');
       const { rows } = await app.pg
         .query<AgentRow>(
           `update agents set name = $3, endpoint = $4, skills = $5, queue_ids = $6, version = version + 1,

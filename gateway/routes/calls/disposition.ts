@@ -62,7 +62,7 @@ const disposition: FastifyPluginAsyncZod = async (app) => {
           calls: [id, ...(t.calls ?? [])],
           recordings: [...rows.map((r) => r.id), ...(t.recordings ?? [])],
         };
-        ticketId = (await openTicket(app, tenantId, fields, `key:${keyId}`)).ticketId;
+        ticketId = (await openTicket(app, tenantId, fields, `key:${keyId}`, 'body.ticket')).ticketId;
       }
       return reply.code(201).send({ callId: id, disposition: request.body.disposition, ticketId });
     },

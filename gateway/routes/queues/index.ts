@@ -6,6 +6,7 @@ import { QueueSettings } from '../../../domain/acd/settings';
 import { NotFoundError } from '../../errors';
 import { ErrorBody } from '../../plugins/error-handler';
 import { ConflictError } from '../flows/store';
+import { assertOwnOverflow } from './references';
 
 const Queue = QueueSettings.extend({
   id: z.string().uuid(),
@@ -100,6 +101,7 @@ const queues: FastifyPluginAsyncZod = async (app) => {
     },
     async (request, reply) => {
       const { name, ...settings } = request.body;
+      await assertOwnOverflow(app.pg, request.principal.tenantId, settings.overflow);
       const { rows } = await app.pg
         .query<QueueRow>('insert into queues (tenant_id, name, config) values ($1, $2, $3) returning *', [
           request.principal.tenantId,
@@ -135,6 +137,7 @@ const queues: FastifyPluginAsyncZod = async (app) => {
     async (request) => {
       const { name, version, ...settings } = request.body;
       await find(request.principal.tenantId, request.params.id);
+      await assertOwnOverflow(app.pg, request.principal.tenantId, settings.overflow);
       const { rows } = await app.pg
         .query<QueueRow>(
           `update queues set name = $3, config = $4, version = version + 1, updated_at = now()
