@@ -4,6 +4,7 @@ import {
   FlowTooLong,
   initialVariables,
   runFlow,
+  shownVariables,
   type FlowRun,
   type FlowStep,
 } from '../domain/flow/interpreter';
@@ -159,7 +160,22 @@ export async function simulateFlow(
     },
     async http(request) {
       checkHangup();
-      note({ kind: 'http', request: { method: request.method, url: request.url, body: request.body } });
+      // The request as sent holds the values of the secrets it was templated with: the trace shows `***`.
+      const hide = (text: string) => {
+        const shown = shownVariables(run, definition);
+        let out = text;
+        for (const [name, value] of Object.entries(run.variables))
+          if (shown[name] === '***' && value) out = out.split(value).join('***');
+        return out;
+      };
+      note({
+        kind: 'http',
+        request: {
+          method: request.method,
+          url: hide(request.url),
+          body: request.body === undefined ? undefined : hide(request.body),
+        },
+      });
       const verdict = urlAllowed(request.url, env.allowHosts);
       if (!verdict.ok) return { kind: 'error', message: verdict.reason, retryable: false };
       const index = stubs.findIndex((s) => !s.url || request.url.startsWith(s.url));
@@ -219,10 +235,7 @@ export async function simulateFlow(
     now: () => clock,
   };
 
-  const masked = () => {
-    const secrets = new Set(definition.variables.filter((v) => v.secret).map((v) => v.name));
-    return Object.fromEntries(Object.entries(run.variables).map(([k, v]) => [k, secrets.has(k) ? '***' : v]));
-  };
+  const masked = () => shownVariables(run, definition);
   let ended: SimulationResult['ended'];
   try {
     await runFlow(flow, ports, run);

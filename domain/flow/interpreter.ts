@@ -32,6 +32,18 @@ export interface FlowRun {
   onEnter?: (step: FlowStep) => void;
   /** How the flow ended: a hangup node, or it ran out of nodes (a missing edge or `return` at the top). */
   ending?: 'hangup_node' | 'end_of_flow';
+  /**
+   * Variables declared secret by the flow or by any subflow it ran: what queries, the simulator and the API
+   * show of them is `***`. Not part of the state either (only what is shown depends on it).
+   */
+  secrets?: Set<string>;
+}
+
+/** The variables as anyone but the call itself sees them: secret ones (of the flow and its subflows) masked. */
+export function shownVariables(run: FlowRun, definition: FlowDefinition): Record<string, string> {
+  const secrets = new Set(run.secrets);
+  for (const v of definition.variables) if (v.secret) secrets.add(v.name);
+  return Object.fromEntries(Object.entries(run.variables).map(([k, v]) => [k, secrets.has(k) ? '***' : v]));
 }
 
 /** The flow cannot go on: a limit was reached or a node cannot run. Not worth retrying. */
@@ -70,6 +82,7 @@ export async function runFlow(
   depth = 0,
 ): Promise<'hung_up' | 'returned'> {
   const { definition } = flow;
+  for (const v of definition.variables) if (v.secret) (run.secrets ??= new Set()).add(v.name);
   const nodes = new Map(definition.nodes.map((n) => [n.id, n]));
   const edges = new Map(definition.edges.map((e) => [`${e.from}:${e.exit}`, e.to]));
   const context: Omit<NodeContext, 'connected'> = {

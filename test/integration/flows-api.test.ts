@@ -385,3 +385,40 @@ test('a gather pattern runs in linear time: a catastrophic one is simulated at o
     simulated.json().path.map((s: { nodeId: string; exit?: string }) => `${s.nodeId}:${s.exit}`),
   ).toContain('ask:invalid');
 }, 60_000);
+
+test('a supervisor reads a flow without its secrets: secret initial values and http headers are redacted', async () => {
+  const withSecrets = {
+    schemaVersion: 1,
+    start: 'lookup',
+    nodes: [
+      {
+        id: 'lookup',
+        type: 'http',
+        params: { url: 'https://crm.example.com/x', headers: { Authorization: 'Bearer crm-token-123' } },
+      },
+      { id: 'bye', type: 'hangup' },
+    ],
+    edges: ['success', 'error', 'timeout'].map((exit) => ({ from: 'lookup', exit, to: 'bye' })),
+    variables: [
+      { name: 'apiKey', initial: 'k-456-secret', secret: true },
+      { name: 'greeting', initial: 'hello', secret: false },
+    ],
+  };
+  const flow = (await call('POST', '/v1/flows', { name: unique('Secrets'), definition: withSecrets })).json();
+  expect((await call('POST', `/v1/flows/${flow.id}/publish`)).statusCode).toBe(201);
+  for (const url of [`/v1/flows/${flow.id}`, `/v1/flows/${flow.id}/versions`]) {
+    const supervisor = await call('GET', url, undefined, keys.supervisor);
+    expect(supervisor.statusCode).toBe(200);
+    expect(supervisor.body).not.toContain('crm-token-123');
+    expect(supervisor.body).not.toContain('k-456-secret');
+    expect(supervisor.body).toContain('hello');
+    const admin = await call('GET', url);
+    expect(admin.body).toContain('crm-token-123');
+    expect(admin.body).toContain('k-456-secret');
+  }
+  const seen = (await call('GET', `/v1/flows/${flow.id}`, undefined, keys.supervisor)).json().definition;
+  expect(seen.nodes[0].params.headers).toEqual({ Authorization: '***' });
+  expect(seen.variables).toEqual(
+    expect.arrayContaining([expect.objectContaining({ name: 'apiKey', initial: '***', secret: true })]),
+  );
+});

@@ -185,3 +185,43 @@ test('an invalid date in a say node is skipped, not fatal', async () => {
   const when = result.path.find((s) => s.nodeId === 'when')!;
   expect(when).toMatchObject({ exit: 'next', detail: { skipped: expect.stringContaining('2026-02-30') } });
 });
+
+test('a secret declared in a subflow is masked in the variables and in the requests that carry it', async () => {
+  const sub: FlowDefinition = {
+    schemaVersion: 1,
+    start: 'otp',
+    nodes: [node('otp', 'set', { assignments: [{ variable: 'otp', value: 'zz-9911' }] })],
+    edges: [],
+    variables: [{ name: 'otp', secret: true }],
+  };
+  const caller: FlowDefinition = {
+    schemaVersion: 1,
+    start: 'sub',
+    nodes: [
+      node('sub', 'subflow', { flowId: '33333333-3333-4333-8333-333333333333' }),
+      node('check', 'http', {
+        method: 'POST',
+        url: 'https://crm.example.com/otp/{{otp}}',
+        body: 'otp={{otp}}',
+      }),
+      node('bye', 'hangup'),
+    ],
+    edges: edges([
+      ['sub', 'next', 'check'],
+      ['check', 'success', 'bye'],
+      ['check', 'error', 'bye'],
+      ['check', 'timeout', 'bye'],
+    ]),
+    variables: [],
+  };
+  const result = await simulateFlow(
+    { id: '44444444-4444-4444-8444-444444444444', version: 0, definition: normalizeDefinition(caller) },
+    SimulationScript.parse({ http: [{ status: 200, body: {} }] }),
+    { ...env, loadFlow: async (id) => ({ id, version: 1, definition: normalizeDefinition(sub) }) },
+  );
+  expect(result.path.map((s) => s.nodeId)).toEqual(['sub', 'otp', 'check', 'bye']);
+  expect(result.variables.otp).toBe('***');
+  const request = result.events.find((e) => e.kind === 'http')!.request!;
+  expect(request).toMatchObject({ url: 'https://crm.example.com/otp/***', body: 'otp=***' });
+  expect(JSON.stringify(result)).not.toContain('zz-9911');
+});

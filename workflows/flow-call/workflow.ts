@@ -16,7 +16,13 @@ import {
 import { finishCall, noteEnding, scriptEnder } from '../shared/call-ending';
 import { flowStatusQuery, type FlowCallInput, type FlowCallStatus } from './contract';
 import { callPorts, type CallLine } from './call-ports';
-import { FlowTooLong, initialVariables, runFlow, type FlowRun } from '../../domain/flow/interpreter';
+import {
+  FlowTooLong,
+  initialVariables,
+  runFlow,
+  shownVariables,
+  type FlowRun,
+} from '../../domain/flow/interpreter';
 import { CallerHungUp } from '../../domain/flow/ports';
 import { publish } from '../shared/domain-events';
 
@@ -31,7 +37,6 @@ export async function FlowCallWorkflow(input: FlowCallInput): Promise<FlowCallSt
   const callId = workflowInfo().workflowId;
   /** The agent who last talked with the caller: named in call.ended, so agents' streams show their calls. */
   let servedBy: string | undefined;
-  const secrets = new Set(definition.variables.filter((v) => v.secret).map((v) => v.name));
   const line: CallLine = {
     channel: { channelId: input.channelId, node: input.node },
     cursor: input.eventSeq,
@@ -75,9 +80,7 @@ export async function FlowCallWorkflow(input: FlowCallInput): Promise<FlowCallSt
   const snapshot = (): FlowCallStatus => ({
     ...status,
     currentNode: run.currentNode,
-    variables: Object.fromEntries(
-      Object.entries(run.variables).map(([k, v]) => [k, secrets.has(k) ? '***' : v]),
-    ),
+    variables: shownVariables(run, definition),
   });
   const enter = (state: CallState): void => {
     status.state = state;

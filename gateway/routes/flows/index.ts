@@ -5,6 +5,7 @@ import { Rollout } from '../../../domain/flow/rollout';
 import { runnableOnCalls } from '../../../domain/flow/runnable';
 import { validateFlow } from '../../../domain/flow/validate';
 import { ErrorBody } from '../../plugins/error-handler';
+import { definitionFor } from './redact';
 import { Flow, FlowId, FlowInput, FlowSummary, FlowUpdate, FlowVersion, Problem } from './schemas';
 import { FlowStore } from './store';
 
@@ -66,7 +67,10 @@ const flows: FastifyPluginAsyncZod = async (app) => {
       config: { roles: readers },
       schema: { tags: ['flows'], params: FlowId, response: { 200: Flow, ...errors } },
     },
-    async (request) => store(request.principal.tenantId).get(request.params.id),
+    async (request) => {
+      const flow = await store(request.principal.tenantId).get(request.params.id);
+      return { ...flow, definition: definitionFor(request.principal.role, flow.definition) };
+    },
   );
 
   app.put(
@@ -174,7 +178,12 @@ const flows: FastifyPluginAsyncZod = async (app) => {
         response: { 200: z.object({ versions: z.array(FlowVersion) }), ...errors },
       },
     },
-    async (request) => ({ versions: await store(request.principal.tenantId).versions(request.params.id) }),
+    async (request) => ({
+      versions: (await store(request.principal.tenantId).versions(request.params.id)).map((v) => ({
+        ...v,
+        definition: definitionFor(request.principal.role, v.definition),
+      })),
+    }),
   );
 };
 
