@@ -6,6 +6,8 @@ import path from 'node:path';
 import { promisify } from 'node:util';
 
 const run = promisify(execFile);
+/** espeak-ng and sox take well under a second on bounded text; one that hangs is killed. */
+const TOOL_LIMITS = { timeout: 30_000, killSignal: 'SIGKILL', maxBuffer: 64 * 1024 } as const;
 
 export interface SpeechOptions {
   /** Where prompts are written, as this process sees it (inside the Asterisk chroot for the bundled one). */
@@ -36,8 +38,8 @@ export function createSpeechActivities({ hostDir, asteriskDir }: SpeechOptions) 
       const raw = `${file}.${process.pid}.raw.wav`;
       const tmp = `${file}.${process.pid}.tmp.wav`;
       try {
-        await run('espeak-ng', ['-v', voice, '-w', raw, '--', text]);
-        await run('sox', [raw, '-r', '8000', '-c', '1', '-b', '16', tmp]);
+        await run('espeak-ng', ['-v', voice, '-w', raw, '--', text], TOOL_LIMITS);
+        await run('sox', [raw, '-r', '8000', '-c', '1', '-b', '16', tmp], TOOL_LIMITS);
         await rename(tmp, file);
       } catch (err) {
         const message = (err as { stderr?: string }).stderr?.trim() || (err as Error).message;

@@ -1,4 +1,9 @@
+import { execFile } from 'node:child_process';
 import { randomUUID } from 'node:crypto';
+import { mkdtemp, readFile, rm } from 'node:fs/promises';
+import os from 'node:os';
+import path from 'node:path';
+import { promisify } from 'node:util';
 import { request as httpRequest, type ClientRequest } from 'node:http';
 import { CampaignSettings } from '../../domain/campaign/settings';
 import { unique } from '../support/acd';
@@ -17,6 +22,7 @@ beforeAll(async () => {
 afterAll(async () => {
   await stack?.close();
 });
+const run = promisify(execFile);
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
 async function campaign(): Promise<string> {
@@ -132,3 +138,42 @@ test("1,000 event streams from one key: the tenant's quota is held, the rest ref
   expect(res.status).toBe(200);
   again.abort();
 }, 120_000);
+
+test('a prompt that decompresses to hours of audio is refused, and nothing of it is kept', async () => {
+  const dir = await mkdtemp(path.join(os.tmpdir(), 'bomb-'));
+  try {
+    // An hour of silence: a few kilobytes of FLAC, 57 MB as telephony wav.
+    const bomb = path.join(dir, 'hour.flac');
+    await run('sox', ['-n', '-r', '8000', '-c', '1', bomb, 'trim', '0', '3600']);
+    const body = await readFile(bomb);
+    expect(body.length).toBeLessThan(200_000);
+    const name = unique('bomb').replace(/\s/g, '-');
+    const before = await stack.pool.query('select count(*)::int as n from recordings where tenant_id = $1', [
+      stack.config.DEFAULT_TENANT,
+    ]);
+    const res = await stack.api(`/v1/recordings?name=${name}`, {
+      method: 'POST',
+      body,
+      headers: { 'content-type': 'audio/flac' },
+    });
+    expect(res.status).toBe(400);
+    expect(res.body.fields).toEqual([{ field: 'body', message: 'a prompt is at most 10 minutes long' }]);
+    const after = await stack.pool.query('select count(*)::int as n from recordings where tenant_id = $1', [
+      stack.config.DEFAULT_TENANT,
+    ]);
+    expect(after.rows[0].n).toBe(before.rows[0].n);
+
+    // Just under the limit is kept, at its real length.
+    const long = path.join(dir, 'nine.flac');
+    await run('sox', ['-n', '-r', '8000', '-c', '1', long, 'trim', '0', '540']);
+    const ok = await stack.api(`/v1/recordings?name=${name}-ok`, {
+      method: 'POST',
+      body: await readFile(long),
+      headers: { 'content-type': 'audio/flac' },
+    });
+    expect(ok.status).toBe(201);
+    expect(ok.body.durationMs).toBe(540_000);
+  } finally {
+    await rm(dir, { recursive: true, force: true });
+  }
+});

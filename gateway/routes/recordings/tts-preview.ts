@@ -11,6 +11,8 @@ import { InvalidFieldError } from '../../errors';
 import { ErrorBody } from '../../plugins/error-handler';
 
 const run = promisify(execFile);
+/** espeak-ng and sox take well under a second on bounded text; one that hangs is killed. */
+const TOOL_LIMITS = { timeout: 30_000, killSignal: 'SIGKILL', maxBuffer: 64 * 1024 } as const;
 
 // The tts prompt's own fields, so a preview accepts exactly what a play node does.
 const TtsPreviewBody = Prompt.options[2].pick({ text: true, voice: true }).meta({ id: 'TtsPreview' });
@@ -45,12 +47,12 @@ const ttsPreview: FastifyPluginAsyncZod = async (app) => {
       const wav = path.join(dir, 'out.wav');
       try {
         try {
-          await run('espeak-ng', ['-v', voice, '-w', raw, '--', text]);
+          await run('espeak-ng', ['-v', voice, '-w', raw, '--', text], TOOL_LIMITS);
         } catch (err) {
           const message = (err as { stderr?: string }).stderr?.trim() || (err as Error).message;
           throw new InvalidFieldError('body.voice', `espeak-ng cannot speak voice ${voice} (${message})`);
         }
-        await run('sox', [raw, '-r', '8000', '-c', '1', '-b', '16', wav]);
+        await run('sox', [raw, '-r', '8000', '-c', '1', '-b', '16', wav], TOOL_LIMITS);
         return reply.type('audio/wav').send(await readFile(wav));
       } finally {
         await rm(dir, { recursive: true, force: true });
