@@ -3,24 +3,42 @@ import swaggerUi from '@fastify/swagger-ui';
 import fp from 'fastify-plugin';
 import { jsonSchemaTransform, jsonSchemaTransformObject } from 'fastify-type-provider-zod';
 
+declare module 'fastify' {
+  interface FastifyContextConfig {
+    /**
+     * For routes that read their body themselves (uploads): what the OpenAPI document says they accept,
+     * since there is no zod body schema to generate it from.
+     */
+    rawBody?: { contentTypes: readonly string[]; schema: Record<string, unknown> };
+  }
+}
+
 type TransformArgs = Parameters<typeof jsonSchemaTransform>[0] & {
-  route?: { config?: { roles?: readonly string[] } };
+  route?: {
+    config?: { roles?: readonly string[]; rawBody?: { contentTypes: readonly string[]; schema: object } };
+  };
 };
 
 /**
  * The roles a route allows are part of its contract: each operation carries them as `x-roles` (programs,
  * and the tenant matrix test, read them there) and says them in its description (people read that).
+ * Upload routes get their documented request body here.
  */
-function withRoles(args: TransformArgs): ReturnType<typeof jsonSchemaTransform> {
+function documented(args: TransformArgs): ReturnType<typeof jsonSchemaTransform> {
   const result = jsonSchemaTransform(args);
-  const roles = args.route?.config?.roles;
-  if (!roles) return result;
-  const schema = result.schema as Record<string, unknown>;
-  const sentence = `Roles: ${roles.join(', ')}.`;
-  const description =
-    typeof schema.description === 'string' ? `${schema.description}\n\n${sentence}` : sentence;
-  const documented: Record<string, unknown> = { ...schema, description, 'x-roles': [...roles] };
-  return { ...result, schema: documented };
+  const config = args.route?.config;
+  const schema: Record<string, unknown> = { ...(result.schema as Record<string, unknown>) };
+  if (config?.rawBody) {
+    schema.body = config.rawBody.schema;
+    schema.consumes = [...config.rawBody.contentTypes];
+  }
+  if (config?.roles) {
+    const sentence = `Roles: ${config.roles.join(', ')}.`;
+    schema.description =
+      typeof schema.description === 'string' ? `${schema.description}\n\n${sentence}` : sentence;
+    schema['x-roles'] = [...config.roles];
+  }
+  return { ...result, schema };
 }
 
 /** The OpenAPI document is generated from the routes' zod schemas: /openapi.json, browsable at /docs. */
@@ -37,7 +55,7 @@ export default fp(async (app) => {
       components: { securitySchemes: { bearerAuth: { type: 'http', scheme: 'bearer' } } },
       security: [{ bearerAuth: [] }],
     },
-    transform: withRoles,
+    transform: documented,
     transformObject: jsonSchemaTransformObject,
   });
   await app.register(swaggerUi, { routePrefix: '/docs' });

@@ -108,7 +108,28 @@ const contacts: FastifyPluginAsyncZod = async (app) => {
   app.post(
     '/:id/contacts',
     {
-      config: { roles: [Role.Admin, Role.Developer] },
+      config: {
+        roles: [Role.Admin, Role.Developer],
+        // One schema for every type (OpenAPI 3.1 through @fastify/swagger): a CSV text, or JSON contacts.
+        rawBody: {
+          contentTypes: [...CSV_TYPES, 'application/json'],
+          schema: {
+            anyOf: [
+              { type: 'string', description: 'CSV: a header line naming `phone`, then one contact a line' },
+              {
+                type: 'array',
+                maxItems: IMPORT_LIMITS.maxJsonRows,
+                items: {
+                  type: 'object',
+                  required: ['phone'],
+                  properties: { phone: { type: 'string' }, time_zone: { type: 'string' } },
+                  additionalProperties: { type: 'string' },
+                },
+              },
+            ],
+          },
+        },
+      },
       bodyLimit: MAX_JSON_BYTES,
       schema: {
         tags: ['campaigns'],

@@ -78,7 +78,13 @@ const recordings: FastifyPluginAsyncZod = async (app) => {
   app.post(
     '/',
     {
-      config: { roles: [Role.Admin, Role.Developer] },
+      config: {
+        roles: [Role.Admin, Role.Developer],
+        rawBody: {
+          contentTypes: Object.keys(UPLOAD_TYPES),
+          schema: { type: 'string', format: 'binary', description: 'the audio file, at most 10 minutes' },
+        },
+      },
       bodyLimit: MAX_UPLOAD_BYTES,
       schema: {
         tags: ['recordings'],
