@@ -67,6 +67,30 @@ export async function ensureBootstrap(
   if (operatorKey) await ensureBootstrapKey(pool, tenantId, 'bootstrap operator', Role.Operator, operatorKey);
 }
 
+/** `1000-1019,5551234` → each number; ranges keep the first number's width and + sign. */
+export function numberList(spec: string, max = 1000): string[] {
+  const out: string[] = [];
+  for (const part of spec.split(',').filter(Boolean)) {
+    const [first, last = first] = part.split('-') as [string, string?];
+    const plus = first.startsWith('+') ? '+' : '';
+    const from = BigInt(first.replace('+', ''));
+    const to = BigInt(last!.replace('+', ''));
+    for (let n = from; n <= to && out.length < max; n++)
+      out.push(`${plus}${n.toString().padStart(first.length - plus.length, '0')}`);
+  }
+  return out;
+}
+
+/** What the operator would provision to the default tenant of a one-box install; kept if already provisioned. */
+export async function ensureDefaultNumbers(pool: Pool, tenantId: string, spec: string | undefined) {
+  const numbers = spec ? numberList(spec) : [];
+  if (!numbers.length) return;
+  await pool.query(
+    `insert into tenant_numbers (number, tenant_id) select unnest($1::text[]), $2 on conflict (number) do nothing`,
+    [numbers, tenantId],
+  );
+}
+
 async function ensureBootstrapKey(pool: Pool, tenantId: string, name: string, role: Role, key: string) {
   await pool.query(
     `insert into api_keys (tenant_id, name, role, key_hash, prefix) values ($1, $2, $3, $4, $5)

@@ -12,6 +12,17 @@ const ConfigSchema = z.object({
    * The platform operator's key: creates tenants and provisions numbers to them (/v1/platform). Generated
    * into .env at first start. @default none: without it nobody can provision numbers
    */
+  /**
+   * Numbers provisioned to the default tenant at every start, as the operator would (`1000-1019,5551234`):
+   * a one-box install can send them to flows at once. At most 1,000. @default none
+   */
+  DEFAULT_TENANT_NUMBERS: z
+    .string()
+    .regex(
+      /^(\+?\d{1,32}(-\+?\d{1,32})?)?(,\+?\d{1,32}(-\+?\d{1,32})?)*$/,
+      'DEFAULT_TENANT_NUMBERS: 1000-1019,5551234',
+    )
+    .optional(),
   OPERATOR_API_KEY: z.string().min(16, 'OPERATOR_API_KEY must be at least 16 characters').optional(),
   DEFAULT_TENANT: z
     .string()

@@ -1,4 +1,4 @@
-import { ensureBootstrap } from '../lib/api-keys';
+import { ensureBootstrap, ensureDefaultNumbers } from '../lib/api-keys';
 import { loadConfig } from '../lib/config';
 import { createPool, migrate } from '../lib/db';
 
@@ -9,6 +9,7 @@ async function main(): Promise<void> {
   try {
     const applied = await migrate(pool);
     await ensureBootstrap(pool, config.DEFAULT_TENANT, config.ADMIN_API_KEY, config.OPERATOR_API_KEY);
+    await ensureDefaultNumbers(pool, config.DEFAULT_TENANT, config.DEFAULT_TENANT_NUMBERS);
     console.log(applied.length ? `applied migrations: ${applied.join(', ')}` : 'database schema up to date');
   } finally {
     await pool.end();
