@@ -39,6 +39,8 @@ wait_port 127.0.0.1 "$PORT" 60 "the fuzz gateway"
 log "Schemathesis: $EXAMPLES examples per operation, seed $SEED"
 # Its example database and caches go to the state directory, not into the checkout.
 mkdir -p "$STATE/fuzz" && cd "$STATE/fuzz"
+# Strategies for bodies a JSON schema cannot describe (audio uploads).
+export PYTHONPATH="$ROOT/scripts/fuzz${PYTHONPATH:+:$PYTHONPATH}" SCHEMATHESIS_HOOKS=cticloud_hooks
 # The checks the API promises: no 5xx, only documented status codes, content types, headers and bodies.
 # (Requests the schemas cannot express as invalid, e.g. an unknown time zone, are answered 400 by design.)
 "$VENV/bin/st" run "http://127.0.0.1:$PORT/openapi.json" \

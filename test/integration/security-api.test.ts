@@ -121,3 +121,16 @@ test('a method a path does not take is 405 with Allow; text PostgreSQL cannot st
   });
   expect(nul.statusCode).toBe(400);
 });
+
+test('a ticket linking an empty or unknown call id is 400 naming the field, not 500', async () => {
+  for (const calls of [[''], ['no-such-call']]) {
+    const res = await app.inject({
+      method: 'POST',
+      url: '/v1/tickets',
+      headers: { authorization: `Bearer ${config.ADMIN_API_KEY}` },
+      payload: { subject: 'links', calls },
+    });
+    expect(res.statusCode).toBe(400);
+    expect(fieldsOf(res)[0]).toMatch(/^body\.calls/);
+  }
+});

@@ -3,6 +3,8 @@ import { CallSearchAttributes } from '../../../workflows/call/contract';
 import { Role, type ApiPrincipal } from '../../../lib/api-keys';
 import { ForbiddenError, NotFoundError } from '../../errors';
 
+const GRPC_INVALID_ARGUMENT = 3;
+
 /**
  * A call's workflow, if the caller's tenant has it: another tenant's call is as absent as one never placed,
  * so ids cannot be probed across tenants.
@@ -17,6 +19,9 @@ export async function tenantCall(temporal: Client, id: string, tenantId: string)
     return { handle, description, running: description.status.name === 'RUNNING' };
   } catch (err) {
     if (err instanceof WorkflowNotFoundError) throw new NotFoundError('call', id);
+    // An id Temporal cannot even look up (the empty one) names no call either.
+    if ((err as { cause?: { code?: number } }).cause?.code === GRPC_INVALID_ARGUMENT)
+      throw new NotFoundError('call', id);
     throw err;
   }
 }

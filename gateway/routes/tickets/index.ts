@@ -39,7 +39,7 @@ export const TicketInput = z.object({
     .max(30)
     .default([]),
   custom: z.record(z.string().regex(/^[A-Za-z_][A-Za-z0-9_]{0,63}$/), z.string().max(2000)).default({}),
-  calls: z.array(z.string().max(200)).max(50).default([]),
+  calls: z.array(z.string().min(1).max(200)).max(50).default([]),
   recordings: z.array(z.string().uuid()).max(50).default([]),
 });
 const Patch = z
