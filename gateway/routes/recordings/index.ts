@@ -166,6 +166,8 @@ const recordings: FastifyPluginAsyncZod = async (app) => {
         tags: ['recordings'],
         summary: 'The audio, 8 kHz mono wav',
         params: RecordingId,
+        // The audio is audio/wav; refusals are JSON like everywhere else.
+        produces: ['audio/wav', 'application/json'],
         response: { 200: z.any().meta({ description: 'audio/wav' }), ...errors },
       },
     },
