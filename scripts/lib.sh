@@ -23,6 +23,9 @@ load_env() {
     key_value="cti_$(head -c 32 /dev/urandom | base64 | tr -dc 'A-Za-z0-9' | head -c 40)"
     # It holds the admin key: readable by its owner only.
     (umask 077 && sed "s/^ADMIN_API_KEY=generate$/ADMIN_API_KEY=$key_value/" "$ROOT/.env.example" > "$ROOT/.env")
+    # The only time the key is printed: later runs say where it is kept.
+    log "created $ROOT/.env (mode 600) with a new admin key, shown this once: $key_value"
+    ENV_CREATED=1
   fi
   # ARI's password is never a shipped default: generated for the bundled Asterisk, also in a .env made by an
   # earlier release (which shipped "cticloud-ari"). Someone else's Asterisk (ARI_URL) keeps what they set.

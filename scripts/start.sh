@@ -1,9 +1,10 @@
 #!/usr/bin/env bash
 # npm start: installs what is missing, starts the infrastructure and CTICloud's own processes, prints URLs.
 source "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
+# First, so that a newly created .env and its admin key are reported before anything else.
+load_env
 bash "$ROOT/scripts/provision.sh"
 bash "$ROOT/scripts/services.sh" start
-load_env
 APP_RUN="$ROOT/.run"; mkdir -p "$APP_RUN"
 RUN="$APP_RUN"
 
@@ -32,11 +33,15 @@ for _ in $(seq 300); do
   pid_alive worker || die "the worker exited: see $LOGS/worker.log"
   sleep 0.2
 done
+# The key itself is shown once, when .env is created (scripts/lib.sh); afterwards only where it is.
+key_note="ADMIN_API_KEY in $ROOT/.env, readable by you only"
+[ "$(stat -c %a "$ROOT/.env")" = 600 ] || key_note="ADMIN_API_KEY in $ROOT/.env, which others can read: chmod 600 it"
+[ -z "${ENV_CREATED:-}" ] || key_note="$key_note; printed at the top when .env was created"
 cat <<MSG
 
   CTICloud is running.
-    Web UI       $api/   (sign in with the admin key below)
-    API          $api/v1   (Authorization: Bearer $ADMIN_API_KEY)
+    Web UI       $api/   (sign in with the admin key: $key_note)
+    API          $api/v1   (Authorization: Bearer <admin key>)
     API docs     $api/docs   (OpenAPI: $api/openapi.json)
     Temporal UI  http://127.0.0.1:$TEMPORAL_UI_PORT/namespaces/$TEMPORAL_NAMESPACE/workflows
     Call it      SIP INVITE to <number>@127.0.0.1:5060, or see docs/asterisk.md
