@@ -11,6 +11,7 @@
 import { EventEmitter } from 'node:events';
 import * as ariClient from 'ari-client';
 import type { RawAriClient } from 'ari-client';
+import { answerProbe, findHolder, isProbe, type AppOwner } from './app-owner';
 import { AriUnavailableError } from './ari-errors';
 import type { AriEvent } from './ari-events';
 
@@ -108,13 +109,29 @@ export interface AriEventOptions extends AriOptions {
   minBackoffMs?: number;
   /** Longest delay between rebuild attempts, in ms. @default 5000 */
   maxBackoffMs?: number;
+  /**
+   * Who this stream is (asterisk/app-owner.ts). Set: before registering `app` it asks whoever holds the app
+   * and stays off while a live CTICloud bridge does, and it answers that question for others. Unset: neither.
+   */
+  owner?: AppOwner;
+  /** How often to ask again while another bridge holds the app, in ms. @default 5000 */
+  heldRetryMs?: number;
 }
 
 interface AriEventStreamEvents {
   event: [AriEvent];
   connected: [];
   disconnected: [Error | undefined];
+  /** A live bridge of another process holds the app: this stream does not register it, and asks again later. */
+  held: [AppOwner];
+  /** The app is registered but nobody answers for it (a crashed bridge's leftover, or another client). */
+  unanswered: [];
+  /** Another connection registered the app: its events no longer come here. Taken back once it is free. */
+  displaced: [];
 }
+
+/** What ended a connection: ari-client gave up (with its error, if any), stop(), or another took the app. */
+type Lost = { error?: Error; displaced?: true };
 
 /** Holds one ARI WebSocket for as long as it runs, whatever ARI does. */
 export class AriEventStream extends EventEmitter<AriEventStreamEvents> {
@@ -123,6 +140,8 @@ export class AriEventStream extends EventEmitter<AriEventStreamEvents> {
   private running: Promise<void> | undefined;
   private wake: (() => void) | undefined;
   isConnected = false;
+  /** Since another connection took the app, until this stream has it again. */
+  isDisplaced = false;
 
   constructor(private readonly options: AriEventOptions) {
     super();
@@ -148,34 +167,74 @@ export class AriEventStream extends EventEmitter<AriEventStreamEvents> {
   }
 
   private async run(): Promise<void> {
+    const heldRetryMs = this.options.heldRetryMs ?? 5000;
     let delay = this.options.minBackoffMs ?? 250;
     while (!this.stopped) {
+      const holder = await this.otherHolder();
+      if (holder) {
+        this.emit('held', holder);
+        await this.pause(heldRetryMs);
+        continue;
+      }
+      let wait = delay;
       try {
         const lost = await this.connectOnce();
         delay = this.options.minBackoffMs ?? 250;
-        this.emit('disconnected', await lost);
+        const { error, displaced } = await lost;
+        if (displaced) {
+          this.isDisplaced = true;
+          this.emit('displaced');
+          // Whoever took the app is live right now. A CTICloud bridge answers the next check and is left
+          // alone; one that does not answer (an earlier release, another client) loses it again after this.
+          wait = heldRetryMs;
+        } else this.emit('disconnected', error);
       } catch (err) {
         this.emit('disconnected', err as Error);
       }
       this.dispose();
       if (this.stopped) break;
-      await new Promise<void>((resolve) => {
-        this.wake = resolve;
-        setTimeout(resolve, delay);
-      });
+      await this.pause(wait);
       delay = Math.min(delay * 2, this.options.maxBackoffMs ?? 5000);
     }
   }
 
+  private pause(ms: number): Promise<void> {
+    return new Promise<void>((resolve) => {
+      this.wake = resolve;
+      setTimeout(resolve, ms);
+    });
+  }
+
+  /** The live bridge of another process that holds the app, if any. ARI not answering: connecting says why. */
+  private async otherHolder(): Promise<AppOwner | undefined> {
+    const me = this.options.owner;
+    if (!me) return undefined;
+    try {
+      const holder = await findHolder(this.options, this.options.app);
+      if (holder.state === 'unanswered') this.emit('unanswered');
+      if (holder.state !== 'held') return undefined;
+      const { owner } = holder;
+      return owner.pid === me.pid && owner.host === me.host ? undefined : owner;
+    } catch {
+      return undefined;
+    }
+  }
+
   /** Resolves once connected, with a promise that settles when ari-client has given up for good. */
-  private async connectOnce(): Promise<Promise<Error | undefined>> {
+  private async connectOnce(): Promise<Promise<Lost>> {
     const client = await connectAri(this.options);
     // stop() may have run while we were connecting; it could not wake what did not exist yet.
-    if (this.stopped) return Promise.resolve(undefined);
+    if (this.stopped) return Promise.resolve({});
     this.client = client;
-    const lost = new Promise<Error | undefined>((resolve) => {
-      client.on('WebSocketMaxRetries', (err?: Error) => resolve(err ?? new Error('ARI WebSocket gave up')));
-      this.wake = () => resolve(undefined);
+    const lost = new Promise<Lost>((resolve) => {
+      client.on('WebSocketMaxRetries', (err?: Error) =>
+        resolve({ error: err ?? new Error('ARI WebSocket gave up') }),
+      );
+      // Asterisk keeps the WebSocket open and sends nothing more for the app: only this event says so.
+      client.on('ApplicationReplaced', (event: AriEvent) => {
+        if (event.application === this.options.app) resolve({ displaced: true });
+      });
+      this.wake = () => resolve({});
     });
     client.on('WebSocketReconnecting', (err?: Error) => {
       this.isConnected = false;
@@ -183,15 +242,22 @@ export class AriEventStream extends EventEmitter<AriEventStreamEvents> {
     });
     client.on('WebSocketConnected', () => {
       this.isConnected = true;
+      this.isDisplaced = false;
       this.emit('connected');
     });
     client.on('*', (event: AriEvent) => this.onEvent(client, event));
     await client.start(this.options.app, this.options.subscribeAll ?? false);
-    if (this.stopped) return Promise.resolve(undefined);
+    if (this.stopped) return Promise.resolve({});
     return lost;
   }
 
   private onEvent(client: RawAriClient, event: AriEvent): void {
+    // Probes are questions to this process, not telephony: answered here, never published.
+    if (isProbe(event)) {
+      const me = this.options.owner;
+      if (me) void answerProbe(this.options, this.options.app, event, me).catch(() => undefined);
+      return;
+    }
     this.emit('event', event);
     if (event.type === 'ChannelDestroyed' && event.channel) pruneInstanceListeners(client, event.channel.id);
   }

@@ -23,6 +23,9 @@ load_env() {
     key_value="cti_$(head -c 32 /dev/urandom | base64 | tr -dc 'A-Za-z0-9' | head -c 40)"
     # It holds the admin key: readable by its owner only.
     (umask 077 && sed "s/^ADMIN_API_KEY=generate$/ADMIN_API_KEY=$key_value/" "$ROOT/.env.example" > "$ROOT/.env")
+    # The only time the key is printed: later runs say where it is kept.
+    log "created $ROOT/.env (mode 600) with a new admin key, shown this once: $key_value"
+    ENV_CREATED=1
   fi
   # The operator's key, also for a .env made before operators existed.
   if ! grep -Eq '^OPERATOR_API_KEY=cti_' "$ROOT/.env"; then
@@ -57,20 +60,42 @@ wait_port() { # host port seconds what
   die "$4 did not open $1:$2 within $3 s (see $LOGS)"
 }
 
-pid_alive() { [ -f "$RUN/$1.pid" ] && kill -0 "$(cat "$RUN/$1.pid")" 2>/dev/null; }
+# Whether pid runs, as the process that was spawned: a zombie is not running (kill -0 succeeds on one, and this
+# machine's init reaps them late: a SIGKILLed worker looked alive for seconds, so npm start started none), nor is
+# a process already exiting (PF_EXITING) or a later one that reused the number (its start time differs).
+proc_running() { # pid [start time, in clock ticks since boot]
+  local stat fields
+  stat=$(cat "/proc/$1/stat" 2>/dev/null) || return 1
+  # Fields after the command, which may itself hold spaces and parentheses: state is 3, flags 9, start time 22.
+  read -ra fields <<<"${stat##*) }"
+  case "${fields[0]}" in Z | X | x) return 1 ;; esac
+  (( (fields[6] & 0x4) == 0 )) || return 1
+  [ -z "${2:-}" ] || [ "${fields[19]}" = "$2" ]
+}
+
+# A pid file holds "pid start-time" (files written before hold only the pid).
+pid_of() { local pid _; read -r pid _ < "$RUN/$1.pid" 2>/dev/null && echo "$pid"; }
+
+pid_alive() { # name
+  local pid start
+  [ -f "$RUN/$1.pid" ] && read -r pid start < "$RUN/$1.pid" && [ -n "$pid" ] && proc_running "$pid" "$start"
+}
 
 # Start a long-running process detached from this shell, remembering its pid.
 spawn() { # name command...
-  local name="$1"; shift
+  local name="$1" pid stat fields; shift
   setsid "$@" >>"$LOGS/$name.log" 2>&1 < /dev/null &
-  echo $! > "$RUN/$name.pid"
+  pid=$!
+  stat=$(cat "/proc/$pid/stat" 2>/dev/null) || true
+  read -ra fields <<<"${stat##*) }"
+  echo "$pid ${fields[19]:-}" > "$RUN/$name.pid"
 }
 
 stop_pid() { # name
   if pid_alive "$1"; then
-    local pid; pid="$(cat "$RUN/$1.pid")"
+    local pid; pid="$(pid_of "$1")"
     kill -TERM -- "-$pid" 2>/dev/null || kill -TERM "$pid" 2>/dev/null || true
-    for _ in $(seq 50); do kill -0 "$pid" 2>/dev/null || break; sleep 0.1; done
+    for _ in $(seq 50); do pid_alive "$1" || break; sleep 0.1; done
     kill -KILL -- "-$pid" 2>/dev/null || true
   fi
   rm -f "$RUN/$1.pid"

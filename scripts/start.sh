@@ -1,42 +1,116 @@
 #!/usr/bin/env bash
 # npm start: installs what is missing, starts the infrastructure and CTICloud's own processes, prints URLs.
+# Another stack on this machine (another checkout) may share the infrastructure, never the API port or the Stasis
+# app: start refuses, saying who holds them, instead of reporting that stack's gateway as its own.
 source "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
+# First, so that a newly created .env and its admin key are reported before anything else.
+load_env
 bash "$ROOT/scripts/provision.sh"
 bash "$ROOT/scripts/services.sh" start
-load_env
 APP_RUN="$ROOT/.run"; mkdir -p "$APP_RUN"
 RUN="$APP_RUN"
+api="http://$API_HOST:$API_PORT"
+# Start knows its processes are up from their info lines (connected, listening, ready).
+case "${LOG_LEVEL:-info}" in
+  warn | error | fatal | silent) log "LOG_LEVEL=$LOG_LEVEL would hide the lines npm start waits for: using info"; export LOG_LEVEL=info ;;
+esac
+
+# Who listens on a TCP port, with the command line (its path names the checkout) when it can be told.
+port_owner() { # port
+  local pid
+  pid=$(ss -Hltnp "sport = :$1" 2>/dev/null | grep -o 'pid=[0-9]*' | head -1 | cut -d= -f2) || true
+  if [ -z "$pid" ]; then echo "another process"; return; fi
+  echo "pid $pid ($(tr '\0' ' ' < "/proc/$pid/cmdline" 2>/dev/null | sed 's/ $//'), in $(readlink "/proc/$pid/cwd" 2>/dev/null))"
+}
+
+# What this run started goes away again when it refuses: half a stack beside another one only competes with it.
+started=()
+declare -A log_from
+refuse() {
+  local name
+  for name in "${started[@]}"; do stop_pid "$name"; done
+  die "$*"
+}
+start_proc() { # name command...
+  log_from[$1]=0
+  [ ! -f "$LOGS/$1.log" ] || log_from[$1]=$(wc -l < "$LOGS/$1.log")
+  spawn "$@"
+  started+=("$1")
+}
+# Waits for a line this run's process logged; 1 when the process exited first, 2 on timeout.
+await_log() { # name pattern seconds
+  local i
+  for ((i = 0; i < $3 * 5; i++)); do
+    tail -n +"$((${log_from[$1]:-0} + 1))" "$LOGS/$1.log" 2>/dev/null | grep -q "$2" && return 0
+    pid_alive "$1" || return 1
+    sleep 0.2
+  done
+  return 2
+}
+# The last error the process logged in this run: pino's "msg" at level 50 and up, else a thrown error's first line.
+last_error() { # name
+  local lines
+  lines=$(tail -n +"$((${log_from[$1]:-0} + 1))" "$LOGS/$1.log" 2>/dev/null) || true
+  grep -E '"level":(50|60)' <<<"$lines" | tail -1 | sed -E 's/.*"msg":"(([^"\\]|\\.)*)".*/\1/' | grep . ||
+    grep -m1 -E '^[A-Za-z]*Error' <<<"$lines" ||
+    grep -v '^\s*$' <<<"$lines" | tail -1 || true
+}
+
+# The API port first: it costs nothing to check, and nothing of this stack has started yet.
+if ! pid_alive gateway && port_open "$API_HOST" "$API_PORT"; then
+  die "port $API_PORT (API_PORT) is already taken by $(port_owner "$API_PORT"). Stop that stack (npm stop in its checkout) or give this one its own API_PORT and ARI_APP (in .env or the environment)."
+fi
 
 (cd "$ROOT" && tsx scripts/migrate.ts) || die "database migration failed"
 bash "$ROOT/scripts/build-ui.sh"
-pid_alive bridge || spawn bridge node --import tsx "$ROOT/asterisk/bridge.ts"
-# A second bridge subscribed to every channel, so events survive a restart of the first (docs/architecture.md).
-pid_alive bridge-mirror || ARI_BRIDGE_ROLE=mirror spawn bridge-mirror node --import tsx "$ROOT/asterisk/bridge.ts"
-worker_log_start=-1
-if ! pid_alive worker; then
-  worker_log_start=$(wc -l < "$LOGS/worker.log" 2>/dev/null || echo 0)
-  spawn worker node --import tsx "$ROOT/workers/worker.ts"
-fi
-pid_alive gateway || spawn gateway node --import tsx "$ROOT/gateway/server.ts"
 
-api="http://$API_HOST:$API_PORT"
+# A bridge asks whoever holds its Stasis app before registering it, and exits when another stack's bridge does
+# (asterisk/app-owner.ts); the workers and the gateway start only once both bridges hold their apps.
+# A second bridge subscribed to every channel, so events survive a restart of the first (docs/architecture.md).
+for name in bridge bridge-mirror; do
+  pid_alive "$name" && continue
+  if [ "$name" = bridge-mirror ]; then
+    ARI_BRIDGE_ROLE=mirror start_proc "$name" node --import tsx "$ROOT/asterisk/bridge.ts"
+  else
+    start_proc "$name" node --import tsx "$ROOT/asterisk/bridge.ts"
+  fi
+  status=0; await_log "$name" '"msg":"ARI connected"' 60 || status=$?
+  ((status != 1)) || refuse "the $name exited: $(last_error "$name") (log: $LOGS/$name.log)"
+  ((status != 2)) || refuse "the $name did not connect to ARI within 60 s: $(last_error "$name") (log: $LOGS/$name.log)"
+done
+
+pid_alive worker || start_proc worker node --import tsx "$ROOT/workers/worker.ts"
+if ! pid_alive gateway; then
+  start_proc gateway node --import tsx "$ROOT/gateway/server.ts"
+  # Its own "listening" line, not merely an answer on the port: that could come from another stack's gateway.
+  status=0; await_log gateway 'Server listening' 60 || status=$?
+  ((status != 1)) || refuse "the gateway exited: $(last_error gateway)$(port_open "$API_HOST" "$API_PORT" && echo "; port $API_PORT is taken by $(port_owner "$API_PORT")") (log: $LOGS/gateway.log)"
+  ((status != 2)) || refuse "the gateway did not listen within 60 s (log: $LOGS/gateway.log)"
+fi
+
 for _ in $(seq 150); do
   curl -fs "$api/readyz" >/dev/null 2>&1 && break
   sleep 0.2
 done
 curl -fs "$api/readyz" >/dev/null || die "the gateway is not ready: $(curl -s "$api/readyz") (logs: $LOGS)"
 # Calls that arrive before the worker is up wait in JetStream, but the first one would wait seconds.
-for _ in $(seq 300); do
-  ((worker_log_start >= 0)) || break
-  tail -n +"$((worker_log_start + 1))" "$LOGS/worker.log" 2>/dev/null | grep -q '"worker ready"' && break
-  pid_alive worker || die "the worker exited: see $LOGS/worker.log"
-  sleep 0.2
+if [ -n "${log_from[worker]:-}" ]; then
+  status=0; await_log worker '"worker ready"' 60 || status=$?
+  ((status != 1)) || die "the worker exited: $(last_error worker) (log: $LOGS/worker.log)"
+fi
+for name in gateway worker bridge bridge-mirror; do
+  pid_alive "$name" || die "the $name exited: $(last_error "$name") (log: $LOGS/$name.log)"
 done
+
+# The key itself is shown once, when .env is created (scripts/lib.sh); afterwards only where it is.
+key_note="ADMIN_API_KEY in $ROOT/.env, readable by you only"
+[ "$(stat -c %a "$ROOT/.env")" = 600 ] || key_note="ADMIN_API_KEY in $ROOT/.env, which others can read: chmod 600 it"
+[ -z "${ENV_CREATED:-}" ] || key_note="$key_note; printed at the top when .env was created"
 cat <<MSG
 
   CTICloud is running.
-    Web UI       $api/   (sign in with the admin key below)
-    API          $api/v1   (Authorization: Bearer $ADMIN_API_KEY)
+    Web UI       $api/   (sign in with the admin key: $key_note)
+    API          $api/v1   (Authorization: Bearer <admin key>)
     API docs     $api/docs   (OpenAPI: $api/openapi.json)
     Temporal UI  http://127.0.0.1:$TEMPORAL_UI_PORT/namespaces/$TEMPORAL_NAMESPACE/workflows
     Call it      SIP INVITE to <number>@127.0.0.1:5060, or see docs/asterisk.md

@@ -1,9 +1,10 @@
 import { Client, Connection } from '@temporalio/client';
 import fp from 'fastify-plugin';
 import type { NatsConnection } from 'nats';
+import { describeHolder, findHolder, isThisStack } from '../../asterisk/app-owner';
 import { checkAri } from '../../asterisk/ari';
 import { connectNats } from '../../asterisk/event-log';
-import type { Config } from '../../lib/config';
+import { asteriskNodes, type Config } from '../../lib/config';
 import { createPool, type Pool } from '../../lib/db';
 
 declare module 'fastify' {
@@ -14,6 +15,8 @@ declare module 'fastify' {
     nats: NatsConnection;
     /** Resolves when ARI answers with our credentials; rejects with the reason otherwise. */
     checkAri: () => Promise<void>;
+    /** Resolves when a bridge of this stack holds ARI_APP on every Asterisk; rejects saying who does instead. */
+    checkBridge: () => Promise<void>;
   }
 }
 
@@ -37,6 +40,16 @@ export default fp<{ config: Config }>(async (app, { config }) => {
       connectTimeoutMs: 2000,
     }),
   );
+  // Asked of the holder itself (asterisk/app-owner.ts): a bridge displaced by another stack's, or gone, fails it.
+  app.decorate('checkBridge', async () => {
+    await Promise.all(
+      asteriskNodes(config).map(async (node) => {
+        const holder = await findHolder(node, config.ARI_APP, 1000);
+        if (holder.state !== 'held' || !isThisStack(holder.owner))
+          throw new Error(describeHolder(config.ARI_APP, node.url, holder));
+      }),
+    );
+  });
   app.addHook('onClose', async () => {
     await nats.drain().catch(() => undefined);
     await connection.close().catch(() => undefined);

@@ -4,6 +4,8 @@ import { loadConfig } from '../../lib/config';
 import { createPool, migrate } from '../../lib/db';
 import { ensureBootstrap } from '../../lib/api-keys';
 import { createApiKey } from '../support/keys';
+import { ManagedProcess } from '../support/process';
+import { ready } from '../support/stack';
 
 const config = loadConfig();
 const pool = createPool(config.DATABASE_URL, 2);
@@ -120,11 +122,26 @@ describe('input validation', () => {
 });
 
 describe('health and readiness', () => {
-  test('every dependency up: ready', async () => {
+  test('every dependency up and our bridge holding the Stasis app: ready; without the bridge: 503', async () => {
+    const bridge = new ManagedProcess('bridge', 'asterisk/bridge.ts').start();
+    try {
+      await bridge.waitFor(ready.bridge);
+      const res = await get('/readyz');
+      expect(res.json()).toMatchObject({ status: 'ready', down: [] });
+      expect(Object.keys(res.json().checks).sort()).toEqual([
+        'ari',
+        'bridge',
+        'nats',
+        'postgres',
+        'temporal',
+      ]);
+      expect(res.statusCode).toBe(200);
+    } finally {
+      await bridge.stop();
+    }
     const res = await get('/readyz');
-    expect(res.json()).toMatchObject({ status: 'ready', down: [] });
-    expect(Object.keys(res.json().checks).sort()).toEqual(['ari', 'nats', 'postgres', 'temporal']);
-    expect(res.statusCode).toBe(200);
+    expect(res.statusCode).toBe(503);
+    expect(res.json()).toMatchObject({ status: 'unavailable', down: ['bridge'] });
   });
 
   test('ARI unreachable: 503 naming ari, not saying why', async () => {
@@ -135,7 +152,7 @@ describe('health and readiness', () => {
     try {
       const res = await broken.inject({ method: 'GET', url: '/readyz' });
       expect(res.statusCode).toBe(503);
-      expect(res.json()).toMatchObject({ status: 'unavailable', down: ['ari'] });
+      expect(res.json()).toMatchObject({ status: 'unavailable', down: ['ari', 'bridge'] });
       // Why is for the log, not for anyone who asks: no key is needed here.
       expect(res.json().checks.ari).toEqual({ ok: false, latencyMs: expect.any(Number) });
     } finally {

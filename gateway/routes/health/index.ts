@@ -39,7 +39,8 @@ const health: FastifyPluginAsyncZod = async (app) => {
       schema: {
         tags: ['health'],
         security: [],
-        description: 'Checks Temporal, PostgreSQL, NATS and ARI; 503 names what is down.',
+        description:
+          "Checks Temporal, PostgreSQL, NATS, ARI, and that this stack's bridge holds the Stasis app; 503 names what is down.",
         response: { 200: Readiness, 503: Readiness },
       },
     },
@@ -53,6 +54,7 @@ const health: FastifyPluginAsyncZod = async (app) => {
             await app.nats.rtt();
           },
           ari: () => app.checkAri(),
+          bridge: () => app.checkBridge(),
         }).map(async ([name, check]) => [name, await timed(check)] as const),
       );
       // Why a dependency is down goes to the log, not to whoever asks (this route needs no key).
