@@ -36,6 +36,7 @@ load_env() {
     else
       echo "OPERATOR_API_KEY=$operator_value" >> "$ROOT/.env"
     fi
+    log "the platform operator's key (tenants and numbers: /v1/platform), shown this once: $operator_value (kept in .env)"
   fi
   # ARI's password is never a shipped default: generated for the bundled Asterisk, also in a .env made by an
   # earlier release (which shipped "cticloud-ari"). Someone else's Asterisk (ARI_URL) keeps what they set.
