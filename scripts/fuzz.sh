@@ -33,8 +33,15 @@ cd "$ROOT"
 node --import tsx scripts/fuzz-bootstrap.ts || die "could not prepare the fuzz tenant"
 spawn fuzz-gateway node --import tsx gateway/server.ts
 spawn fuzz-worker node --import tsx workers/worker.ts
-trap 'stop_pid fuzz-gateway; stop_pid fuzz-worker' EXIT
+# The whole stack, bridge included: /readyz checks that this stack's bridge holds its Stasis app.
+spawn fuzz-bridge node --import tsx asterisk/bridge.ts
+trap 'stop_pid fuzz-gateway; stop_pid fuzz-worker; stop_pid fuzz-bridge' EXIT
 wait_port 127.0.0.1 "$PORT" 60 "the fuzz gateway"
+for _ in $(seq 150); do
+  curl -fs "http://127.0.0.1:$PORT/readyz" >/dev/null 2>&1 && break
+  sleep 0.2
+done
+curl -fs "http://127.0.0.1:$PORT/readyz" >/dev/null || die "the fuzz stack is not ready: $(curl -s "http://127.0.0.1:$PORT/readyz")"
 
 log "Schemathesis: $EXAMPLES examples per operation, seed $SEED"
 # Its example database and caches go to the state directory, not into the checkout.
@@ -43,8 +50,8 @@ mkdir -p "$STATE/fuzz" && cd "$STATE/fuzz"
 export PYTHONPATH="$ROOT/scripts/fuzz${PYTHONPATH:+:$PYTHONPATH}" SCHEMATHESIS_HOOKS=cticloud_hooks
 # The checks the API promises: no 5xx, only documented status codes, content types, headers and bodies.
 # (Requests the schemas cannot express as invalid, e.g. an unknown time zone, are answered 400 by design.)
-"$VENV/bin/st" run "http://127.0.0.1:$PORT/openapi.json" \
-  -H "Authorization: Bearer $ADMIN_API_KEY" \
+export CTICLOUD_FUZZ_ADMIN_KEY="$ADMIN_API_KEY" CTICLOUD_FUZZ_OPERATOR_KEY="${OPERATOR_API_KEY:?OPERATOR_API_KEY is generated into .env by load_env}"
+"$VENV/bin/st" --config-file "$ROOT/scripts/fuzz/schemathesis.toml" run "http://127.0.0.1:$PORT/openapi.json" \
   --checks not_a_server_error,status_code_conformance,content_type_conformance,response_headers_conformance,response_schema_conformance \
   --max-examples "$EXAMPLES" --seed "$SEED" --workers 1 --request-timeout 30 \
   --report junit --report-dir "$STATE/fuzz-report"

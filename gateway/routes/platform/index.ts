@@ -8,7 +8,9 @@ import { DialedNumber, ProvisionedNumber } from '../numbers';
 import { createNumberStore, NumberWriteResult } from '../numbers/store';
 import { createTenantStore } from './store';
 
-const Tenant = z.object({ id: z.string(), name: z.string(), createdAt: z.string() }).meta({ id: 'Tenant' });
+const Tenant = z
+  .object({ id: z.string(), name: z.string(), createdAt: z.string() })
+  .meta({ id: 'PlatformTenant' });
 const TenantId = z
   .string()
   .regex(
