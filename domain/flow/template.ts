@@ -2,7 +2,12 @@
 const PLACEHOLDER = /\{\{\s*([A-Za-z_][A-Za-z0-9_]*(?:\.[A-Za-z_][A-Za-z0-9_]*)*)\s*\}\}/g;
 
 export function templateVariables(text: string): string[] {
-  return [...text.matchAll(PLACEHOLDER)].map((m) => m[1]!);
+  // An exec loop, not matchAll: matchAll copies the pattern on every call, which made reading the variables of
+  // 25,000 short values about a third of what validating them took (issue #13).
+  const names: string[] = [];
+  PLACEHOLDER.lastIndex = 0;
+  for (let m = PLACEHOLDER.exec(text); m; m = PLACEHOLDER.exec(text)) names.push(m[1]!);
+  return names;
 }
 
 /**
