@@ -50,11 +50,9 @@ export function unsetReads(
     if (n === undefined) number.set(variable, (n = names.push(variable) - 1));
     return n;
   };
-  // What each node reads (once each, in order) and writes per exit.
+  // What each node reads, once each and in order.
   const reads = new Map<string, number[]>();
-  const writesOn = new Map<string, Map<string, number[]>>();
   const readBy: number[] = [];
-  const written: boolean[] = [];
   for (const id of reachable) {
     const node = nodes.get(id);
     if (!node) continue;
@@ -66,16 +64,23 @@ export function unsetReads(
       read.push(n);
     }
     reads.set(id, read);
+    budget.spend(1 + read.length);
+  }
+  // What each exit writes, of the variables something reads: the others cannot make a problem.
+  const writesOn = new Map<string, Map<string, number[]>>();
+  const written: boolean[] = [];
+  for (const id of reachable) {
+    const node = nodes.get(id);
+    if (!node) continue;
     const byExit = new Map<string, number[]>();
     for (const exit of next.get(id)?.keys() ?? []) {
       const list = node.spec.writesOn?.(node.params, exit) ?? node.spec.writes(node.params);
-      const numbers = list.map(numberOf);
+      const numbers = list.flatMap((v) => number.get(v) ?? []);
       for (const n of numbers) written[n] = true;
       byExit.set(exit, numbers);
       budget.spend(1 + list.length);
     }
     writesOn.set(id, byExit);
-    budget.spend(1 + read.length);
   }
   const isAlways: boolean[] = [];
   for (const variable of always) {
