@@ -2,8 +2,8 @@ import type { FastifyPluginAsyncZod } from 'fastify-type-provider-zod';
 import { z } from 'zod';
 import { Role } from '../../../lib/api-keys';
 import {
+  convertTwilioStudio,
   ImportIssue,
-  importTwilioStudio,
   MAX_IMPORT_WORK,
   TwilioStudioFlow,
   type TwilioImport,
@@ -36,10 +36,13 @@ const ImportResult = z
   .object({ flow: Flow, report: z.array(ImportIssue) })
   .meta({ id: 'TwilioStudioImportResult' });
 
-/** The import, a flow too large for its work budget answered 400 naming the definition, as a schema would. */
+/**
+ * The import of the body's flow (the schema parsed it already), a flow too large for its work budget answered
+ * 400 naming the definition, as a schema would.
+ */
 function convert(definition: TwilioStudioFlow, options: TwilioImportOptions): TwilioImport {
   try {
-    return importTwilioStudio(definition, options);
+    return convertTwilioStudio(definition, options);
   } catch (err) {
     if (!(err instanceof WorkBudgetExceeded)) throw err;
     throw new InvalidFieldError(
