@@ -16,7 +16,15 @@ import {
   type MediaItem,
   type QueueOverflow,
 } from '../domain/flow/ports';
+import { WorkBudget, WorkBudgetExceeded } from '../domain/work-budget';
 import { urlAllowed } from './http-allowlist';
+
+/**
+ * Characters one simulation's templates may read and write (prompts, URLs, bodies, `set` values). A `set` node
+ * can make a value 400 times longer at each step (`{{a}}{{a}}…`): three steps ran out of memory (a 500), and
+ * 400 steps of large templates held the gateway's event loop for 2.3 s (issue #13). Twice the largest request.
+ */
+export const MAX_SIMULATION_TEXT = 2_000_000;
 
 /** What the simulated caller and the stubbed world do. */
 export const SimulationScript = z
@@ -224,6 +232,9 @@ export async function simulateFlow(
       note({ kind: 'callback', outcome: `queue ${queueId}` });
       return '00000000-0000-4000-8000-00000000000c';
     },
+    renderBudget: new WorkBudget('rendering templates', MAX_SIMULATION_TEXT),
+    // Every node gives the event loop a turn: the simulation shares the gateway with every other request.
+    pace: () => new Promise((resolve) => setImmediate(resolve)),
     async loadFlow(flowId, version) {
       const loaded = await env.loadFlow(flowId, version);
       if (!loaded)
@@ -244,6 +255,9 @@ export async function simulateFlow(
     if (err instanceof CallerHungUp) ended = { by: 'caller', nodeId: run.currentNode };
     else if (err instanceof FlowTooLong || err instanceof SimulationError) {
       ended = { by: 'error', nodeId: run.currentNode, message: err.message };
+    } else if (err instanceof WorkBudgetExceeded) {
+      const message = `flow stopped: its templates read and wrote more than ${err.limit} characters`;
+      ended = { by: 'error', nodeId: run.currentNode, message };
     } else throw err;
   }
   return { path: run.path, events, variables: masked(), ended };
@@ -258,4 +272,6 @@ export class SimulationError extends Error {
 }
 
 const pick = (values: Record<string, string>, names: string[]) =>
-  Object.fromEntries(Object.entries(values).filter(([k]) => names.includes(k)));
+  Object.fromEntries(
+    names.filter((name) => Object.hasOwn(values, name)).map((name) => [name, values[name]!]),
+  );

@@ -35,21 +35,27 @@ type Handler<S extends { params: z.ZodType }> = (
 type AnyHandler = Handler<{ params: z.ZodType }>;
 
 /** A node's prompt as something to play; TTS text is rendered with the call's variables. */
-function resolve(prompt: Prompt | undefined, variables: Record<string, string>): MediaItem[] {
+function resolve(prompt: Prompt | undefined, { variables, ports }: NodeContext): MediaItem[] {
   if (!prompt) return [];
   if (prompt.kind === 'tts') {
-    return [{ kind: 'tts', text: renderTemplate(prompt.text, variables), voice: prompt.voice }];
+    const text = renderTemplate(prompt.text, variables, undefined, ports.renderBudget);
+    return [{ kind: 'tts', text, voice: prompt.voice }];
   }
   return [prompt];
 }
 
-const playNode: Handler<typeof play> = async (p, { ports, variables }) => {
-  await ports.play(resolve(p.prompt, variables));
+/** A template rendered with the call's variables, within the run's render budget. */
+const render = ({ variables, ports }: NodeContext, text: string, escape?: (value: string) => string) =>
+  renderTemplate(text, variables, escape, ports.renderBudget);
+
+const playNode: Handler<typeof play> = async (p, ctx) => {
+  await ctx.ports.play(resolve(p.prompt, ctx));
   return 'next';
 };
 
-const sayNode: Handler<typeof say> = async (p, { ports, variables, step }) => {
-  const raw = renderTemplate(p.value, variables).trim();
+const sayNode: Handler<typeof say> = async (p, ctx) => {
+  const { ports, step } = ctx;
+  const raw = render(ctx, p.value).trim();
   const value = p.as === 'date' ? normalizeDate(raw) : raw.replace(/[^0-9]/g, '');
   // Nothing sayable (an empty variable, a malformed date) is skipped rather than failing the call.
   if (value) await ports.play([{ kind: p.as, value }]);
@@ -65,11 +71,12 @@ function normalizeDate(raw: string): string {
   return Number.isNaN(date.getTime()) || date.getUTCDate() !== Number(match[3]) ? '' : match[0];
 }
 
-const menuNode: Handler<typeof menu> = async (p, { ports, variables }) => {
+const menuNode: Handler<typeof menu> = async (p, ctx) => {
+  const { ports } = ctx;
   for (let attempt = 0; ; attempt++) {
     // No terminator: '#' and '*' can be menu options.
     const digit = await ports.collect({
-      prompt: resolve(p.prompt, variables),
+      prompt: resolve(p.prompt, ctx),
       maxDigits: 1,
       terminator: '',
       timeoutMs: p.timeoutMs,
@@ -81,14 +88,15 @@ const menuNode: Handler<typeof menu> = async (p, { ports, variables }) => {
         : 'invalid';
     if (outcome.startsWith('option:') || attempt >= p.retries) return outcome;
     const apology = outcome === 'invalid' ? p.invalidPrompt : p.noInputPrompt;
-    if (apology) await ports.play(resolve(apology, variables));
+    if (apology) await ports.play(resolve(apology, ctx));
   }
 };
 
-const gatherNode: Handler<typeof gather> = async (p, { ports, variables }) => {
+const gatherNode: Handler<typeof gather> = async (p, ctx) => {
+  const { ports, variables } = ctx;
   for (let attempt = 0; ; attempt++) {
     const digits = await ports.collect({
-      prompt: resolve(p.prompt, variables),
+      prompt: resolve(p.prompt, ctx),
       maxDigits: p.maxDigits,
       terminator: p.terminator,
       timeoutMs: p.timeoutMs,
@@ -102,8 +110,8 @@ const gatherNode: Handler<typeof gather> = async (p, { ports, variables }) => {
   }
 };
 
-const setNode: Handler<typeof set> = async (p, { variables }) => {
-  for (const { variable, value } of p.assignments) variables[variable] = renderTemplate(value, variables);
+const setNode: Handler<typeof set> = async (p, ctx) => {
+  for (const { variable, value } of p.assignments) ctx.variables[variable] = render(ctx, value);
   return 'next';
 };
 
@@ -114,12 +122,13 @@ const branchNode: Handler<typeof branch> = async (p, { variables }) => {
 
 const hoursNode: Handler<typeof hours> = async (p, { ports }) => (isOpen(p, ports.now()) ? 'open' : 'closed');
 
-const httpNode: Handler<typeof http> = async (p, { ports, variables, step }) => {
+const httpNode: Handler<typeof http> = async (p, ctx) => {
+  const { ports, variables, step } = ctx;
   const request = {
     method: p.method,
-    url: renderTemplate(p.url, variables, encodeURIComponent),
-    headers: Object.fromEntries(Object.entries(p.headers).map(([k, v]) => [k, renderTemplate(v, variables)])),
-    body: p.body === undefined ? undefined : renderTemplate(p.body, variables),
+    url: render(ctx, p.url, encodeURIComponent),
+    headers: Object.fromEntries(Object.entries(p.headers).map(([k, v]) => [k, render(ctx, v)])),
+    body: p.body === undefined ? undefined : render(ctx, p.body),
     timeoutMs: p.timeoutMs,
   };
   for (let attempt = 0; ; attempt++) {
@@ -231,9 +240,10 @@ const queueNode: Handler<typeof queue> = async (p, ctx) => {
 const transferNode: Handler<typeof transfer> = async (p, { ports }) =>
   ports.transfer({ to: p.to, callerId: p.callerId, ringSeconds: p.ringSeconds });
 
-const voicemailNode: Handler<typeof voicemail> = async (p, { ports, variables, step, flow }) => {
+const voicemailNode: Handler<typeof voicemail> = async (p, ctx) => {
+  const { ports, step, flow } = ctx;
   const { recordingId, durationMs, callerHungUp } = await ports.record({
-    prompt: resolve(p.prompt, variables),
+    prompt: resolve(p.prompt, ctx),
     maxSeconds: p.maxSeconds,
     beep: p.beep,
     ticketQueue: p.ticketQueue,
@@ -244,9 +254,10 @@ const voicemailNode: Handler<typeof voicemail> = async (p, { ports, variables, s
   return recordingId ? 'recorded' : 'empty';
 };
 
-const callbackNode: Handler<typeof callback> = async (p, { ports, variables, step }) => {
+const callbackNode: Handler<typeof callback> = async (p, ctx) => {
+  const { ports, variables, step } = ctx;
   const digit = await ports.collect({
-    prompt: resolve(p.prompt, variables),
+    prompt: resolve(p.prompt, ctx),
     maxDigits: 1,
     terminator: '',
     timeoutMs: 5000,

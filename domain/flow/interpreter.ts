@@ -96,6 +96,8 @@ export async function runFlow(
     },
   };
   for (let nodeId: string | undefined = definition.start; nodeId;) {
+    // Only when the ports ask: real calls' workflow code runs exactly as it did (replay).
+    if (ports.pace) await ports.pace();
     const maxSteps = ports.maxSteps ?? MAX_STEPS;
     if (run.path.length >= maxSteps) throw new FlowTooLong(`${maxSteps} nodes run`);
     const node = nodes.get(nodeId)!;

@@ -1,3 +1,4 @@
+import type { WorkBudget } from '../work-budget';
 import type { FlowDefinition } from './definition';
 
 /**
@@ -105,6 +106,13 @@ export interface FlowPorts {
   now(): Date;
   /** Node visits before the flow is cut. @default MAX_STEPS */
   readonly maxSteps?: number;
+  /**
+   * Characters templates may read and write in this run, one unit each (prompts, URLs, bodies, `set` values):
+   * the simulator's bound on a flow whose `set` nodes multiply a value's length at every step. @default none
+   */
+  readonly renderBudget?: WorkBudget;
+  /** Awaited before each node: the simulator gives the event loop a turn there. @default not called */
+  pace?(): Promise<void>;
 }
 
 /** The caller hung up while a node was running: the flow ends where it was. Ports throw it. */

@@ -1,6 +1,7 @@
+import { WorkBudget, WorkBudgetExceeded } from '../work-budget';
 import { SYSTEM_VARIABLES, FlowDefinition } from './definition';
 import { nodeSpec } from './registry';
-import type { NodeSpec } from './nodes/spec';
+import { loopsWithoutInput, unsetReads, type CheckedNode } from './validate-graph';
 
 export const ProblemCode = {
   Invalid: 'invalid',
@@ -19,6 +20,10 @@ export const ProblemCode = {
   UnknownRecording: 'unknown_recording',
   UnknownSubflow: 'unknown_subflow',
   UnknownQueue: 'unknown_queue',
+  /** Checking that variables are set would take more than the validation's work budget. */
+  TooComplex: 'too_complex',
+  /** The last entry when there are more than MAX_PROBLEMS: how many more are not listed. */
+  TooMany: 'too_many_problems',
 } as const;
 export type ProblemCode = (typeof ProblemCode)[keyof typeof ProblemCode];
 
@@ -44,32 +49,54 @@ export interface ValidateOptions {
     flowPublished(id: string): boolean;
     queueExists(id: string): boolean;
   };
+  /**
+   * What checking that variables are set may spend (see unsetReads): validation runs on the gateway's event
+   * loop. @default a budget of {@link MAX_VALIDATION_WORK}
+   */
+  budget?: WorkBudget;
 }
 
-interface CheckedNode {
-  index: number;
-  id: string;
-  spec: NodeSpec;
-  params: unknown;
-  exits: string[];
-}
+/**
+ * Units of work the variable check may spend, ~30 ms of it: a 500-node flow setting 50 variables in each node
+ * spends about 1.2 million (docs/benchmarks.md). Only loops nested in ways no IVR needs, over thousands of
+ * variables, take more sweeps than this allows.
+ */
+export const MAX_VALIDATION_WORK = 5_000_000;
 
-/** Every problem of a flow at once, each with its node and path: what the designer shows on the canvas. */
+/**
+ * Problems listed at most, plus an entry saying how many more there are. A 700 KB draft of invalid `set` nodes
+ * had 50,000 (7.6 MB of JSON, ~0.5 s to build and send, issue #13); the first ones are the ones to fix.
+ */
+export const MAX_PROBLEMS = 1000;
+
+/**
+ * Every problem of a flow at once (up to {@link MAX_PROBLEMS}), each with its node and path: what the designer
+ * shows on the canvas.
+ */
 export function validateFlow(input: unknown, options: ValidateOptions = {}): FlowProblem[] {
   const parsed = FlowDefinition.safeParse(input);
   if (!parsed.success) {
-    return parsed.error.issues.map((i) => ({
-      code: ProblemCode.Invalid,
-      path: i.path.join('.'),
-      message: i.message,
-    }));
+    return capped(
+      parsed.error.issues.map((i) => ({
+        code: ProblemCode.Invalid,
+        path: i.path.join('.'),
+        message: i.message,
+      })),
+      0,
+    );
   }
   const flow = parsed.data;
   const problems: FlowProblem[] = [];
   const nodes = new Map<string, CheckedNode>();
+  // Once there are more problems than are listed, the other nodes' parameters are not parsed: that was the work.
+  let unchecked = 0;
 
   flow.nodes.forEach((node, index) => {
     const path = `nodes.${index}`;
+    if (problems.length > MAX_PROBLEMS) {
+      unchecked++;
+      return;
+    }
     if (nodes.has(node.id)) {
       problems.push({
         code: ProblemCode.DuplicateNode,
@@ -112,11 +139,12 @@ export function validateFlow(input: unknown, options: ValidateOptions = {}): Flo
     });
   }
 
+  const ids = new Set(flow.nodes.map((n) => n.id));
   const next = new Map<string, Map<string, string>>();
   flow.edges.forEach((edge, index) => {
     const path = `edges.${index}`;
     const from = nodes.get(edge.from);
-    const known = (id: string) => flow.nodes.some((n) => n.id === id);
+    const known = (id: string) => ids.has(id);
     if (!known(edge.from) || !known(edge.to)) {
       const missing = known(edge.from) ? edge.to : edge.from;
       problems.push({
@@ -185,12 +213,15 @@ export function validateFlow(input: unknown, options: ValidateOptions = {}): Flo
     }
   }
 
-  problems.push(...busyLoops(nodes, successors));
-  const exitsBetween = (from: string, to: string): string[] =>
-    [...(next.get(from)?.entries() ?? [])].filter(([, target]) => target === to).map(([exit]) => exit);
-  problems.push(...readsBeforeSet(flow, nodes, successors, exitsBetween, reachable));
-  problems.push(...subflowRecursion(nodes, options));
-  if (options.references) problems.push(...missingReferences(nodes, options.references));
+  // Appended, not pushed as arguments: a megabyte of reads gave more than push takes at once.
+  const add = (more: FlowProblem[]) => more.forEach((p) => problems.push(p));
+  add(busyLoops(nodes, successors));
+  // Only as many as can be listed are made into problems; the others are counted.
+  const room = MAX_PROBLEMS + 1 - problems.length;
+  const reads = readsBeforeSet(flow, nodes, next, reachable, room, options.budget);
+  add(reads.problems);
+  add(subflowRecursion(nodes, options));
+  if (options.references) add(missingReferences(nodes, options.references));
   if (options.runnable) {
     for (const node of nodes.values()) {
       if (!options.runnable(node.spec.type, node.params as Record<string, unknown>)) {
@@ -203,115 +234,73 @@ export function validateFlow(input: unknown, options: ValidateOptions = {}): Flo
       }
     }
   }
-  return problems;
+  return capped(problems, unchecked, reads.unlisted);
 }
 
-/** Cycles (Tarjan's strongly connected components) in which no node waits for the caller. */
+/** The first MAX_PROBLEMS problems, and an entry for the rest when there are more. */
+function capped(problems: FlowProblem[], unchecked: number, unlisted = 0): FlowProblem[] {
+  if (problems.length <= MAX_PROBLEMS && unchecked === 0 && unlisted === 0) return problems;
+  const more = Math.max(0, problems.length - MAX_PROBLEMS) + unlisted;
+  const notChecked = unchecked ? `; the parameters of ${unchecked} more nodes were not checked` : '';
+  return [
+    ...problems.slice(0, MAX_PROBLEMS),
+    {
+      code: ProblemCode.TooMany,
+      path: '',
+      message: `${more} more problems are not listed${notChecked}: fix these first`,
+    },
+  ];
+}
+
+/** Cycles in which no node waits for the caller. */
 function busyLoops(nodes: Map<string, CheckedNode>, successors: (id: string) => string[]): FlowProblem[] {
-  const problems: FlowProblem[] = [];
-  const index = new Map<string, number>();
-  const low = new Map<string, number>();
-  const onStack = new Set<string>();
-  const stack: string[] = [];
-  let counter = 0;
-  const visit = (id: string): void => {
-    index.set(id, counter);
-    low.set(id, counter++);
-    stack.push(id);
-    onStack.add(id);
-    for (const to of successors(id)) {
-      if (!nodes.has(to)) continue;
-      if (!index.has(to)) {
-        visit(to);
-        low.set(id, Math.min(low.get(id)!, low.get(to)!));
-      } else if (onStack.has(to)) {
-        low.set(id, Math.min(low.get(id)!, index.get(to)!));
-      }
-    }
-    if (low.get(id) !== index.get(id)) return;
-    const component: string[] = [];
-    let member: string;
-    do {
-      member = stack.pop()!;
-      onStack.delete(member);
-      component.push(member);
-    } while (member !== id);
-    const cyclic = component.length > 1 || successors(id).includes(id);
-    if (cyclic && !component.some((m) => nodes.get(m)!.spec.takesCallerInput)) {
-      const first = nodes.get(component.sort()[0]!)!;
-      problems.push({
-        code: ProblemCode.BusyLoop,
-        nodeId: first.id,
-        path: `nodes.${first.index}`,
-        message: `loop ${component.join(' → ')} never waits for the caller`,
-      });
-    }
-  };
-  for (const id of nodes.keys()) if (!index.has(id)) visit(id);
-  return problems;
+  return loopsWithoutInput(nodes, successors).map((component) => {
+    const first = nodes.get(component[0]!)!;
+    return {
+      code: ProblemCode.BusyLoop,
+      nodeId: first.id,
+      path: `nodes.${first.index}`,
+      message: `loop ${component.join(' → ')} never waits for the caller`,
+    };
+  });
 }
 
-/** Must-be-set analysis: a variable is set at a node only if it is set on every path that reaches it. */
+/** Reads of variables that are not set on every path to the node: the first `room` as problems. */
 function readsBeforeSet(
   flow: FlowDefinition,
   nodes: Map<string, CheckedNode>,
-  successors: (id: string) => string[],
-  exitsBetween: (from: string, to: string) => string[],
+  next: Map<string, Map<string, string>>,
   reachable: Set<string>,
-): FlowProblem[] {
-  // What a node sets when it is left by one of these exits (all of them must set it).
-  const writesVia = (node: CheckedNode, exits: string[]): string[] => {
-    const lists = exits.map(
-      (exit) => node.spec.writesOn?.(node.params, exit) ?? node.spec.writes(node.params),
-    );
-    return (lists[0] ?? []).filter((v) => lists.every((l) => l.includes(v)));
-  };
+  room: number,
+  budget = new WorkBudget('checking that variables are set', MAX_VALIDATION_WORK),
+): { problems: FlowProblem[]; unlisted: number } {
   const always = new Set<string>([...SYSTEM_VARIABLES, ...flow.variables.map((v) => v.name)]);
-  const all = new Set<string>(always);
-  for (const node of nodes.values()) {
-    node.spec.writes(node.params).forEach((v) => all.add(v));
-    node.exits.forEach((exit) => node.spec.writesOn?.(node.params, exit).forEach((v) => all.add(v)));
+  try {
+    const { unset, count } = unsetReads(
+      flow.start,
+      nodes,
+      next,
+      reachable,
+      always,
+      budget,
+      Math.max(0, room),
+    );
+    const problems = unset.map(({ node, variable }) => ({
+      code: ProblemCode.ReadBeforeSet,
+      nodeId: node.id,
+      path: `nodes.${node.index}.params`,
+      message: `${node.id} reads ${variable}, which is not set on every path to it`,
+    }));
+    return { problems, unlisted: count - unset.length };
+  } catch (err) {
+    if (!(err instanceof WorkBudgetExceeded)) throw err;
+    const problem = {
+      code: ProblemCode.TooComplex,
+      path: 'nodes',
+      message: `checking that variables are set takes more than ${err.limit} units of work: use fewer variables or fewer loops`,
+    };
+    return { problems: [problem], unlisted: 0 };
   }
-  const setOnEntry = new Map<string, Set<string>>();
-  for (const id of reachable) setOnEntry.set(id, id === flow.start ? new Set(always) : new Set(all));
-  const predecessors = new Map<string, string[]>();
-  for (const id of reachable)
-    for (const to of successors(id)) predecessors.set(to, [...(predecessors.get(to) ?? []), id]);
-
-  for (let changed = true; changed;) {
-    changed = false;
-    for (const id of reachable) {
-      if (id === flow.start) continue;
-      const sets = (predecessors.get(id) ?? []).map((p) => {
-        const out = new Set(setOnEntry.get(p));
-        const from = nodes.get(p);
-        if (from) writesVia(from, exitsBetween(p, id)).forEach((v) => out.add(v));
-        return out;
-      });
-      const entry = new Set([...all].filter((v) => sets.every((s) => s.has(v))));
-      if (entry.size !== setOnEntry.get(id)!.size) {
-        setOnEntry.set(id, entry);
-        changed = true;
-      }
-    }
-  }
-
-  const problems: FlowProblem[] = [];
-  for (const id of reachable) {
-    const node = nodes.get(id);
-    if (!node) continue;
-    for (const variable of new Set(node.spec.reads(node.params))) {
-      if (!setOnEntry.get(id)!.has(variable)) {
-        problems.push({
-          code: ProblemCode.ReadBeforeSet,
-          nodeId: id,
-          path: `nodes.${node.index}.params`,
-          message: `${id} reads ${variable}, which is not set on every path to it`,
-        });
-      }
-    }
-  }
-  return problems;
 }
 
 function subflowRecursion(nodes: Map<string, CheckedNode>, options: ValidateOptions): FlowProblem[] {

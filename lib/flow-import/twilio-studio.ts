@@ -1,6 +1,7 @@
 import { z } from 'zod';
 import { SYSTEM_VARIABLES, type FlowDefinition } from '../../domain/flow/definition';
 import { nodeSpec } from '../../domain/flow/registry';
+import { WorkBudget } from '../../domain/work-budget';
 import { LiquidTranslator } from './twilio-liquid';
 import { nextOf, own, WIDGETS, type MappedNode } from './twilio-widgets';
 
@@ -97,7 +98,19 @@ export interface TwilioImportOptions {
   subflows?: Readonly<Record<string, string>>;
   /** Queue name or TaskRouter workflow SID (`WW…`) → CTICloud queue id, for `enqueue-call` and `send-to-flex`. */
   queues?: Readonly<Record<string, string>>;
+  /**
+   * What the import may spend: a unit per state, transition, condition, template, Liquid tag, "any of" value
+   * and report entry. @default a budget of {@link MAX_IMPORT_WORK}
+   */
+  budget?: WorkBudget;
 }
+
+/**
+ * Units of work one import may spend. The gateway imports on its event loop, and every unit is cheap but not
+ * free (~1-5 µs): this keeps the costliest imports within a few tens of ms (docs/benchmarks.md), far above
+ * what large Studio flows need (a realistic 499-widget IVR spends about 2,900).
+ */
+export const MAX_IMPORT_WORK = 10_000;
 
 export interface TwilioImport {
   definition: FlowDefinition;
@@ -112,18 +125,26 @@ const NODE_ID = /[^A-Za-z0-9_-]/g;
 function nodeIds(names: string[]): Map<string, string> {
   const used = new Set<string>([END]);
   const ids = new Map<string, string>();
+  // The next suffix to try per base: many names sharing a base do not each count up from 2 again.
+  const suffix = new Map<string, number>();
   for (const name of names) {
-    const base = (name.replace(NODE_ID, '_') || 'widget').slice(0, 64);
+    // Cut before replacing (the same result: one `_` per character): names are unbounded.
+    const base = name.slice(0, 64).replace(NODE_ID, '_') || 'widget';
     let id = base;
-    for (let n = 2; used.has(id); n++) id = `${base.slice(0, 63 - String(n).length)}_${n}`;
+    let n = suffix.get(base) ?? 2;
+    for (; used.has(id); n++) id = `${base.slice(0, 63 - String(n).length)}_${n}`;
+    suffix.set(base, n);
     used.add(id);
     ids.set(name, id);
   }
   return ids;
 }
 
+// Built once: zod compiles an object schema on first use, and building one per state made that most of an
+// import's time (~70 ms of a 499-widget flow).
+const Offset = z.object({ x: z.number(), y: z.number() });
 const offsetOf = (state: TwilioState) => {
-  const offset = z.object({ x: z.number(), y: z.number() }).safeParse(state.properties.offset);
+  const offset = Offset.safeParse(state.properties.offset);
   return offset.success ? offset.data : { x: 0, y: 0 };
 };
 
@@ -135,18 +156,39 @@ type Node = FlowDefinition['nodes'][number];
  * designer shows the hole, and the report says what was left out or differs.
  *
  * @throws ZodError when `json` is not a Twilio Studio flow definition (see {@link TwilioStudioFlow}).
+ * @throws WorkBudgetExceeded when the import would take more than its budget (`options.budget`).
  */
 export function importTwilioStudio(json: unknown, options: TwilioImportOptions = {}): TwilioImport {
-  const flow = TwilioStudioFlow.parse(json);
+  return convertTwilioStudio(TwilioStudioFlow.parse(json), options);
+}
+
+/**
+ * {@link importTwilioStudio} of a flow already parsed by {@link TwilioStudioFlow}, as the route's body is: a
+ * megabyte of transitions takes 10-40 ms to parse, once is enough.
+ *
+ * @throws WorkBudgetExceeded when the import would take more than its budget (`options.budget`).
+ */
+export function convertTwilioStudio(flow: TwilioStudioFlow, options: TwilioImportOptions = {}): TwilioImport {
+  const budget = options.budget ?? new WorkBudget('importing the flow', MAX_IMPORT_WORK);
+  // The flow's size first: one too large is refused before any work on it.
+  for (const state of flow.states) {
+    budget.spend(1 + state.transitions.length);
+    for (const t of state.transitions) budget.spend(t.conditions?.length ?? 0);
+  }
   const report: ImportIssue[] = [];
-  const sink =
-    (state: string, widgetType: string): IssueSink =>
-    (severity, message) => {
-      // The same reference in several prompts of one widget is one finding.
-      if (!report.some((i) => i.state === state && i.message === message)) {
-        report.push({ state, widgetType, severity, message });
-      }
+  // The same reference in several prompts of one widget is one finding. Looked up, not searched for in the
+  // report: a search per finding was quadratic in the findings (issue #13).
+  const reported = new Map<string, Set<string>>();
+  const sink = (state: string, widgetType: string): IssueSink => {
+    const messages = reported.get(state) ?? new Set<string>();
+    reported.set(state, messages);
+    return (severity, message) => {
+      budget.spend();
+      if (messages.has(message)) return;
+      messages.add(message);
+      report.push({ state, widgetType, severity, message });
     };
+  };
 
   const widgets = flow.states.filter((s) => s.type !== 'trigger');
   const ids = nodeIds(widgets.map((s) => s.name));
@@ -188,7 +230,7 @@ export function importTwilioStudio(json: unknown, options: TwilioImportOptions =
     start = target(issue, first?.name);
   }
 
-  const liquid = new LiquidTranslator();
+  const liquid = new LiquidTranslator(budget);
   const mapped = widgets.map((state) => {
     const issue = sink(state.name, state.type);
     const mapper = own(WIDGETS, state.type);

@@ -1,4 +1,5 @@
 import { parseExpression } from '../../domain/flow/expression';
+import { MAX_CONDITION_LENGTH } from '../../domain/flow/nodes/logic';
 import { digitsVariable, isCallerNumber, variableName, type LiquidTranslator } from './twilio-liquid';
 import type { IssueSink, TwilioImportOptions, TwilioState } from './twilio-studio';
 
@@ -147,17 +148,25 @@ const gather: WidgetMapper = (state, ctx) => {
 const split: WidgetMapper = (state, ctx) => {
   const conditions: { id: string; when: string }[] = [];
   const exits: Record<string, string | undefined> = { else: nextOf(state, 'noMatch') };
+  // Conditions without arguments share the widget's input: read once, not once per condition (issue #13).
+  const input = text(state.properties.input) ?? '';
+  let inputSubject: string | undefined | null = null;
+  const subjectOf = (argument: string | undefined) => {
+    if (argument !== undefined) return ctx.liquid.reference(argument, ctx.issue);
+    if (inputSubject === null) inputSubject = ctx.liquid.reference(input, ctx.issue);
+    return inputSubject;
+  };
   for (const t of state.transitions.filter((x) => x.event === 'match')) {
     const parts = (t.conditions ?? []).map((c) => {
-      const input = c.arguments[0] ?? text(state.properties.input) ?? '';
-      const subject = ctx.liquid.reference(input, ctx.issue);
+      const subject = subjectOf(c.arguments[0]);
       const expr = subject && ctx.liquid.condition(subject, c.type, String(c.value ?? ''), ctx.issue);
       return { c, expr };
     });
     const when = parts.length > 1 ? parts.map((x) => `(${x.expr})`).join(' && ') : parts[0]?.expr;
     let valid = parts.length > 0 && parts.every((x) => x.expr) && when !== undefined;
     try {
-      if (valid) parseExpression(when!);
+      // A longer one is refused by the branch node's schema, which says why; parsing it is only work.
+      if (valid && when!.length <= MAX_CONDITION_LENGTH) parseExpression(when!);
     } catch {
       valid = false;
     }
@@ -236,10 +245,15 @@ const connectCall: WidgetMapper = (state, ctx) => {
   const noun = text(p.noun) ?? 'number';
   let to: Record<string, string>;
   if (noun === 'number' || noun === 'number-multi') {
-    const numbers = (text(p.to) ?? '').split(',').map((n) => n.trim());
-    if (numbers.length > 1)
-      ctx.issue('approximated', `only the first of ${numbers.length} numbers is dialed`);
-    const number = numbers[0] ?? '';
+    // The first number and a count of them: a list of half a million is not split into strings to drop.
+    const numbers = text(p.to) ?? '';
+    const comma = numbers.indexOf(',');
+    if (comma >= 0) {
+      let count = 1;
+      for (let at = comma; at >= 0; at = numbers.indexOf(',', at + 1)) count++;
+      ctx.issue('approximated', `only the first of ${count} numbers is dialed`);
+    }
+    const number = (comma < 0 ? numbers : numbers.slice(0, comma)).trim();
     if (number.includes('{{')) {
       ctx.issue('unmapped', `dials ${number}, a variable: a transfer needs a fixed number`);
       return undefined;

@@ -147,3 +147,17 @@ describe('sound prompts', () => {
     expect(play('digits//1')).toBe(false);
   });
 });
+
+test('an overlong condition or pattern is refused for its length, not parsed or compiled (issue #13)', () => {
+  // zod runs refinements even when max failed: a megabyte condition took 150 ms to parse.
+  const condition = nodeSpec('branch')!.params.safeParse({
+    conditions: [{ id: 'c', when: '('.repeat(501) }],
+  });
+  expect(condition.error!.issues.map((i) => i.code)).toEqual(['too_big']);
+  const pattern = nodeSpec('gather')!.params.safeParse({
+    variable: 'x',
+    maxDigits: 4,
+    pattern: '('.repeat(201),
+  });
+  expect(pattern.error!.issues.map((i) => i.code)).toEqual(['too_big']);
+});

@@ -1,4 +1,9 @@
-import { SimulationScript, simulateFlow, type SimulationEnv } from '../../lib/flow-simulator';
+import {
+  MAX_SIMULATION_TEXT,
+  SimulationScript,
+  simulateFlow,
+  type SimulationEnv,
+} from '../../lib/flow-simulator';
 import type { FlowDefinition } from '../../domain/flow/definition';
 import { normalizeDefinition } from '../../domain/flow/normalize';
 import { validateFlow } from '../../domain/flow/validate';
@@ -224,4 +229,62 @@ test('a secret declared in a subflow is masked in the variables and in the reque
   const request = result.events.find((e) => e.kind === 'http')!.request!;
   expect(request).toMatchObject({ url: 'https://crm.example.com/otp/***', body: 'otp=***' });
   expect(JSON.stringify(result)).not.toContain('zz-9911');
+});
+
+describe('bounded work (issue #13): the simulation shares the gateway with every other request', () => {
+  const single = (
+    nodes: ReturnType<typeof node>[],
+    links: string[][],
+    variables: FlowDefinition['variables'],
+  ) => ({
+    id: flow.id,
+    version: 0,
+    definition: normalizeDefinition({
+      schemaVersion: 1,
+      start: nodes[0]!.id,
+      nodes,
+      edges: edges(links),
+      variables,
+    }),
+  });
+  const run = (f: ReturnType<typeof single>) => simulateFlow(f, SimulationScript.parse({}), env);
+
+  test('values that grow 400-fold at each assignment stop at the render budget, not out of memory', async () => {
+    // b is 400 copies of a (2,000 characters), c 400 of b (320 MB), d 400 of c: before, a RangeError (500).
+    const growing = ['b', 'c', 'd'].map((v, i) => ({ variable: v, value: `{{${'abc'[i]}}}`.repeat(400) }));
+    const result = await run(
+      single(
+        [node('grow', 'set', { assignments: growing }), node('bye', 'hangup')],
+        [['grow', 'next', 'bye']],
+        [{ name: 'a', initial: 'x'.repeat(2000), secret: false }],
+      ),
+    );
+    expect(result.ended).toEqual({
+      by: 'error',
+      nodeId: 'grow',
+      message: `flow stopped: its templates read and wrote more than ${MAX_SIMULATION_TEXT} characters`,
+    });
+    const kept = Object.values(result.variables).reduce((sum, v) => sum + v.length, 0);
+    expect(kept).toBeLessThanOrEqual(MAX_SIMULATION_TEXT);
+  });
+
+  test('the event loop gets a turn at every node, not once the simulation is over', async () => {
+    // A set node looping on itself until the step limit: 400 nodes, no port in between to wait on.
+    const loop = single(
+      [node('again', 'set', { assignments: [{ variable: 'n', value: '{{n}}' }] })],
+      [['again', 'next', 'again']],
+      [{ name: 'n', initial: '', secret: false }],
+    );
+    let turns = 0;
+    let ticking = true;
+    const tick = () => {
+      turns++;
+      if (ticking) setImmediate(tick);
+    };
+    setImmediate(tick);
+    const result = await run(loop);
+    ticking = false;
+    expect(result.ended).toMatchObject({ by: 'error', message: 'flow stopped: 400 nodes run' });
+    expect(turns).toBeGreaterThanOrEqual(result.path.length - 1);
+  });
 });

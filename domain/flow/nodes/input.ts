@@ -24,6 +24,9 @@ export const menu = defineNode({
   writes: () => [],
 });
 
+/** Characters of a gather node's pattern. */
+const MAX_PATTERN_LENGTH = 200;
+
 export const gather = defineNode({
   type: 'gather',
   title: 'Gather digits',
@@ -38,8 +41,10 @@ export const gather = defineNode({
       /** Regular expression (RE2 syntax, linear time) the input must match, e.g. `^[0-9]{8}$`. */
       pattern: z
         .string()
-        .max(200)
+        .max(MAX_PATTERN_LENGTH)
         .superRefine((p, ctx) => {
+          // zod runs this even when max failed: never compile what is refused anyway.
+          if (p.length > MAX_PATTERN_LENGTH) return;
           const problem = digitPatternProblem(p);
           if (problem) ctx.addIssue({ code: 'custom', message: problem });
         })

@@ -18,11 +18,16 @@ export const set = defineNode({
   writes: (p) => p.assignments.map((a) => a.variable),
 });
 
+/** Characters of a branch condition. */
+export const MAX_CONDITION_LENGTH = 500;
+
 const Condition = z
   .string()
   .min(1)
-  .max(500)
+  .max(MAX_CONDITION_LENGTH)
   .superRefine((source, ctx) => {
+    // zod runs this even when max failed: a megabyte condition took 150 ms to parse (issue #13).
+    if (source.length > MAX_CONDITION_LENGTH) return;
     try {
       parseExpression(source);
     } catch (err) {

@@ -1,8 +1,16 @@
 import type { FastifyPluginAsyncZod } from 'fastify-type-provider-zod';
 import { z } from 'zod';
 import { Role } from '../../../lib/api-keys';
-import { ImportIssue, importTwilioStudio, TwilioStudioFlow } from '../../../lib/flow-import/twilio-studio';
+import {
+  convertTwilioStudio,
+  ImportIssue,
+  MAX_IMPORT_WORK,
+  TwilioStudioFlow,
+  type TwilioImport,
+  type TwilioImportOptions,
+} from '../../../lib/flow-import/twilio-studio';
 import { FlowDefinition } from '../../../domain/flow/definition';
+import { WorkBudgetExceeded } from '../../../domain/work-budget';
 import { InvalidFieldError } from '../../errors';
 import { ErrorBody } from '../../plugins/error-handler';
 import { Flow, FlowInput } from './schemas';
@@ -28,6 +36,23 @@ const ImportResult = z
   .object({ flow: Flow, report: z.array(ImportIssue) })
   .meta({ id: 'TwilioStudioImportResult' });
 
+/**
+ * The import of the body's flow (the schema parsed it already), a flow too large for its work budget answered
+ * 400 naming the definition, as a schema would.
+ */
+function convert(definition: TwilioStudioFlow, options: TwilioImportOptions): TwilioImport {
+  try {
+    return convertTwilioStudio(definition, options);
+  } catch (err) {
+    if (!(err instanceof WorkBudgetExceeded)) throw err;
+    throw new InvalidFieldError(
+      'body.definition',
+      `the flow is too large to import: it needs more than ${err.limit} units of work (one per state, ` +
+        'transition, condition, template, Liquid tag, "any of" value and report entry); import it in parts',
+    );
+  }
+}
+
 /** Imports from other IVR builders, as new flow drafts. */
 const flowImport: FastifyPluginAsyncZod = async (app) => {
   app.post(
@@ -45,14 +70,16 @@ const flowImport: FastifyPluginAsyncZod = async (app) => {
           'Enqueue Call / Send to Flex map when `subflows` / `queues` say which CTICloud flow or queue a Twilio ' +
           'SID or queue name is. Any other widget becomes a hangup node labelled `Unmapped: <type> <name>`. ' +
           'Every report entry names the state and says whether it was left out (`unmapped`) or imported with ' +
-          'a difference (`approximated`). The draft is not validated: validate it before publishing.',
+          'a difference (`approximated`). The draft is not validated: validate it before publishing. A flow ' +
+          `needing more than ${MAX_IMPORT_WORK} units of work (one per state, transition, condition, template, ` +
+          'Liquid tag, "any of" value and report entry; a 499-widget IVR needs about 3,000) is answered 400.',
         body: TwilioStudioImport,
         response: { 201: ImportResult, ...errors },
       },
     },
     async (request, reply) => {
       const { name, description, definition, subflows, queues } = request.body;
-      const { definition: converted, report } = importTwilioStudio(definition, { subflows, queues });
+      const { definition: converted, report } = convert(definition, { subflows, queues });
       // The Studio schema bounds the widget count, but a huge flow can still exceed other limits of ours.
       const checked = FlowDefinition.safeParse(converted);
       if (!checked.success) {
