@@ -37,7 +37,9 @@ async function main(): Promise<void> {
   process.on('message', (message: GatewayRequest) => {
     if (message.type === 'reset') {
       histogram.reset();
-      send({ type: 'reset' });
+      // Acknowledged a few ticks later: reset forgets the previous tick, so a block starting before the
+      // next one would be lost (the first tick after it has nothing to measure from).
+      setTimeout(() => send({ type: 'reset' }), RESOLUTION_MS * 3);
     } else if (message.type === 'report') {
       // Answered a few timer ticks later: when the message waited behind a block, the histogram's timer
       // (late by the whole block) has then fired and recorded it. Answering at once reported an empty
