@@ -406,12 +406,19 @@ const SCENARIOS: Scenario[] = [
     id: 'import',
     title: 'Twilio Studio import of a say widget of 200 KB of `{{`, over and over',
     prepare: async (tenant) => {
-      const body = JSON.stringify({ name: 'bench studio bomb', definition: studioBomb() });
+      const definition = studioBomb();
+      // A name of its own each time: a taken name is refused (409), but only after the import has run.
+      const body = (i: number) => JSON.stringify({ name: `bench studio bomb ${i}`, definition });
+      let i = 0;
       return {
-        detail: { bodyBytes: Buffer.byteLength(body) },
+        detail: { bodyBytes: Buffer.byteLength(body(0)) },
         run: (tally) =>
           until(tally, () =>
-            tally.fetch('/v1/flows/import/twilio-studio', { method: 'POST', headers: tenant.headers, body }),
+            tally.fetch('/v1/flows/import/twilio-studio', {
+              method: 'POST',
+              headers: tenant.headers,
+              body: body(i++),
+            }),
           ),
       };
     },
