@@ -14,4 +14,5 @@ tsx scripts/migrate.ts >/dev/null
 [ "${1:-}" = acd ] && shift && exec tsx bench/acd-routing.ts "$@" # npm run bench -- acd [--callers 50]
 [ "${1:-}" = callbacks ] && shift && exec tsx bench/callbacks-pending.ts "$@" # npm run bench -- callbacks [--count 10000]
 [ "${1:-}" = campaign ] && shift && exec tsx bench/campaign-dialer.ts "$@" # npm run bench -- campaign [--contacts N] [--rate R] [--cut S]
+[ "${1:-}" = abuse ] && shift && exec tsx bench/abuse-event-loop.ts "$@" # npm run bench -- abuse [--seconds 10] [--port 3350] [--only redos,validate,import,stalled,sse,burst,bomb,loop]
 exec tsx bench/answer-latency.ts "$@"
