@@ -79,7 +79,9 @@ export function acdKit(stack: TestStack) {
       );
       expectStatus(await stack.api(`/v1/flows/${flow.id}/publish`, json('POST')), 201);
       const number = `5${Date.now() % 10_000_000}`;
-      await provisionNumber(stack.pool, stack.config.DEFAULT_TENANT, number);
+      // The number goes to whichever tenant this stack's key is (a test may hand acdKit another tenant's view).
+      const me = expectStatus(await stack.api('/v1/me'), 200) as unknown as { tenantId: string };
+      await provisionNumber(stack.pool, me.tenantId, number);
       expectStatus(await stack.api('/v1/numbers', json('POST', { number, flowId: flow.id })), 201);
       return number;
     },

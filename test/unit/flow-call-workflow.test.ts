@@ -167,3 +167,58 @@ test('runs the pinned flow node by node, with retries, variables, masked secrets
   ]);
   expect(events.filter((e) => e.startsWith('flow.'))).toContain('flow.node_entered:menu');
 });
+
+test('a flow whose templates grow without bound ends the call at its render budget, not the worker', async () => {
+  // b is 400 copies of a (800 KB), c 400 of b (320 MB), d 400 of c: before, the worker built strings until a
+  // RangeError failed the workflow task, again at every retry.
+  const growing = ['b', 'c', 'd'].map((v, i) => ({ variable: v, value: `{{${'abc'[i]}}}`.repeat(400) }));
+  const hangups: string[] = [];
+  const activities = {
+    answer: async () => undefined,
+    playMedia: async () => ({ outcome: 'finished' }),
+    hangup: async ({ channelId }: { channelId: string }) => void hangups.push(channelId),
+    recordCdr: async () => undefined,
+    emitEvent: async () => undefined,
+  };
+  const worker = await Worker.create({
+    connection: env.nativeConnection,
+    taskQueue: 'flow-grow',
+    workflowsPath: path.resolve(__dirname, '../../workflows'),
+    activities,
+  });
+  const input: FlowCallInput = {
+    tenantId: 'default',
+    channelId: 'c10',
+    node: 'ast1',
+    from: '5550100',
+    to: '5551000',
+    startedAt: '2026-11-25T10:00:00.000Z',
+    eventSeq: 10,
+    flow: {
+      id: '11111111-1111-4111-8111-111111111111',
+      version: 1,
+      definition: normalizeDefinition({
+        schemaVersion: 1,
+        start: 'grow',
+        nodes: [
+          { id: 'grow', type: 'set', params: { assignments: growing }, position: { x: 0, y: 0 } },
+          { id: 'bye', type: 'hangup', params: {}, position: { x: 0, y: 0 } },
+        ],
+        edges: [{ from: 'grow', exit: 'next', to: 'bye' }],
+        variables: [{ name: 'a', initial: 'x'.repeat(2000), secret: false }],
+      }),
+    },
+  };
+  const result = await runWithNodeQueues(
+    worker,
+    { connection: env.nativeConnection, taskQueue: 'flow-grow', nodes: ['ast1'], activities },
+    () =>
+      env.client.workflow
+        .start(FlowCallWorkflow, { taskQueue: 'flow-grow', workflowId: 'flow-grow-1', args: [input] })
+        .then((handle) => handle.result()),
+  );
+  expect(result.path.map((s) => s.nodeId)).toEqual(['grow']);
+  expect(JSON.stringify(result)).toMatch(/rendering the flow’s templates takes more than 20000000/);
+  expect(hangups).toEqual(['c10']);
+  expect(result.variables.d).toBeUndefined();
+});

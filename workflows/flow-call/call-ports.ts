@@ -16,6 +16,7 @@ import { waitInQueue, type QueuedCall } from '../acd/wait-in-queue';
 import { FLOW_STEP_LIMIT } from '../../domain/history-ceilings';
 import { asteriskMedia } from './asterisk-media';
 import { CallerHungUp, type FlowPorts, type MediaItem } from '../../domain/flow/ports';
+import { WorkBudget } from '../../domain/work-budget';
 
 /** The call a flow runs on, and where the next read of its events starts. */
 export interface CallLine {
@@ -70,6 +71,13 @@ async function openVoicemailTicket(line: CallLine, recordingId: string, queue?: 
 /** The interpreter's ports on a real call: every effect is an activity, so the workflow replays them. */
 const FLOW_STEP_LIMIT_PATCH = 'flow-step-limit-400';
 const LEGACY_STEP_LIMIT = 1000;
+const RENDER_BUDGET_PATCH = 'flow-render-budget';
+/**
+ * Characters a call's templates may read and write in all. A set node can multiply a value's length at each
+ * assignment (`{{a}}` 400 times); without a bound the worker built strings of hundreds of MB until a
+ * RangeError. Ten times the simulator's budget: no real IVR comes near it. @default 20_000_000
+ */
+export const MAX_CALL_TEMPLATE_TEXT = 20_000_000;
 
 export function callPorts(line: CallLine): FlowPorts {
   const toAsterisk = async (items: MediaItem[]): Promise<string[]> => {
@@ -87,9 +95,14 @@ export function callPorts(line: CallLine): FlowPorts {
   const ref = () => ({ ...line.channel, fromSeq: line.cursor });
   // Calls from before the limit came down to FLOW_STEP_LIMIT keep the 1,000 they started with.
   const maxSteps = patched(FLOW_STEP_LIMIT_PATCH) ? FLOW_STEP_LIMIT : LEGACY_STEP_LIMIT;
+  // Calls that started before the budget render as they did (a replay must take the same path).
+  const renderBudget = patched(RENDER_BUDGET_PATCH)
+    ? new WorkBudget('rendering the flow’s templates', MAX_CALL_TEMPLATE_TEXT)
+    : undefined;
 
   return {
     maxSteps,
+    renderBudget,
     async play(items) {
       const media = await toAsterisk(items);
       if (!media.length) return;

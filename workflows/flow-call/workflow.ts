@@ -24,6 +24,7 @@ import {
   type FlowRun,
 } from '../../domain/flow/interpreter';
 import { CallerHungUp } from '../../domain/flow/ports';
+import { WorkBudgetExceeded } from '../../domain/work-budget';
 import { publish } from '../shared/domain-events';
 
 const now = (): string => new Date().toISOString();
@@ -124,7 +125,8 @@ export async function FlowCallWorkflow(input: FlowCallInput): Promise<FlowCallSt
       try {
         await runFlow(input.flow, callPorts(line), run);
       } catch (err) {
-        if (err instanceof FlowTooLong) {
+        // A flow past its step or template budget ends the call; retrying the task could not help.
+        if (err instanceof FlowTooLong || err instanceof WorkBudgetExceeded) {
           throw ApplicationFailure.create({ type: 'FlowTooLong', message: err.message, nonRetryable: true });
         }
         throw err;
