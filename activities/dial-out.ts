@@ -67,12 +67,15 @@ export async function dialOut(
     const first = replayed.find(
       (e) => e.event.channel?.id === input.legId || e.event.channel?.id === farHalf,
     );
+    /** When this try sent the originate: the moment the call was placed (the campaign's pace counts it). */
+    let sentAt = NaN;
     if (!first) {
       if (input.notBefore) await waitUntil(Date.parse(input.notBefore));
       if (input.campaignId && (await deps.campaignHalted?.(input.campaignId))) {
         return { outcome: 'not_dialed', node, nextSeq: input.fromSeq };
       }
       const endpoint = outboundDial.replaceAll('{number}', input.number.replace(/^\+/, ''));
+      sentAt = Date.now();
       await ari.originate(
         input.amd
           ? {
@@ -97,8 +100,9 @@ export async function dialOut(
             },
       );
     }
-    // A resumed dial counts its ring from when the first try placed it.
-    const placedAt = first ? Date.parse(first.event.timestamp) : NaN;
+    // A resumed dial counts its ring from when the first try placed it; a new one from when it was sent, not
+    // from ARI's answer, which comes later by however busy Asterisk is (two calls a slot apart would look closer).
+    const placedAt = first ? Date.parse(first.event.timestamp) : sentAt;
     const dialedAt = Number.isFinite(placedAt) ? placedAt : Date.now();
     const dialedAtIso = new Date(dialedAt).toISOString();
     let farState = '';

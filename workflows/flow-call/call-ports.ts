@@ -75,9 +75,10 @@ const RENDER_BUDGET_PATCH = 'flow-render-budget';
 /**
  * Characters a call's templates may read and write in all. A set node can multiply a value's length at each
  * assignment (`{{a}}` 400 times); without a bound the worker built strings of hundreds of MB until a
- * RangeError. Ten times the simulator's budget: no real IVR comes near it. @default 20_000_000
+ * RangeError. The simulator's budget (MAX_SIMULATION_TEXT), so a flow that simulates runs, and what the
+ * variables can hold stays within a workflow result's payload limit (2 MB). @default 2_000_000
  */
-export const MAX_CALL_TEMPLATE_TEXT = 20_000_000;
+export const MAX_CALL_TEMPLATE_TEXT = 2_000_000;
 
 export function callPorts(line: CallLine): FlowPorts {
   const toAsterisk = async (items: MediaItem[]): Promise<string[]> => {
