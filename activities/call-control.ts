@@ -60,12 +60,6 @@ export interface CallControlDeps {
   node: string;
   /** Whether a campaign is paused or stopped, checked just before each of its calls is placed. */
   campaignHalted?: (campaignId: string) => Promise<boolean>;
-  /**
-   * Reserves a campaign's next dial time, at or after `notBefore` and one pace interval after the one before,
-   * across every worker. The campaign's slots are spaced already, but an attempt that reaches its slot late
-   * dials at once, and the next one, on time, came closer than the configured rate allows.
-   */
-  reserveDialTime?: (campaignId: string, notBefore: number) => Promise<number>;
 }
 
 /** Ids that are the same on every attempt of this activity, with the attempt number appended. */
@@ -94,7 +88,6 @@ export function createCallControlActivities({
   outboundDial,
   node,
   campaignHalted,
-  reserveDialTime,
 }: CallControlDeps) {
   return {
     /**
@@ -161,7 +154,7 @@ export function createCallControlActivities({
     /** A campaign's call: dial and wait for the answer (and AMD's verdict); see dialOut. */
     async dialOut(input: DialOutInput): Promise<DialOutResult> {
       return dialOut(
-        { ari, events, app, outboundDial, node, campaignHalted, reserveDialTime },
+        { ari, events, app, outboundDial, node, campaignHalted },
         input,
         Context.current().info.attempt > 1,
       );

@@ -49,8 +49,6 @@ export async function dialOut(
     node: string;
     /** Whether a campaign is halted (paused or stopped): then its calls are not placed. */
     campaignHalted?: (campaignId: string) => Promise<boolean>;
-    /** When this campaign's next call may be placed, at or after `notBefore` (ms); see CallControlOptions. */
-    reserveDialTime?: (campaignId: string, notBefore: number) => Promise<number>;
   },
   input: DialOutInput,
   retry: boolean,
@@ -72,10 +70,7 @@ export async function dialOut(
     /** When this try sent the originate: the moment the call was placed (the campaign's pace counts it). */
     let sentAt = NaN;
     if (!first) {
-      let at = input.notBefore ? Date.parse(input.notBefore) : undefined;
-      if (input.campaignId && deps.reserveDialTime)
-        at = await deps.reserveDialTime(input.campaignId, at ?? Date.now());
-      if (at !== undefined) await waitUntil(at);
+      if (input.notBefore) await waitUntil(Date.parse(input.notBefore));
       if (input.campaignId && (await deps.campaignHalted?.(input.campaignId))) {
         return { outcome: 'not_dialed', node, nextSeq: input.fromSeq };
       }

@@ -57,20 +57,6 @@ async function main(): Promise<void> {
     ]);
     return rows[0]?.state === 'paused' || rows[0]?.state === 'stopped';
   };
-  // One row lock per campaign call: the pace holds across workers and however late an attempt arrives.
-  const reserveDialTime = async (campaignId: string, notBefore: number) => {
-    const { rows } = await pool.query<{ at: Date }>(
-      `with prev as (
-         select id, greatest(coalesce(next_dial_at, '-infinity'), $2::timestamptz, clock_timestamp()) as at,
-                coalesce((config->'pacing'->>'callsPerSecond')::float8, 1) as cps
-           from campaigns where id = $1 for update)
-       update campaigns c set next_dial_at = prev.at + make_interval(secs => 1 / greatest(prev.cps, 0.01))
-         from prev where c.id = prev.id
-       returning prev.at`,
-      [campaignId, new Date(notBefore)],
-    );
-    return rows[0]?.at.getTime() ?? notBefore;
-  };
   /** What runs against one Asterisk: its commands, its media, its recordings. */
   const nodeActivities = (node: AsteriskNode) => {
     const ari = nodes.lazyCommands(node.name);
@@ -83,7 +69,6 @@ async function main(): Promise<void> {
         outboundDial: config.OUTBOUND_DIAL,
         node: node.name,
         campaignHalted,
-        reserveDialTime,
       }),
       ...createMonitorActivities({ ari, events, node: node.name }),
       ...createFlowDataActivities({
