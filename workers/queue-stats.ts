@@ -1,7 +1,8 @@
 import type { NatsConnection } from 'nats';
 import type { Pool } from '../lib/db';
 import type { Logger } from '../lib/logger';
-import { agentStates, queueStats } from '../lib/acd/reads';
+import { agentStatesByTenant } from '../lib/acd/reads';
+import { readQueueStats } from '../lib/acd/queue-stats';
 
 /** Subject of a queue's live statistics: `cticloud.<tenant>.queue.<queueId>.stats`. */
 export const queueStatsSubject = (tenantId: string, queueId: string): string =>
@@ -13,11 +14,15 @@ export const agentsSubject = (tenantId: string): string => `cticloud.${tenantId}
  * Pushes every queue's live statistics and the agents' states over NATS once a second, read from the
  * routing tables in PostgreSQL (never from a workflow). Plain NATS, not JetStream: a statistic a second old
  * is worth nothing, so there is nothing to keep. Several workers publishing the same figures is harmless.
+ *
+ * A tick is a fixed handful of queries however many queues there are, on the pool it is given: the worker
+ * gives it a pool of its own, so a slow tick can never hold a connection that a call's activity waits for.
  */
 export function publishQueueStats(deps: {
   pool: Pool;
   nc: NatsConnection;
   log: Logger;
+  /** @default 1000 */
   intervalMs?: number;
 }): () => void {
   let running = false;
@@ -25,14 +30,13 @@ export function publishQueueStats(deps: {
     if (running) return;
     running = true;
     try {
-      const { rows } = await deps.pool.query<{ tenant_id: string; ids: string[] }>(
-        `select tenant_id, array_agg(id::text) as ids from queues where deleted_at is null group by tenant_id`,
-      );
-      for (const { tenant_id: tenantId, ids } of rows) {
-        const stats = await Promise.all(ids.map((id) => queueStats(deps.pool, tenantId, id)));
-        stats.forEach((s) => deps.nc.publish(queueStatsSubject(tenantId, s.queueId), JSON.stringify(s)));
-        deps.nc.publish(agentsSubject(tenantId), JSON.stringify(await agentStates(deps.pool, tenantId)));
-      }
+      const stats = await readQueueStats(deps.pool, 'all');
+      const tenants = [...new Set(stats.map((s) => s.tenantId))];
+      const agents = await agentStatesByTenant(deps.pool, tenants);
+      for (const { tenantId, ...figures } of stats)
+        deps.nc.publish(queueStatsSubject(tenantId, figures.queueId), JSON.stringify(figures));
+      for (const [tenantId, states] of agents)
+        deps.nc.publish(agentsSubject(tenantId), JSON.stringify(states));
     } catch (err) {
       deps.log.warn({ err: (err as Error).message }, 'queue statistics not published');
     } finally {

@@ -140,7 +140,9 @@ async function main(): Promise<void> {
     retry: { initialIntervalMs: config.WEBHOOK_RETRY_INITIAL_MS },
   });
   await webhooks.start();
-  const stopStats = publishQueueStats({ pool, nc, log });
+  // Its own two connections: the statistics never wait in line with (or ahead of) a call's activities.
+  const statsPool = createPool(config.DATABASE_URL, 2);
+  const stopStats = publishQueueStats({ pool: statsPool, nc, log });
   const stopWatchdog = watchRouting({
     pool,
     client,
@@ -181,6 +183,7 @@ async function main(): Promise<void> {
     await webhooks.stop().catch(() => undefined);
     await nc.drain().catch(() => undefined);
     await pool.end();
+    await statsPool.end();
     await connection.close();
   }
 }

@@ -5,12 +5,12 @@
  */
 import type { Pool } from '../db';
 import {
-  AgentState,
   type AgentStatus,
   type EntryPosition,
   type QueueEntry,
   type QueueStats,
 } from '../../domain/acd/model';
+import { readQueueStats } from './queue-stats';
 import { toAgentStatus, toQueueEntry, type AgentRow, type EntryRow } from './store';
 
 /** Mean talk time of the queue's answered calls of the last hour; null while none has ended. */
@@ -25,8 +25,20 @@ async function averageHandleSec(pool: Pool, tenantId: string, queueId: string): 
 }
 
 export async function agentStates(pool: Pool, tenantId: string): Promise<AgentStatus[]> {
-  const { rows } = await pool.query<AgentRow>('select * from acd_agents where tenant_id = $1', [tenantId]);
-  return rows.map(toAgentStatus);
+  return (await agentStatesByTenant(pool, [tenantId])).get(tenantId) ?? [];
+}
+
+/** The agents of several tenants in one query, by tenant. */
+export async function agentStatesByTenant(
+  pool: Pool,
+  tenantIds: string[],
+): Promise<Map<string, AgentStatus[]>> {
+  const { rows } = await pool.query<AgentRow>('select * from acd_agents where tenant_id = any($1::text[])', [
+    tenantIds,
+  ]);
+  const byTenant = new Map<string, AgentStatus[]>(tenantIds.map((t) => [t, []]));
+  for (const row of rows) byTenant.get(row.tenant_id)?.push(toAgentStatus(row));
+  return byTenant;
 }
 
 export async function waitingEntries(pool: Pool, tenantId: string, queueId: string): Promise<QueueEntry[]> {
@@ -78,53 +90,10 @@ export async function positionOf(
   };
 }
 
+/** One queue's live figures; the publisher reads every queue's at once with readQueueStats. */
 export async function queueStats(pool: Pool, tenantId: string, queueId: string): Promise<QueueStats> {
-  const [line, agents, outcomes, aht] = await Promise.all([
-    pool.query<{ waiting: number; oldest: Date | null; now: Date }>(
-      `select count(*)::int as waiting, min(enqueued_at) as oldest, now() as now
-         from acd_entries where tenant_id = $1 and queue_id = $2`,
-      [tenantId, queueId],
-    ),
-    pool.query<{ state: AgentState; n: number }>(
-      `select state, count(*)::int as n from acd_agents where tenant_id = $1 and $2::uuid = any(queue_ids)
-        group by state`,
-      [tenantId, queueId],
-    ),
-    pool.query<{ win: 15 | 60; answered: number; abandoned: number; in_time: number }>(
-      `select w.win,
-              count(*) filter (where o.kind = 'answered')::int as answered,
-              count(*) filter (where o.kind = 'abandoned')::int as abandoned,
-              count(*) filter (where o.kind = 'answered' and o.wait_sec <= coalesce(
-                (select (config->>'serviceLevelSec')::int from queues where id = $2), 20))::int as in_time
-         from (values (15), (60)) as w(win)
-         left join acd_outcomes o on o.tenant_id = $1 and o.queue_id = $2
-                                 and o.at >= now() - make_interval(mins => w.win)
-        group by w.win`,
-      [tenantId, queueId],
-    ),
-    averageHandleSec(pool, tenantId, queueId),
-  ]);
-  const counts = Object.fromEntries(Object.values(AgentState).map((s) => [s, 0])) as Record<
-    AgentState,
-    number
-  >;
-  for (const r of agents.rows) counts[r.state] = r.n;
-  const byWindow = new Map(outcomes.rows.map((r) => [Number(r.win), r]));
-  const level = (minutes: 15 | 60): number | null => {
-    const w = byWindow.get(minutes);
-    const total = (w?.answered ?? 0) + (w?.abandoned ?? 0);
-    return total ? Math.round(((w?.in_time ?? 0) / total) * 1000) / 1000 : null;
-  };
-  const { waiting, oldest, now } = line.rows[0]!;
-  return {
-    queueId,
-    waiting,
-    longestWaitSec: oldest ? Math.round((now.getTime() - oldest.getTime()) / 1000) : 0,
-    agents: counts,
-    serviceLevel: { last15m: level(15), last60m: level(60) },
-    answered60m: byWindow.get(60)?.answered ?? 0,
-    abandoned60m: byWindow.get(60)?.abandoned ?? 0,
-    averageHandleSec: aht === null ? null : Math.round(aht * 10) / 10,
-    at: now.toISOString(),
-  };
+  const [stats] = await readQueueStats(pool, { tenantId, queueId });
+  if (!stats) throw new Error(`queue ${queueId} of tenant ${tenantId} does not exist`);
+  const { tenantId: _tenant, ...figures } = stats;
+  return figures;
 }
