@@ -121,9 +121,11 @@ export function createAriActivities({ ari, events }: AriActivityDeps) {
     },
 
     async playMedia({ channelId, node, fromSeq, media }: PlayMediaInput): Promise<PlayMediaResult> {
+      // The prompt first, the cursor after: a cursor starts at a stream sequence, so opening it later misses
+      // nothing, and the caller hears the prompt without waiting for the consumer's three API round trips.
+      const id = await startPlayback(channelId, media, 'play');
       const cursor = await events.open(node, channelId, fromSeq);
       try {
-        const id = await startPlayback(channelId, media, 'play');
         for (;;) {
           const next = await nextEvent(cursor, Date.now() + 10 * 60_000);
           if (!next) throw new Error(`playback ${id} never finished`);
@@ -139,7 +141,8 @@ export function createAriActivities({ ari, events }: AriActivityDeps) {
 
     async collectDigits(input: CollectDigitsInput): Promise<CollectDigitsResult> {
       const { channelId, node, fromSeq, prompt, maxDigits, terminator } = input;
-      let id = '';
+      // The prompt before the cursor, as in playMedia: no event is missed, the prompt starts sooner.
+      const id = prompt.length > 0 ? await startPlayback(channelId, prompt, 'prompt') : '';
       const cursor = await events.open(node, channelId, fromSeq);
       let digits = '';
       let nextSeq = fromSeq;
@@ -150,7 +153,6 @@ export function createAriActivities({ ari, events }: AriActivityDeps) {
         nextSeq,
       });
       try {
-        if (prompting) id = await startPlayback(channelId, prompt, 'prompt');
         // While the prompt plays there is no timeout: it ends with PlaybackFinished or the first digit.
         let deadline = prompting ? Number.POSITIVE_INFINITY : Date.now() + input.firstDigitTimeoutMs;
         for (;;) {

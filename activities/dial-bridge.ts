@@ -54,6 +54,10 @@ export async function dialAndBridge(
 ): Promise<DialAndBridgeResult> {
   const farHalf = p.local ? `${p.legId};2` : undefined;
   const callerId = p.caller.channelId;
+  // A first try dials before it opens its cursor: the cursor starts at fromSeq, so it misses nothing, and the
+  // party's phone rings without waiting for 6-9 JetStream API calls. A retry reads first (it may not dial).
+  const dialsAtOnce = !p.resume && p.phase !== 'talk';
+  if (dialsAtOnce) await ringAndOriginate({ ari, app }, p);
   const cursor = await events.open(
     p.caller.node,
     [callerId, p.legId, ...(farHalf ? [farHalf] : [])],
@@ -91,18 +95,7 @@ export async function dialAndBridge(
     if (p.phase === 'talk') answered = true;
 
     let farState = '';
-    if (!legEvents.length && p.phase !== 'talk') {
-      await ari.play(callerId, ['tone:ring'], p.ringbackId).catch(goneAsHangup);
-      await ari.originate({
-        endpoint: p.endpoint,
-        app,
-        appArgs: DIALED_LEG_ARG,
-        channelId: p.legId,
-        callerId: p.callerId,
-        timeout: p.ringSeconds,
-        formats: 'ulaw',
-      });
-    }
+    if (!dialsAtOnce && !legEvents.length && p.phase !== 'talk') await ringAndOriginate({ ari, app }, p);
     const dialedAt = Date.now();
     while (!answered) {
       const event = await read(dialedAt + (p.ringSeconds + 3) * 1000);
@@ -179,6 +172,25 @@ export function unanswered(
 }
 
 /** A channel gone before the command is the caller hanging up; the event read next says so. */
+/** Ringback for the caller and the party's leg, sent together: neither waits for the other. */
+async function ringAndOriginate(
+  { ari, app }: { ari: AriCommands; app: string },
+  p: DialAndBridgeParams,
+): Promise<void> {
+  await Promise.all([
+    ari.play(p.caller.channelId, ['tone:ring'], p.ringbackId).catch(goneAsHangup),
+    ari.originate({
+      endpoint: p.endpoint,
+      app,
+      appArgs: DIALED_LEG_ARG,
+      channelId: p.legId,
+      callerId: p.callerId,
+      timeout: p.ringSeconds,
+      formats: 'ulaw',
+    }),
+  ]);
+}
+
 export function goneAsHangup(err: unknown): void {
   if (!(err instanceof ChannelGoneError)) throw err;
 }
