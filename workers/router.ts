@@ -33,6 +33,12 @@ export interface CallRouterOptions {
   eagerStart?: boolean;
   /** The published flow a dialed number reaches, if any; calls without one run CallWorkflow. */
   resolveFlow?: (dialed: string, callId: string, caller: string) => Promise<ResolvedFlow | undefined>;
+  /**
+   * Answers a new inbound channel on its node; false when it could not (gone, node away), and the call's
+   * workflow then answers itself as it always did. Answering here is what makes the answer as quick as a
+   * bare ARI app's: it no longer waits for the workflow's first task. Absent: the workflow answers.
+   */
+  answer?: (node: string, channelId: string) => Promise<boolean>;
   /** Events handled at once per consumer; calls arrive in bursts and each start is a round trip. @default 64 */
   concurrency?: number;
 }
@@ -128,7 +134,14 @@ export class CallRouter {
       eventSeq: m.seq,
     };
     const workflowId = callWorkflowId(node, channel.id);
-    const resolved = await this.options.resolveFlow?.(input.to, workflowId, input.from);
+    // Every inbound call is answered (both call workflows answer first thing): answer while the flow is
+    // looked up. A redelivered StasisStart answers an Up channel again, which Asterisk accepts, or finds it
+    // gone; either way the start below is refused as a duplicate.
+    const [answered, resolved] = await Promise.all([
+      this.options.answer?.(node, channel.id) ?? Promise.resolve(false),
+      this.options.resolveFlow?.(input.to, workflowId, input.from),
+    ]);
+    if (answered) input.answeredAt = new Date().toISOString();
     const callInput = resolved ? { ...input, tenantId: resolved.tenantId, flow: resolved.flow } : input;
     const workflow = resolved ? FlowCallWorkflow : CallWorkflow;
     const received = Date.now();

@@ -22,6 +22,7 @@ import { createNodeActivities, routeByNode } from '../activities/nodes';
 import { connectNats, ensureAriStream } from '../asterisk/event-log';
 import { asteriskNodes, loadConfig } from '../lib/config';
 import { outboundRules } from '../lib/outbound/rules';
+import { ChannelGoneError } from '../asterisk/ari-errors';
 import { createPool } from '../lib/db';
 import { createLogger } from '../lib/logger';
 import { connectTemporal } from '../lib/temporal';
@@ -129,6 +130,17 @@ async function main(): Promise<void> {
     log,
     eagerStart: config.WORKER_EAGER_START,
     resolveFlow: (dialed, callId, caller) => resolveFlow(pool, dialed, callId, caller),
+    answer: async (node, channelId) => {
+      try {
+        await nodes.commands(node).answer(channelId);
+        return true;
+      } catch (err) {
+        // Gone already, or the node is away: the workflow answers (or finds it gone) as it always did.
+        if (!(err instanceof ChannelGoneError))
+          log.warn({ node, channelId, reason: (err as Error).message }, 'router could not answer');
+        return false;
+      }
+    },
   });
   await router.start();
   const webhooks = new WebhookDispatcher({

@@ -51,14 +51,18 @@ describe('an inbound call on the real stack', () => {
     const history = await handle.fetchHistory();
     // The call's own work, in order; its events (started, answered, ended) go out beside it.
     const types = activityTypes(history);
+    // The router answered on StasisStart (the workflow's input says when): no answer activity in the call.
     expect(types.filter((t) => t !== 'emitEvent')).toEqual([
-      'local:answer',
       'collectDigits',
       'playMedia',
       'hangup',
       'recordCdr',
     ]);
     expect(types.filter((t) => t === 'emitEvent')).toHaveLength(3);
+    const started = history.events![0]!.workflowExecutionStartedEventAttributes!.input!.payloads![0]!.data!;
+    const { answeredAt } = JSON.parse(Buffer.from(started).toString()) as { answeredAt?: string };
+    expect(answeredAt).toBe(result.answeredAt);
+    expect(Date.parse(answeredAt!)).toBeGreaterThanOrEqual(Date.parse(result.startedAt));
 
     // Replaying the real history with today's workflow code must not diverge.
     await Worker.runReplayHistory(
@@ -131,6 +135,37 @@ describe('an inbound call on the real stack', () => {
       call.workflowId,
     ]);
     expect(rows).toEqual([{ digits: '8', disposition: 'answered' }]);
+  });
+
+  test('a StasisStart delivered again while the call is live answers an Up channel harmlessly', async () => {
+    const call = await placeCall(stack.ari, stack.config.ARI_APP, stack.config.ASTERISK_NODE, {
+      from: '5550115',
+      digits: '46#',
+      delaySec: 3,
+    });
+    const handle = await callWorkflow(stack.temporal, call.workflowId);
+    const input = (await handle.fetchHistory()).events![0]!.workflowExecutionStartedEventAttributes!.input!;
+    const { eventSeq } = JSON.parse(Buffer.from(input.payloads![0]!.data!).toString());
+    const nc = await connect({ servers: stack.config.NATS_URL });
+    try {
+      const original = await (await nc.jetstreamManager()).streams.getMessage(ARI_STREAM, { seq: eventSeq });
+      await nc.jetstream().publish(original.subject, original.data, { msgID: `live-again-${call.id}` });
+    } finally {
+      await nc.close();
+    }
+    // The router answers the (Up) channel again and is refused the start; the call goes on as if nothing
+    // happened: the digits still arrive, one run, one CDR.
+    expect(await handle.result()).toMatchObject({ digits: '46', disposition: 'answered', endedBy: 'system' });
+    const runs: string[] = [];
+    for await (const wf of stack.temporal.workflow.list({ query: `WorkflowId = '${call.workflowId}'` })) {
+      runs.push(wf.runId);
+    }
+    expect(runs).toHaveLength(1);
+    const { rows } = await stack.pool.query('select digits from cdrs where workflow_id = $1', [
+      call.workflowId,
+    ]);
+    expect(rows).toEqual([{ digits: '46' }]);
+    expect(stack.worker.log).not.toMatch(/router could not answer|routing an ARI event failed/);
   });
 
   test('the call is visible while it is live, with its state from the workflow query', async () => {

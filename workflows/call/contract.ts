@@ -50,6 +50,11 @@ export interface CallInput {
   startedAt: string;
   /** Stream sequence of the StasisStart event: activities read the channel's events from here on. */
   eventSeq: number;
+  /**
+   * When the router answered the channel, before starting the workflow (ISO 8601); the workflow then does
+   * not answer again. Absent (and in every run started before routers answered): the workflow answers.
+   */
+  answeredAt?: string;
   /** Prompt before collecting digits (ARI media URIs). @default ['sound:vm-enter-num-to-call'] */
   prompt?: string[];
   collect?: Partial<DigitCollection>;

@@ -64,9 +64,12 @@ export async function CallWorkflow(input: CallInput): Promise<CallStatus> {
 
   try {
     await script.run(async () => {
-      await answerNow.answer(channel);
+      if (input.answeredAt) status.answeredAt = input.answeredAt;
+      else {
+        await answerNow.answer(channel);
+        status.answeredAt = now();
+      }
       void publish('call.answered', input.tenantId, parties);
-      status.answeredAt = now();
       enter(CallState.Collecting);
       const collected = await mediaWait.collectDigits({
         ...channel,

@@ -118,8 +118,12 @@ export async function FlowCallWorkflow(input: FlowCallInput): Promise<FlowCallSt
     });
   try {
     await script.run(async () => {
-      await answerNow.answer(line.channel);
-      status.answeredAt = now();
+      // Answered by the router already, or answered here (a run started before routers answered).
+      if (input.answeredAt) status.answeredAt = input.answeredAt;
+      else {
+        await answerNow.answer(line.channel);
+        status.answeredAt = now();
+      }
       void publish('call.answered', input.tenantId, parties);
       enter(CallState.InFlow);
       try {
