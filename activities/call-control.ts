@@ -33,6 +33,8 @@ export interface ConnectAgentInput extends ChannelRef {
   recordAs?: string;
   /** Ring until answered, or talk (bridge) after that. */
   phase: 'ring' | 'talk';
+  /** The caller hears hold music: stop it just before the ringback (one activity fewer than stopMoh). */
+  stopMoh?: boolean;
 }
 
 export interface RecordMessageInput extends ChannelRef {
@@ -142,6 +144,7 @@ export function createCallControlActivities({
           recordAs: input.recordAs,
           resume: Context.current().info.attempt > 1,
           phase: input.phase,
+          stopMoh: input.stopMoh,
         },
       );
     },

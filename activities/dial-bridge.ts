@@ -28,6 +28,8 @@ export interface DialAndBridgeParams {
    * conversation starts (supervisors monitor it, transfers end it).
    */
   phase?: 'ring' | 'talk';
+  /** Stop the caller's hold music before the ringback starts. */
+  stopMoh?: boolean;
 }
 
 export interface DialAndBridgeResult {
@@ -177,8 +179,13 @@ async function ringAndOriginate(
   { ari, app }: { ari: AriCommands; app: string },
   p: DialAndBridgeParams,
 ): Promise<void> {
+  const ringback = async () => {
+    // Music that already stopped (or never started) is no reason to fail the dial.
+    if (p.stopMoh) await ari.stopMoh(p.caller.channelId).catch(() => undefined);
+    await ari.play(p.caller.channelId, ['tone:ring'], p.ringbackId).catch(goneAsHangup);
+  };
   await Promise.all([
-    ari.play(p.caller.channelId, ['tone:ring'], p.ringbackId).catch(goneAsHangup),
+    ringback(),
     ari.originate({
       endpoint: p.endpoint,
       app,

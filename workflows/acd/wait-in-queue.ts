@@ -1,4 +1,4 @@
-import { CancellationScope, condition, setHandler, uuid4 } from '@temporalio/workflow';
+import { CancellationScope, condition, patched, setHandler, uuid4 } from '@temporalio/workflow';
 import { acd, ariCommand, callControl, flowData, mediaWait } from '../shared/activity-profiles';
 import type { CallLine } from '../flow-call/call-ports';
 import { CallerHungUp, type QueueRequest } from '../../domain/flow/ports';
@@ -126,7 +126,10 @@ export async function waitInQueue(
         const bridgeId = `${legId}-bridge`;
         Object.assign(queued, { phase: 'ringing', agent: offer.agent, agentLegId: legId, bridgeId });
         report(queued);
-        await ariCommand.stopMoh(channel).catch(() => undefined);
+        // The music stops inside the dial since this patch: one activity and one workflow task fewer
+        // between the offer and the agent's phone ringing.
+        const mohInDial = patched('acd-stop-moh-in-dial');
+        if (!mohInDial) await ariCommand.stopMoh(channel).catch(() => undefined);
         // The conversation runs to its end even when the caller's hangup cancels the flow: the routing
         // workflow must hear how it ended, and the recording must be kept.
         const served = await CancellationScope.nonCancellable(async () => {
@@ -140,7 +143,12 @@ export async function waitInQueue(
           };
           let rang;
           try {
-            rang = await callControl.connectAgent({ ...dial, fromSeq: line.cursor, phase: 'ring' });
+            rang = await callControl.connectAgent({
+              ...dial,
+              fromSeq: line.cursor,
+              phase: 'ring',
+              ...(mohInDial ? { stopMoh: true } : {}),
+            });
           } catch (err) {
             // Ringing failed for good (not the agent's doing): the agent is free again and the caller keeps
             // their place. Entries from before this release failed the call here, as that code did.
