@@ -47,6 +47,8 @@ start_nats() {
 start_temporal() {
   local port="${TEMPORAL_ADDRESS##*:}"
   port_open 127.0.0.1 "$port" && return 0
+  # Eager activities: an activity on the workflow's own task queue (CDRs, routing, campaigns) starts on
+  # the worker that scheduled it, without a poll round trip; channel commands are on node queues, not eager.
   # WAL with synchronous=NORMAL: the default rollback journal fsyncs several times per transaction and
   # capped call starts at ~13/s; a crash of the process loses nothing, an OS crash only the last moments.
   log "starting Temporal (dev server, state in $STATE/temporal.db)"
@@ -56,6 +58,7 @@ start_temporal() {
     --search-attribute CallState=Keyword --search-attribute CallerNumber=Keyword \
     --search-attribute DialedNumber=Keyword --search-attribute TenantId=Keyword \
     --dynamic-config-value system.enableEagerWorkflowStart=true \
+    --dynamic-config-value system.enableActivityEagerExecution=true \
     --sqlite-pragma journal_mode=wal --sqlite-pragma synchronous=NORMAL
   wait_port 127.0.0.1 "$port" 60 Temporal
   for _ in $(seq 100); do
