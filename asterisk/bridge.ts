@@ -3,6 +3,7 @@ import { asteriskNodes, loadConfig } from '../lib/config';
 import { createLogger, type Logger } from '../lib/logger';
 import { describeOwner, thisBridge } from './app-owner';
 import { AriEventStream } from './ari';
+import { answerInboundAtOnce } from './early-answer';
 import { connectNats, ensureAriStream, OrderedEventPublisher } from './event-log';
 
 /**
@@ -41,7 +42,12 @@ async function main(): Promise<void> {
   const streams = nodes.map((node) => {
     const publisher = new OrderedEventPublisher(nc.jetstream(), node.name, log);
     const ari = new AriEventStream({ ...node, app, subscribeAll: mirror, owner: me });
-    ari.on('event', (event) => publisher.enqueue(event));
+    // The owner answers new inbound calls at once (the mirror's app never receives their StasisStart).
+    const answer = mirror ? undefined : answerInboundAtOnce(node, log);
+    ari.on('event', (event) => {
+      publisher.enqueue(event);
+      answer?.(event);
+    });
     ari.on('connected', () => log.info({ app, node: node.name, url: node.url }, 'ARI connected'));
     ari.on('disconnected', (err) =>
       log.warn({ node: node.name, reason: err?.message }, 'ARI disconnected; reconnecting'),
