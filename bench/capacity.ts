@@ -33,6 +33,7 @@ import { CALLER_KEYS, PROMPTS_PER_CALL, publishIvr, startLookupStub, type Lookup
 import { memorySampler } from './campaign-probes';
 import { runSipp } from './sipp-run';
 import { summarize } from './stats';
+import { histories } from './workflow-history';
 
 const { values: args } = parseArgs({
   options: {
@@ -96,8 +97,7 @@ async function tasksPerCall(stack: BenchStack, workflowIds: string[]) {
   };
   const events: number[] = [];
   const [taskWaitMs, activityWaitMs] = [[] as number[], [] as number[]];
-  for (const id of workflowIds) {
-    const history = (await stack.temporal.workflow.getHandle(id).fetchHistory()).events ?? [];
+  for (const history of (await histories(stack.temporal, workflowIds)).values()) {
     const scheduledAt = new Map(history.map((e) => [String(e.eventId), temporalMs(e.eventTime)]));
     const waited = (ref: { scheduledEventId?: unknown } | null | undefined, at: number) =>
       at - (scheduledAt.get(String(ref?.scheduledEventId)) ?? NaN);
@@ -119,7 +119,7 @@ async function tasksPerCall(stack: BenchStack, workflowIds: string[]) {
   }
   const mean = (v: number[]) => round(v.reduce((a, b) => a + b, 0) / (v.length || 1));
   return {
-    histories: workflowIds.length,
+    sampled: workflowIds.length,
     workflowTasks: mean(counts.workflowTasks),
     activities: mean(counts.activities),
     localActivities: mean(counts.localActivities),
