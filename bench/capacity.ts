@@ -219,7 +219,9 @@ async function runStep(ctx: StepContext, kind: IvrKind, rate: number, calls: num
     workerRssMiB: {
       idle: ctx.idleWorkerRssMiB,
       peak: peakRss,
-      perConcurrentCall: up.max ? round((peakRss - ctx.idleWorkerRssMiB) / up.max, 2) : null,
+      // The dialplan's calls never reach the worker: its RSS moves with GC only.
+      perConcurrentCall:
+        kind === 'cticloud' && up.max ? round((peakRss - ctx.idleWorkerRssMiB) / up.max, 2) : null,
     },
     loadAverage1m: round(os.loadavg()[0]!, 2),
     perCall: kind === 'cticloud' ? await tasksPerCall(ctx.stack, workflowIds) : undefined,
