@@ -43,22 +43,30 @@ export function processCpuSeconds(pid: number): number {
   return (Number(fields[11]) + Number(fields[12])) / 100;
 }
 
-/** The pid of this process's child running `script` (ManagedProcess runs `node --import tsx <script>`). */
-export function childPid(script: string): number {
+/** The pids of this process's children running `script` (ManagedProcess runs `node --import tsx <script>`). */
+export function childPids(script: string): number[] {
   const me = String(process.pid);
+  const pids: number[] = [];
   for (const entry of readdirSync('/proc').filter((e) => /^\d+$/.test(e))) {
     try {
       const stat = readFileSync(`/proc/${entry}/stat`, 'utf8');
       const ppid = stat.slice(stat.lastIndexOf(')') + 2).split(' ')[1];
       if (ppid !== me) continue;
       if (readFileSync(`/proc/${entry}/cmdline`, 'utf8').includes(path.join(ROOT, script))) {
-        return Number(entry);
+        pids.push(Number(entry));
       }
     } catch {
       // The process ended while we looked.
     }
   }
-  throw new Error(`no child process runs ${script}`);
+  return pids;
+}
+
+/** The pid of this process's child running `script`. */
+export function childPid(script: string): number {
+  const pid = childPids(script)[0];
+  if (pid === undefined) throw new Error(`no child process runs ${script}`);
+  return pid;
 }
 
 /** bench/results/<name>-<timestamp>.json, for saveResults. */

@@ -5,16 +5,16 @@
  * workflow history. Usage: npm run bench -- [--calls 200] [--rate 20]
  */
 import { Client, Connection } from '@temporalio/client';
-import { mkdtemp, readdir, readFile, mkdir, writeFile } from 'node:fs/promises';
+import { mkdir, writeFile } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import { parseArgs } from 'node:util';
-import { execFile } from 'node:child_process';
 import { DeliverPolicy, type NatsConnection } from 'nats';
 import { ARI_STREAM, channelSubject, type AriEvent } from '../asterisk/ari-events';
 import { connectNats } from '../asterisk/event-log';
 import { loadConfig } from '../lib/config';
 import { ManagedProcess } from '../test/support/process';
+import { runSipp } from './sipp-run';
 import { answerTimesFromTrace } from './sipp-trace';
 import { summarize, type Summary } from './stats';
 
@@ -38,54 +38,17 @@ interface SippResult {
 
 /** Runs SIPp's answer scenario; per-call INVITE→200 OK times come from its message trace. */
 async function sipp(app: string, port: number): Promise<SippResult> {
-  const dir = await mkdtemp(path.join(os.tmpdir(), `sipp-${app}-`));
-  const scenario = path.join(ROOT, 'bench/sipp/answer.xml');
-  const stdout = await new Promise<string>((resolve) => {
-    execFile(
-      'sipp',
-      [
-        '127.0.0.1:5060',
-        '-sf',
-        scenario,
-        '-s',
-        '5559000',
-        '-i',
-        '127.0.0.1',
-        '-p',
-        String(port),
-        '-mp',
-        String(port + 2000),
-        '-m',
-        String(CALLS),
-        '-r',
-        String(RATE),
-        '-rp',
-        '1000',
-        '-l',
-        String(RATE * 10),
-        '-key',
-        'app',
-        app,
-        '-d',
-        args.hold!,
-        '-trace_msg',
-        '-nostdin',
-        '-timeout',
-        `${Math.ceil(CALLS / RATE) + 60}s`,
-      ],
-      { cwd: dir, timeout: (CALLS / RATE + 120) * 1000 },
-      (_err, out) => resolve(out),
-    );
+  const run = await runSipp({
+    scenario: 'answer.xml',
+    service: '5559000',
+    port,
+    calls: CALLS,
+    ratePerSecond: RATE,
+    keys: { app },
+    trace: true,
+    extraArgs: ['-d', args.hold!],
   });
-  const traceFile = (await readdir(dir)).find((f) => f.endsWith('_messages.log'));
-  const trace = traceFile ? await readFile(path.join(dir, traceFile), 'utf8') : '';
-  const count = (label: string): number =>
-    Number(new RegExp(`${label}\\s+\\|\\s+\\d+\\s+\\|\\s+(\\d+)`).exec(stdout)?.[1] ?? 0);
-  return {
-    latenciesMs: answerTimesFromTrace(trace),
-    successful: count('Successful call'),
-    failed: count('Failed call'),
-  };
+  return { latenciesMs: answerTimesFromTrace(run.trace), successful: run.successful, failed: run.failed };
 }
 
 interface Breakdown {
