@@ -1,3 +1,4 @@
+import type { WorkflowHandle } from '@temporalio/client';
 import { Worker } from '@temporalio/worker';
 import { connect } from 'nats';
 import { ARI_STREAM } from '../../asterisk/ari-events';
@@ -28,6 +29,28 @@ const activityTypes = (history: { events?: any[] | null }) =>
       return e.activityTaskScheduledEventAttributes?.activityType?.name;
     })
     .filter(Boolean);
+
+/** Publishes the call's StasisStart to the ARI stream once more, as a redelivery would bring it. */
+async function deliverStasisStartAgain(handle: WorkflowHandle, msgID: string): Promise<void> {
+  const input = (await handle.fetchHistory()).events![0]!.workflowExecutionStartedEventAttributes!.input!;
+  const { eventSeq } = JSON.parse(Buffer.from(input.payloads![0]!.data!).toString());
+  const nc = await connect({ servers: stack.config.NATS_URL });
+  try {
+    const original = await (await nc.jetstreamManager()).streams.getMessage(ARI_STREAM, { seq: eventSeq });
+    await nc.jetstream().publish(original.subject, original.data, { msgID });
+  } finally {
+    await nc.close();
+  }
+}
+
+/** The runs Temporal has under one workflow id. */
+async function runsOf(workflowId: string): Promise<string[]> {
+  const runs: string[] = [];
+  for await (const wf of stack.temporal.workflow.list({ query: `WorkflowId = '${workflowId}'` })) {
+    runs.push(wf.runId);
+  }
+  return runs;
+}
 
 describe('an inbound call on the real stack', () => {
   test('collects the DTMF the caller sends, reads it back, hangs up and writes the CDR', async () => {
@@ -114,23 +137,11 @@ describe('an inbound call on the real stack', () => {
       digits: '8#',
     });
     const handle = await callWorkflow(stack.temporal, call.workflowId);
-    const input = (await handle.fetchHistory()).events![0]!.workflowExecutionStartedEventAttributes!.input!;
-    const { eventSeq } = JSON.parse(Buffer.from(input.payloads![0]!.data!).toString());
     await handle.result();
 
-    const nc = await connect({ servers: stack.config.NATS_URL });
-    try {
-      const original = await (await nc.jetstreamManager()).streams.getMessage(ARI_STREAM, { seq: eventSeq });
-      await nc.jetstream().publish(original.subject, original.data, { msgID: `redelivered-${call.id}` });
-      await new Promise((r) => setTimeout(r, 3000));
-    } finally {
-      await nc.close();
-    }
-    const runs: string[] = [];
-    for await (const wf of stack.temporal.workflow.list({ query: `WorkflowId = '${call.workflowId}'` })) {
-      runs.push(wf.runId);
-    }
-    expect(runs).toHaveLength(1);
+    await deliverStasisStartAgain(handle, `redelivered-${call.id}`);
+    await new Promise((r) => setTimeout(r, 3000));
+    expect(await runsOf(call.workflowId)).toHaveLength(1);
     const { rows } = await stack.pool.query('select digits, disposition from cdrs where workflow_id = $1', [
       call.workflowId,
     ]);
@@ -144,23 +155,11 @@ describe('an inbound call on the real stack', () => {
       delaySec: 3,
     });
     const handle = await callWorkflow(stack.temporal, call.workflowId);
-    const input = (await handle.fetchHistory()).events![0]!.workflowExecutionStartedEventAttributes!.input!;
-    const { eventSeq } = JSON.parse(Buffer.from(input.payloads![0]!.data!).toString());
-    const nc = await connect({ servers: stack.config.NATS_URL });
-    try {
-      const original = await (await nc.jetstreamManager()).streams.getMessage(ARI_STREAM, { seq: eventSeq });
-      await nc.jetstream().publish(original.subject, original.data, { msgID: `live-again-${call.id}` });
-    } finally {
-      await nc.close();
-    }
+    await deliverStasisStartAgain(handle, `live-again-${call.id}`);
     // The router answers the (Up) channel again and is refused the start; the call goes on as if nothing
     // happened: the digits still arrive, one run, one CDR.
     expect(await handle.result()).toMatchObject({ digits: '46', disposition: 'answered', endedBy: 'system' });
-    const runs: string[] = [];
-    for await (const wf of stack.temporal.workflow.list({ query: `WorkflowId = '${call.workflowId}'` })) {
-      runs.push(wf.runId);
-    }
-    expect(runs).toHaveLength(1);
+    expect(await runsOf(call.workflowId)).toHaveLength(1);
     const { rows } = await stack.pool.query('select digits from cdrs where workflow_id = $1', [
       call.workflowId,
     ]);
