@@ -9,8 +9,8 @@ class SummaryReporter {
     const failed = results.numFailedTests + results.numRuntimeErrorTestSuites;
     const line = `tests: ${results.numPassedTests} passed, ${failed} failed${skipped ? `, ${skipped} skipped` : ''}`;
     process.stdout.write(`\n${line}\n`);
-    // Jest's own wording too, for readers that look for it.
-    const jestLine = `Tests: ${failed ? `${failed} failed, ` : ''}${results.numPassedTests} passed, ${results.numTotalTests} total`;
+    // Jest's own wording and spacing too, for readers that look for it.
+    const jestLine = `Tests:       ${failed ? `${failed} failed, ` : ''}${results.numPassedTests} passed, ${results.numTotalTests} total`;
     if (process.env.CTICLOUD_TEST_SUMMARY) {
       fs.writeFileSync(process.env.CTICLOUD_TEST_SUMMARY, `${jestLine}\n${line}\n`);
     }
