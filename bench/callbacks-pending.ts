@@ -5,15 +5,18 @@
  * the histories of a random probe of --sample workflows, timer lateness (TimerFired − earliest) and how late
  * each callback was actually queued (its enterQueue activity done). Baseline in the same run: as many timers
  * in a trivial workflow on a worker of its own (bench/plain-timer-worker.ts), and each worker's idle memory.
- * Usage: npm run bench -- callbacks [--count 10000] [--lead 240] [--spread 120] [--drain 300] (docs/benchmarks.md).
+ * --later more callbacks wait for the next day throughout the phase (the pending load a worker must carry
+ * while others fall due). A callback due more than a minute after it is created waits as a Temporal start
+ * delay (lib/callbacks.ts), so "fired" is then the workflow's first task scheduled when the delay ends.
+ * Usage: npm run bench -- callbacks [--count 10000] [--later 0] [--lead 240] [--spread 120] [--drain 300]
+ * (docs/benchmarks.md).
  */
 import type { Client } from '@temporalio/client';
-import { TypedSearchAttributes } from '@temporalio/common';
 import { randomUUID } from 'node:crypto';
+import { startCallback } from '../lib/callbacks';
 import { parseArgs } from 'node:util';
 import v8 from 'node:v8';
 import { ManagedProcess } from '../test/support/process';
-import { CallSearchAttributes } from '../workflows/call/contract';
 import { callbackWorkflowId, type CallbackRequest } from '../workflows/callback/contract';
 import {
   benchQueue,
@@ -35,6 +38,7 @@ import { activityCompleted, eventMs, histories, workflowTasks } from './workflow
 const { values: args } = parseArgs({
   options: {
     count: { type: 'string', default: '10000' },
+    later: { type: 'string', default: '0' },
     lead: { type: 'string', default: '240' },
     drain: { type: 'string', default: '300' },
     spread: { type: 'string', default: '120' },
@@ -46,6 +50,7 @@ const { values: args } = parseArgs({
   },
 });
 const COUNT = Number(args.count);
+const LATER = Number(args.later);
 const LEAD_MS = Number(args.lead) * 1000;
 const SPREAD_MS = Number(args.spread) * 1000;
 const DRAIN_MS = Number(args.drain) * 1000;
@@ -81,16 +86,16 @@ function memorySeries(pid: number, t0: number) {
   };
 }
 
-/** Runs `start(i)` for i < COUNT with CONCURRENCY in flight; answers the starts per second. */
-async function startAll(start: (i: number) => Promise<unknown>): Promise<number> {
+/** Runs `start(i)` for i < count with CONCURRENCY in flight; answers the starts per second. */
+async function startAll(count: number, start: (i: number) => Promise<unknown>): Promise<number> {
   const t0 = Date.now();
   let next = 0;
   await Promise.all(
     Array.from({ length: Number(args.concurrency) }, async () => {
-      while (next < COUNT) await start(next++);
+      while (next < count) await start(next++);
     }),
   );
-  return Math.round(COUNT / ((Date.now() - t0) / 1000));
+  return Math.round(count / ((Date.now() - t0) / 1000));
 }
 
 type Events = Awaited<ReturnType<typeof histories>> extends Map<string, infer E> ? E : never;
@@ -102,15 +107,20 @@ async function lateness(temporal: Client, probe: string[], dueAt: (id: string) =
   const rows = { fired: [] as number[], done: [] as number[], task: [] as number[] };
   let [notFired, notDone] = [0, 0];
   for (const [id, events] of await histories(temporal, probe)) {
-    const fired = events.find((e) => e.timerFiredEventAttributes);
+    // A durable timer, or a start delay: then its end is the first workflow task scheduled.
+    const delayed = !!events[0]?.workflowExecutionStartedEventAttributes?.firstWorkflowTaskBackoff?.seconds;
+    const fired = delayed
+      ? events.find((e) => e.workflowTaskScheduledEventAttributes)
+      : events.find((e) => e.timerFiredEventAttributes);
     const finished = done(events);
     if (!fired) notFired++;
     if (!finished) notDone++;
     rows.fired.push(eventMs(fired) - dueAt(id));
     rows.done.push(eventMs(finished) - dueAt(id));
     // Started → its first workflow task done (the timer set): how far the worker lagged behind creation.
+    // (None for a start delay: nothing runs until it is due.)
     const timer = events.find((e) => e.timerStartedEventAttributes);
-    rows.task.push(eventMs(timer) - eventMs(events[0]));
+    if (!delayed) rows.task.push(eventMs(timer) - eventMs(events[0]));
   }
   return {
     sampled: probe.length,
@@ -137,8 +147,9 @@ const memoryFigures = (m: ReturnType<typeof memorySeries>, pid: number, holding:
 };
 
 /**
- * One phase: idle memory, COUNT starts through `start`, then waiting until a probe of --sample workflows is
- * `done` (or the last timer is DRAIN_MS overdue), then lateness from the probe's histories.
+ * One phase: idle memory, `later` starts due the next day, COUNT starts through `start`, then waiting until a
+ * probe of --sample workflows is `done` (or the last timer is DRAIN_MS overdue), then lateness from the
+ * probe's histories.
  */
 async function phase(
   name: string,
@@ -146,15 +157,24 @@ async function phase(
   temporal: Client,
   start: (i: number, earliest: string) => Promise<string>,
   done: DoneEvent,
+  later = 0,
 ) {
   const t0 = Date.now();
   const memory = memorySeries(pid, t0);
   await sleep(10_000);
+  const laterIds: string[] = [];
+  let laterPerSecond: number | undefined;
+  if (later) {
+    process.stdout.write(`${name}: starting ${later} due tomorrow … `);
+    const tomorrow = new Date(Date.now() + 86_400_000).toISOString();
+    laterPerSecond = await startAll(later, async (i) => laterIds.push(await start(COUNT + i, tomorrow)));
+    console.log(`${laterPerSecond}/s`);
+  }
   const base = Date.now() + LEAD_MS;
   const dueOf = new Map<string, number>();
   process.stdout.write(`${name}: starting ${COUNT} … `);
   const createdFrom = Date.now();
-  const perSecond = await startAll(async (i) => {
+  const perSecond = await startAll(COUNT, async (i) => {
     const due = base + Math.floor((i / COUNT) * SPREAD_MS);
     dueOf.set(await start(i, new Date(due).toISOString()), due);
   });
@@ -180,6 +200,8 @@ async function phase(
   const late = await lateness(temporal, probe, (id) => dueOf.get(id)!, done);
   const sec = (t: number) => Math.round((t - t0) / 100) / 10;
   const result = {
+    pendingForTomorrow: later,
+    laterStartsPerSecond: laterPerSecond,
     startsPerSecond: perSecond,
     createdInSec: Math.round((createdTo - createdFrom) / 1000),
     headroomBeforeFirstTimerSec: Math.round((base - createdTo) / 1000),
@@ -194,7 +216,7 @@ async function phase(
     ...late,
   };
   console.log(`${name}:`, JSON.stringify({ ...result, memory: { ...result.memory, series: undefined } }));
-  return { result, ids: [...dueOf.keys()] };
+  return { result, ids: [...dueOf.keys(), ...laterIds] };
 }
 
 async function terminateAll(temporal: Client, ids: string[]) {
@@ -283,21 +305,18 @@ async function main(): Promise<void> {
           priority: 0,
           ringSeconds: 30,
         };
-        // As POST /v1/callbacks starts it (gateway/routes/callbacks/index.ts).
-        const handle = await temporal.workflow.start('CallbackWorkflow', {
-          workflowId: callbackWorkflowId(id),
-          taskQueue: stack.taskQueue,
-          args: [{ callbackId: id, request, createdAt: new Date().toISOString() }],
-          typedSearchAttributes: new TypedSearchAttributes([
-            { key: CallSearchAttributes.tenant, value: tenantId },
-            { key: CallSearchAttributes.caller, value: number },
-          ]),
+        // As POST /v1/callbacks starts it.
+        await startCallback(temporal, stack.taskQueue, {
+          callbackId: id,
+          request,
+          createdAt: new Date().toISOString(),
         });
-        callbackIds.push(handle.workflowId);
-        return handle.workflowId;
+        callbackIds.push(callbackWorkflowId(id));
+        return callbackWorkflowId(id);
       },
       // Queued: the entry's row written (enterQueue; `enqueue` in releases before routing moved to PostgreSQL).
       (events) => activityCompleted(events, 'enterQueue') ?? activityCompleted(events, 'enqueue'),
+      LATER,
     );
     report.callbacks = run.result;
     // Routing is rows in PostgreSQL (no routing workflow): how many wait in the queue, and that no

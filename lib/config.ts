@@ -73,6 +73,11 @@ const ConfigSchema = z.object({
     .default('Local/{number}@outbound/n'),
   /** Wait before a failed webhook delivery's first retry, in ms; each next wait doubles. @default 10000 */
   WEBHOOK_RETRY_INITIAL_MS: z.coerce.number().int().positive().default(10_000),
+  /**
+   * A callback whose first attempt is further away than this many seconds waits in Temporal as a start
+   * delay, not in a worker (lib/callbacks.ts). @default 60
+   */
+  CALLBACK_START_DELAY_FROM_SEC: z.coerce.number().int().min(1).default(60),
   /** API requests per minute per key before 429. @default 6000 */
   RATE_LIMIT_PER_MINUTE: z.coerce.number().int().positive().default(6000),
   /** NATS's monitoring port: one of the services no tenant request may reach. @default 8222 */

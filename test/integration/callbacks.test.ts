@@ -3,6 +3,9 @@ import { startStack, type TestStack } from '../support/stack';
 
 let stack: TestStack;
 beforeAll(async () => {
+  // Callbacks due more than 3 s ahead wait as a start delay (60 s in production), so a test can see one
+  // wait in Temporal and then run.
+  process.env.CALLBACK_START_DELAY_FROM_SEC = '3';
   stack = await startStack({ gateway: true });
 });
 afterAll(async () => {
@@ -105,6 +108,53 @@ test('outside the allowed time it waits; it can be rescheduled and cancelled, an
   expect(bad.status).toBe(400);
   expect(bad.body.message).toMatch(/number/);
 }, 60_000);
+
+test('a callback due later waits in Temporal, not in a worker, and runs when its time comes', async () => {
+  const { queue: makeQueue } = acdKit(stack);
+  const queue = await makeQueue();
+  const earliest = new Date(Date.now() + 10_000).toISOString();
+  const created = await stack.api(
+    '/v1/callbacks',
+    json('POST', { number: '101', queueId: queue.id, earliest }),
+  );
+  expect(created.status).toBe(201);
+  expect(created.body).toMatchObject({ state: 'scheduled', nextAttemptAt: earliest, attempts: [] });
+  // Temporal holds it until `earliest`: no workflow task yet, so no worker has it in memory.
+  const handle = stack.temporal.workflow.getHandle(`callback-${created.body.id}`);
+  const described = await handle.describe();
+  expect(Math.abs(described.executionTime!.getTime() - Date.parse(earliest))).toBeLessThan(2000);
+  expect(
+    (await handle.fetchHistory()).events!.map((e) =>
+      e.workflowExecutionStartedEventAttributes ? 'started' : 'other',
+    ),
+  ).toEqual(['started']);
+  // The API answers for it all the same, alone and in the list.
+  const read = await stack.api(`/v1/callbacks/${created.body.id}`);
+  expect(read.body).toMatchObject({ state: 'scheduled', nextAttemptAt: earliest, number: '101' });
+  const listed = await stack.api('/v1/callbacks?open=true&limit=200');
+  expect(listed.body.callbacks.find((c: Callback) => c.id === created.body.id)).toMatchObject({
+    state: 'scheduled',
+  });
+  // When its time comes it runs: no agent in the queue, so it waits in line.
+  await until(created.body.id, (c) => c.state === 'queued', 40_000);
+  const firstTask = (await handle.fetchHistory()).events!.find(
+    (e) => e.workflowTaskScheduledEventAttributes,
+  )!;
+  expect(Number(firstTask.eventTime!.seconds) * 1000 + 999).toBeGreaterThanOrEqual(Date.parse(earliest));
+  expect((await stack.api(`/v1/callbacks/${created.body.id}`, { method: 'DELETE' })).status).toBe(200);
+
+  // Cancelled while it still waits in Temporal: the cancel wakes it and it ends at once.
+  const tomorrow = new Date(Date.now() + 86_400_000).toISOString();
+  const waiting = await stack.api(
+    '/v1/callbacks',
+    json('POST', { number: '102', queueId: queue.id, earliest: tomorrow }),
+  );
+  const cancelled = await stack.api(`/v1/callbacks/${waiting.body.id}`, { method: 'DELETE' });
+  expect(cancelled.status).toBe(200);
+  expect(cancelled.body).toMatchObject({ state: 'cancelled', attempts: [] });
+  const closed = await until(waiting.body.id, (c) => c.state === 'cancelled', 10_000);
+  expect(closed.reason).toBe('cancelled by request');
+}, 90_000);
 
 test('a callback offered in a flow keeps the caller’s place: served before a caller who came later', async () => {
   const { queue: makeQueue, agent: makeAgent, setState, queueFlow, call, result } = acdKit(stack);

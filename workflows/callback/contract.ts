@@ -1,5 +1,5 @@
 /** What the gateway, the UI and CallbackWorkflow agree on. Safe to import anywhere. */
-import { defineQuery, defineUpdate } from '@temporalio/workflow';
+import { defineQuery, defineSignal, defineUpdate } from '@temporalio/workflow';
 
 export interface CallingHours {
   timeZone: string;
@@ -77,5 +77,11 @@ export const rescheduleUpdate = defineUpdate<
   [Partial<Pick<CallbackRequest, 'earliest' | 'latest' | 'hours' | 'notes' | 'priority'>>]
 >('reschedule');
 export const cancelUpdate = defineUpdate<CallbackStatus, [{ reason?: string }]>('cancel');
+
+/**
+ * Does nothing in the workflow. Sent with signal-with-start to a callback still in its start delay (its first
+ * attempt far off), it makes Temporal run the workflow now, so a reschedule or cancel update can reach it.
+ */
+export const wakeSignal = defineSignal('wake');
 
 export const callbackWorkflowId = (id: string): string => `callback-${id}`;

@@ -13,12 +13,13 @@ import {
   callbackStatusQuery,
   cancelUpdate,
   rescheduleUpdate,
+  wakeSignal,
   type CallbackAttempt,
   type CallbackRequest,
   type CallbackStatus,
 } from './contract';
 import { publish } from '../shared/domain-events';
-import { nextOpening } from '../../domain/flow/hours';
+import { nextAttemptAt } from '../../domain/callback/schedule';
 
 const TERMINAL: readonly CallbackState[] = [
   CallbackState.Completed,
@@ -60,6 +61,8 @@ export async function CallbackWorkflow(input: {
     }
   };
   setHandler(callbackStatusQuery, () => status);
+  // Only its delivery matters: a signal-with-start ends a start delay, so an update can reach the workflow.
+  setHandler(wakeSignal, () => undefined);
   setHandler(
     rescheduleUpdate,
     (changes) => {
@@ -100,18 +103,8 @@ export async function CallbackWorkflow(input: {
       for (;;) {
         replan = false;
         const done = status.attempts.filter((a) => a.outcome !== 'agent_no_answer');
-        const delays = request.retryDelaysSec;
-        const delaySec = done.length ? (delays[Math.min(done.length - 1, delays.length - 1)] ?? 0) : 0;
-        const lastEnd = done.at(-1)?.endedAt;
-        const notBefore = Math.max(
-          Date.now(),
-          request.earliest ? Date.parse(request.earliest) : 0,
-          lastEnd ? Date.parse(lastEnd) + delaySec * 1000 : 0,
-        );
-        const at = request.hours ? nextOpening(request.hours, new Date(notBefore)) : new Date(notBefore);
-        if (!at || (request.latest && at.getTime() > Date.parse(request.latest))) {
-          return finish(CallbackState.Failed, 'no time left in the allowed window');
-        }
+        const at = nextAttemptAt(request, done, new Date());
+        if (!at) return finish(CallbackState.Failed, 'no time left in the allowed window');
         status.state = CallbackState.Scheduled;
         status.nextAttemptAt = at.toISOString();
         const interrupted = await condition(

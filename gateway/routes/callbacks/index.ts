@@ -4,13 +4,11 @@ import {
   WorkflowUpdateFailedError,
   type WorkflowExecutionInfo,
 } from '@temporalio/client';
-import { TypedSearchAttributes } from '@temporalio/common';
 import { randomUUID } from 'node:crypto';
 import { z } from 'zod';
 import { Role } from '../../../lib/api-keys';
-import { CallSearchAttributes } from '../../../workflows/call/contract';
+import { readCallbackStatus, startCallback, wakeIfDelayed } from '../../../lib/callbacks';
 import {
-  callbackStatusQuery,
   callbackWorkflowId,
   cancelUpdate,
   rescheduleUpdate,
@@ -127,7 +125,7 @@ const callbacks: FastifyPluginAsyncZod = async (app) => {
   const handleOf = async (tenantId: string, id: string) => {
     const handle = app.temporal.workflow.getHandle(callbackWorkflowId(id));
     try {
-      const status = await handle.query(callbackStatusQuery);
+      const status = await readCallbackStatus(app.temporal, handle.workflowId);
       if (status.request.tenantId !== tenantId) throw new NotFoundError('callback', id);
       return { handle, status };
     } catch (err) {
@@ -135,12 +133,16 @@ const callbacks: FastifyPluginAsyncZod = async (app) => {
       throw err;
     }
   };
-  const update = async <T>(status: CallbackStatus, run: () => Promise<T>): Promise<T> => {
+  const update = async <T>(
+    { handle, status }: Awaited<ReturnType<typeof handleOf>>,
+    run: () => Promise<T>,
+  ): Promise<T> => {
     // A closed callback's workflow has ended: it takes no more updates.
     if (['completed', 'failed', 'cancelled'].includes(status.state)) {
       throw new ConflictError(`the callback is ${status.state}`);
     }
     try {
+      await wakeIfDelayed(app.temporal, handle, app.config.TEMPORAL_TASK_QUEUE);
       return await run();
     } catch (err) {
       if (err instanceof WorkflowUpdateFailedError) {
@@ -172,18 +174,17 @@ const callbacks: FastifyPluginAsyncZod = async (app) => {
       if (request.body.latest && Date.parse(request.body.latest) < Date.now()) {
         throw new InvalidFieldError('latest', 'is in the past');
       }
-      const id = randomUUID();
-      const createdAt = new Date().toISOString();
-      const handle = await app.temporal.workflow.start('CallbackWorkflow', {
-        workflowId: callbackWorkflowId(id),
-        taskQueue: app.config.TEMPORAL_TASK_QUEUE,
-        args: [{ callbackId: id, request: { ...request.body, tenantId }, createdAt }],
-        typedSearchAttributes: new TypedSearchAttributes([
-          { key: CallSearchAttributes.tenant, value: tenantId },
-          { key: CallSearchAttributes.caller, value: request.body.number },
-        ]),
-      });
-      return reply.code(201).send(toCallback(await handle.query(callbackStatusQuery)));
+      const status = await startCallback(
+        app.temporal,
+        app.config.TEMPORAL_TASK_QUEUE,
+        {
+          callbackId: randomUUID(),
+          request: { ...request.body, tenantId },
+          createdAt: new Date().toISOString(),
+        },
+        { delayFromMs: app.config.CALLBACK_START_DELAY_FROM_SEC * 1000 },
+      );
+      return reply.code(201).send(toCallback(status));
     },
   );
 
@@ -215,12 +216,7 @@ const callbacks: FastifyPluginAsyncZod = async (app) => {
         if (executions.length >= request.query.limit) break;
       }
       const list = await Promise.all(
-        executions.map((e) =>
-          app.temporal.workflow
-            .getHandle(e.workflowId, e.runId)
-            .query(callbackStatusQuery)
-            .catch(() => undefined),
-        ),
+        executions.map((e) => readCallbackStatus(app.temporal, e.workflowId, e.runId).catch(() => undefined)),
       );
       return { callbacks: list.filter((s): s is CallbackStatus => !!s).map(toCallback) };
     },
@@ -249,9 +245,9 @@ const callbacks: FastifyPluginAsyncZod = async (app) => {
       },
     },
     async (request) => {
-      const { handle, status } = await handleOf(request.principal.tenantId, request.params.id);
+      const found = await handleOf(request.principal.tenantId, request.params.id);
       return toCallback(
-        await update(status, () => handle.executeUpdate(rescheduleUpdate, { args: [request.body] })),
+        await update(found, () => found.handle.executeUpdate(rescheduleUpdate, { args: [request.body] })),
       );
     },
   );
@@ -268,10 +264,10 @@ const callbacks: FastifyPluginAsyncZod = async (app) => {
       },
     },
     async (request) => {
-      const { handle, status } = await handleOf(request.principal.tenantId, request.params.id);
+      const found = await handleOf(request.principal.tenantId, request.params.id);
       return toCallback(
-        await update(status, () =>
-          handle.executeUpdate(cancelUpdate, { args: [{ reason: 'cancelled by request' }] }),
+        await update(found, () =>
+          found.handle.executeUpdate(cancelUpdate, { args: [{ reason: 'cancelled by request' }] }),
         ),
       );
     },
