@@ -27,6 +27,8 @@ import {
 } from '../workflows/callback/contract';
 
 const EventType = temporal.api.enums.v1.EventType;
+/** gRPC's NOT_FOUND status code, as the raw workflow service reports it. */
+const GRPC_NOT_FOUND = 5;
 
 /**
  * A callback whose first attempt is further away than this waits as a start delay. Closer ones start at
@@ -92,12 +94,19 @@ export async function startCallback(
 
 /** The input of a callback that has not completed a workflow task yet, or undefined once it has. */
 async function inputIfNotRun(client: Client, workflowId: string, runId?: string) {
-  const { history } = await client.workflowService.getWorkflowExecutionHistory({
-    namespace: client.options.namespace,
-    execution: { workflowId, runId },
-    // Started, then (woken or due) scheduled, started and completed: five events say whether it ran.
-    maximumPageSize: 5,
-  });
+  const { history } = await client.workflowService
+    .getWorkflowExecutionHistory({
+      namespace: client.options.namespace,
+      execution: { workflowId, runId },
+      // Started, then (woken or due) scheduled, started and completed: five events say whether it ran.
+      maximumPageSize: 5,
+    })
+    .catch((err: unknown) => {
+      if ((err as { code?: number }).code === GRPC_NOT_FOUND) {
+        throw new WorkflowNotFoundError(`no callback ${workflowId}`, workflowId, runId);
+      }
+      throw err;
+    });
   const events = history?.events ?? [];
   if (events.some((e) => e.eventType === EventType.EVENT_TYPE_WORKFLOW_TASK_COMPLETED)) return undefined;
   const payload = events[0]?.workflowExecutionStartedEventAttributes?.input?.payloads?.[0];
@@ -105,23 +114,23 @@ async function inputIfNotRun(client: Client, workflowId: string, runId?: string)
 }
 
 /**
- * A callback's status: its query, or, while it waits in its start delay (or its first task is still to
- * run), what its input says. WorkflowNotFoundError when there is no such workflow.
+ * A callback's status: what its input says while it waits in its start delay (or its first task is still
+ * to run: a query would block until that task ran), else its query. WorkflowNotFoundError when there is no
+ * such workflow.
+ * @param executionTime when Temporal runs (or ran) its first task, if known (visibility lists it): a time
+ *   in the past skips the history read.
  */
 export async function readCallbackStatus(
   client: Client,
   workflowId: string,
   runId?: string,
+  executionTime?: Date,
 ): Promise<CallbackStatus> {
-  const handle = client.workflow.getHandle(workflowId, runId);
-  try {
-    return await handle.query(callbackStatusQuery);
-  } catch (err) {
-    if (err instanceof WorkflowNotFoundError) throw err;
+  if (!executionTime || executionTime.getTime() > Date.now()) {
     const input = await inputIfNotRun(client, workflowId, runId);
-    if (!input) throw err;
-    return scheduledStatus(input);
+    if (input) return scheduledStatus(input);
   }
+  return client.workflow.getHandle(workflowId, runId).query(callbackStatusQuery);
 }
 
 /**

@@ -216,7 +216,9 @@ const callbacks: FastifyPluginAsyncZod = async (app) => {
         if (executions.length >= request.query.limit) break;
       }
       const list = await Promise.all(
-        executions.map((e) => readCallbackStatus(app.temporal, e.workflowId, e.runId).catch(() => undefined)),
+        executions.map((e) =>
+          readCallbackStatus(app.temporal, e.workflowId, e.runId, e.executionTime).catch(() => undefined),
+        ),
       );
       return { callbacks: list.filter((s): s is CallbackStatus => !!s).map(toCallback) };
     },
