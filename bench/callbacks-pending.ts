@@ -108,7 +108,9 @@ async function lateness(temporal: Client, probe: string[], dueAt: (id: string) =
   let [notFired, notDone] = [0, 0];
   for (const [id, events] of await histories(temporal, probe)) {
     // A durable timer, or a start delay: then its end is the first workflow task scheduled.
-    const delayed = !!events[0]?.workflowExecutionStartedEventAttributes?.firstWorkflowTaskBackoff?.seconds;
+    // (The backoff is a protobuf Duration: its seconds a Long, which is truthy even when zero.)
+    const backoff = events[0]?.workflowExecutionStartedEventAttributes?.firstWorkflowTaskBackoff;
+    const delayed = Number(backoff?.seconds ?? 0) > 0 || Number(backoff?.nanos ?? 0) > 0;
     const fired = delayed
       ? events.find((e) => e.workflowTaskScheduledEventAttributes)
       : events.find((e) => e.timerFiredEventAttributes);

@@ -10,6 +10,10 @@ LOGS="$STATE/logs"
 RUN="$STATE/run"
 ASTERISK_ROOT="${ASTERISK_ROOT:-$CACHE/asterisk-root}"
 TEMPORAL_CLI_VERSION="1.5.1"
+TEMPORAL_SERVER_VERSION="1.31.2"
+# The full server, its schema tool and the schemas it ships, built once per version (scripts/provision.sh).
+TEMPORAL_SERVER_HOME="$CACHE/temporal-server-$TEMPORAL_SERVER_VERSION"
+TEMPORAL_UI_VERSION="2.42.1"
 mkdir -p "$BIN" "$LOGS" "$RUN"
 export PATH="$BIN:$ROOT/node_modules/.bin:$PATH"
 

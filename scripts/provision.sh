@@ -25,6 +25,34 @@ temporal_cli() {
     || die "go install of the Temporal CLI failed: see $LOGS/temporal-build.log"
 }
 
+# The full Temporal server (the default engine) and its schema tool, with the PostgreSQL schemas the module
+# ships (copied: the Go module cache may be cleaned). About 8 minutes of compiling on two cores, once.
+temporal_server() {
+  [ -x "$TEMPORAL_SERVER_HOME/bin/temporal-server" ] && [ -d "$TEMPORAL_SERVER_HOME/schema" ] && return 0
+  command -v go >/dev/null || die "Go is needed to build the Temporal server (go install)"
+  log "building the Temporal server $TEMPORAL_SERVER_VERSION and its SQL tool with go install (first time only)"
+  local build="$TEMPORAL_SERVER_HOME.build"
+  rm -rf "$build" && mkdir -p "$build/bin"
+  CGO_ENABLED=0 GOBIN="$build/bin" go install "go.temporal.io/server/cmd/server@v$TEMPORAL_SERVER_VERSION" \
+    "go.temporal.io/server/cmd/tools/sql@v$TEMPORAL_SERVER_VERSION" >"$LOGS/temporal-server-build.log" 2>&1 \
+    || die "go install of the Temporal server failed: see $LOGS/temporal-server-build.log"
+  mv "$build/bin/server" "$build/bin/temporal-server"
+  mv "$build/bin/sql" "$build/bin/temporal-sql-tool"
+  local module; module="$(go env GOMODCACHE)/go.temporal.io/server@v$TEMPORAL_SERVER_VERSION"
+  mkdir -p "$build/schema" && cp -r "$module/schema/postgresql" "$build/schema/" && chmod -R u+w "$build/schema"
+  rm -rf "$TEMPORAL_SERVER_HOME" && mv "$build" "$TEMPORAL_SERVER_HOME"
+}
+
+# Temporal's Web UI for the full server (the dev server has it built in): the ui-server module's own command.
+temporal_ui() {
+  [ -x "$TEMPORAL_SERVER_HOME/bin/temporal-ui-$TEMPORAL_UI_VERSION" ] && return 0
+  log "building Temporal's Web UI server $TEMPORAL_UI_VERSION with go install (first time only)"
+  local build; build=$(mktemp -d)
+  CGO_ENABLED=0 GOBIN="$build" go install "github.com/temporalio/ui-server/v2/cmd/server@v$TEMPORAL_UI_VERSION" \
+    >"$LOGS/temporal-ui-build.log" 2>&1 || die "go install of the Temporal UI failed: see $LOGS/temporal-ui-build.log"
+  mv "$build/server" "$TEMPORAL_SERVER_HOME/bin/temporal-ui-$TEMPORAL_UI_VERSION" && rm -rf "$build"
+}
+
 node_modules() {
   local stamp="$ROOT/node_modules/.cticloud-lock"
   if [ -f "$stamp" ] && cmp -s "$stamp" "$ROOT/package-lock.json"; then return 0; fi
@@ -36,5 +64,9 @@ node_modules() {
 debian_packages
 temporal_cli
 load_env
+if [ "${TEMPORAL_MODE:-server}" != dev ]; then
+  temporal_server
+  temporal_ui
+fi
 if [ -z "${ARI_URL:-}" ]; then bash "$ROOT/scripts/provision-asterisk.sh"; fi
 node_modules

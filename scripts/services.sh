@@ -44,9 +44,29 @@ start_nats() {
   wait_port 127.0.0.1 "$port" 20 nats-server
 }
 
+# Which engine runs: the full server on PostgreSQL (default) or the CLI's dev server (TEMPORAL_MODE=dev, a
+# quick try: one process, SQLite). A running engine of the other kind is stopped first (same port).
+temporal_mode() { [ "${TEMPORAL_MODE:-server}" = dev ] && echo dev || echo server; }
+
 start_temporal() {
+  local port="${TEMPORAL_ADDRESS##*:}" mode; mode=$(temporal_mode)
+  if port_open 127.0.0.1 "$port"; then
+    [ "$(cat "$RUN/temporal.mode" 2>/dev/null || echo dev)" = "$mode" ] && return 0
+    pid_alive temporal || die "port $port answers but not as CTICloud's Temporal ($mode wanted): stop it first"
+    log "switching Temporal to the $mode engine"
+    stop_pid temporal; stop_pid temporal-ui
+  fi
+  if [ "$mode" = dev ]; then start_temporal_dev; else start_temporal_server; fi
+  echo "$mode" > "$RUN/temporal.mode"
+  for _ in $(seq 150); do
+    temporal operator namespace describe -n "$TEMPORAL_NAMESPACE" --address "$TEMPORAL_ADDRESS" >/dev/null 2>&1 && return 0
+    sleep 0.2
+  done
+  die "Temporal did not register namespace $TEMPORAL_NAMESPACE (see $LOGS/temporal.log)"
+}
+
+start_temporal_dev() {
   local port="${TEMPORAL_ADDRESS##*:}"
-  port_open 127.0.0.1 "$port" && return 0
   # Eager activities: an activity on the workflow's own task queue (CDRs, routing, campaigns) starts on
   # the worker that scheduled it, without a poll round trip; channel commands are on node queues, not eager.
   # WAL with synchronous=NORMAL: the default rollback journal fsyncs several times per transaction and
@@ -61,11 +81,11 @@ start_temporal() {
     --dynamic-config-value system.enableActivityEagerExecution=true \
     --sqlite-pragma journal_mode=wal --sqlite-pragma synchronous=NORMAL
   wait_port 127.0.0.1 "$port" 60 Temporal
-  for _ in $(seq 100); do
-    temporal operator namespace describe -n "$TEMPORAL_NAMESPACE" --address "$TEMPORAL_ADDRESS" >/dev/null 2>&1 && return 0
-    sleep 0.2
-  done
-  die "Temporal did not register namespace $TEMPORAL_NAMESPACE (see $LOGS/temporal.log)"
+}
+
+start_temporal_server() {
+  [ -x "$TEMPORAL_SERVER_HOME/bin/temporal-server" ] || die "no Temporal server; run scripts/provision.sh"
+  bash "$ROOT/scripts/temporal-server.sh" start
 }
 
 # The chroot's config is the project's asterisk/conf plus the ARI user; prints "changed" when it differs.
@@ -114,8 +134,8 @@ asterisk_cli() { chroot "$ASTERISK_ROOT" /usr/sbin/asterisk -C /etc/cticloud-ast
 
 case "${1:-start}" in
   start) start_postgres; start_nats; start_temporal; start_asterisk ;;
-  stop) for s in asterisk temporal nats; do stop_pid "$s"; done ;;
-  # For fault tests: Temporal goes away and comes back on the same SQLite file.
+  stop) for s in asterisk temporal-ui temporal nats; do stop_pid "$s"; done ;;
+  # For fault tests: Temporal goes away and comes back on the same state (PostgreSQL, or the dev server's file).
   restart-temporal) stop_pid temporal; start_temporal ;;
   asterisk-cli) asterisk_cli "$2" ;;
   *) die "usage: services.sh start|stop|restart-temporal|asterisk-cli CMD" ;;
