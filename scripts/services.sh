@@ -88,6 +88,22 @@ start_temporal_server() {
   bash "$ROOT/scripts/temporal-server.sh" start
 }
 
+# TEMPORAL_CLUSTERS=2 (npm start -- --clusters 2): a second cluster, cluster-b, on its own ports and databases,
+# connected both ways; CTICloud's namespaces replicate to it (docs/temporal.md).
+cluster_b() { # temporal-server.sh arguments...
+  local db="${DATABASE_URL##*/}"; db="${db%%\?*}"
+  CTI_CLUSTER=cluster-b CTI_CLUSTER_INITIAL_VERSION=2 CTI_CLUSTER_DB_PREFIX="${db}_b" CTI_CLUSTER_PROCESS=temporal-b \
+    CTI_CLUSTER_NAMESPACES=replicated TEMPORAL_ADDRESS="${TEMPORAL_B_ADDRESS:-127.0.0.1:7333}" \
+    TEMPORAL_UI_PORT="${TEMPORAL_B_UI_PORT:-8234}" bash "$ROOT/scripts/temporal-server.sh" "$@"
+}
+
+start_second_cluster() {
+  [ "${TEMPORAL_CLUSTERS:-1}" = 2 ] || return 0
+  [ "$(temporal_mode)" = server ] || die "two clusters need the full server (TEMPORAL_MODE=dev cannot replicate)"
+  cluster_b start
+  bash "$ROOT/scripts/temporal-server.sh" connect "${TEMPORAL_B_ADDRESS:-127.0.0.1:7333}"
+}
+
 # The chroot's config is the project's asterisk/conf plus the ARI user; prints "changed" when it differs.
 sync_asterisk_config() {
   local etc="$ASTERISK_ROOT/etc/cticloud-asterisk" next
@@ -133,8 +149,8 @@ start_asterisk() {
 asterisk_cli() { chroot "$ASTERISK_ROOT" /usr/sbin/asterisk -C /etc/cticloud-asterisk/asterisk.conf -rx "$1"; }
 
 case "${1:-start}" in
-  start) start_postgres; start_nats; start_temporal; start_asterisk ;;
-  stop) for s in asterisk temporal-ui temporal nats; do stop_pid "$s"; done ;;
+  start) start_postgres; start_nats; start_temporal; start_second_cluster; start_asterisk ;;
+  stop) for s in asterisk temporal-b-ui temporal-b temporal-ui temporal nats; do stop_pid "$s"; done ;;
   # For fault tests: Temporal goes away and comes back on the same state (PostgreSQL, or the dev server's file).
   restart-temporal) stop_pid temporal; start_temporal ;;
   asterisk-cli) asterisk_cli "$2" ;;

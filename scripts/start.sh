@@ -3,6 +3,14 @@
 # Another stack on this machine (another checkout) may share the infrastructure, never the API port or the Stasis
 # app: start refuses, saying who holds them, instead of reporting that stack's gateway as its own.
 source "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
+# npm start -- --clusters 2: a second Temporal cluster replicating the first (docs/temporal.md).
+while [ $# -gt 0 ]; do
+  case "$1" in
+    --clusters) export TEMPORAL_CLUSTERS="${2:?--clusters needs a number}"; shift 2 ;;
+    *) die "unknown option $1 (npm start [-- --clusters 1|2])" ;;
+  esac
+done
+case "${TEMPORAL_CLUSTERS:-1}" in 1 | 2) ;; *) die "--clusters takes 1 or 2" ;; esac
 # First, so that a newly created .env and its admin key are reported before anything else.
 load_env
 bash "$ROOT/scripts/provision.sh"
@@ -106,13 +114,16 @@ done
 key_note="ADMIN_API_KEY in $ROOT/.env, readable by you only"
 [ "$(stat -c %a "$ROOT/.env")" = 600 ] || key_note="ADMIN_API_KEY in $ROOT/.env, which others can read: chmod 600 it"
 [ -z "${ENV_CREATED:-}" ] || key_note="$key_note; printed at the top when .env was created"
+clusters_note=""
+[ "${TEMPORAL_CLUSTERS:-1}" != 2 ] || clusters_note="
+    Cluster B    ${TEMPORAL_B_ADDRESS:-127.0.0.1:7333}, UI http://127.0.0.1:${TEMPORAL_B_UI_PORT:-8234} (npm run failover -- $TEMPORAL_NAMESPACE cluster-b)"
 cat <<MSG
 
   CTICloud is running.
     Web UI       $api/   (sign in with the admin key: $key_note)
     API          $api/v1   (Authorization: Bearer <admin key>)
     API docs     $api/docs   (OpenAPI: $api/openapi.json)
-    Temporal UI  http://127.0.0.1:$TEMPORAL_UI_PORT/namespaces/$TEMPORAL_NAMESPACE/workflows
+    Temporal UI  http://127.0.0.1:$TEMPORAL_UI_PORT/namespaces/$TEMPORAL_NAMESPACE/workflows$clusters_note
     Call it      SIP INVITE to <number>@127.0.0.1:5060, or see docs/asterisk.md
     Logs         $LOGS
   Stop with: npm stop
