@@ -139,6 +139,6 @@ connect() { # other cluster's frontend address
 case "${1:-start}" in
   start) start ;;
   stop) stop_pid "$PROCESS-ui"; stop_pid "$PROCESS" ;;
-  connect) connect "${2:?the other cluster's frontend address}" ;;
+  connect) connect "${2:?usage: temporal-server.sh connect ADDRESS}" ;;
   *) die "usage: temporal-server.sh start|stop|connect ADDRESS" ;;
 esac
