@@ -50,12 +50,13 @@ temporal_mode() { [ "${TEMPORAL_MODE:-server}" = dev ] && echo dev || echo serve
 
 start_temporal() {
   local port="${TEMPORAL_ADDRESS##*:}" mode; mode=$(temporal_mode)
-  if port_open 127.0.0.1 "$port"; then
-    [ "$(cat "$RUN/temporal.mode" 2>/dev/null || echo dev)" = "$mode" ] && return 0
+  if port_open 127.0.0.1 "$port" && [ "$(cat "$RUN/temporal.mode" 2>/dev/null || echo dev)" != "$mode" ]; then
     pid_alive temporal || die "port $port answers but not as CTICloud's Temporal ($mode wanted): stop it first"
     log "switching Temporal to the $mode engine"
     stop_pid temporal; stop_pid temporal-ui
   fi
+  # The full server's script is idempotent (namespaces, UI); the dev server has both built in.
+  [ "$mode" = dev ] && port_open 127.0.0.1 "$port" && return 0
   if [ "$mode" = dev ]; then start_temporal_dev; else start_temporal_server; fi
   echo "$mode" > "$RUN/temporal.mode"
   for _ in $(seq 150); do

@@ -55,7 +55,7 @@ schemas() {
 # A global namespace replicates once a second cluster is connected (npm start -- --clusters 2); with one
 # cluster it behaves as a local one.
 namespaces() {
-  local ns retention attrs have
+  local ns retention attrs=() have i
   for ns in "$TEMPORAL_NAMESPACE" "${TEMPORAL_NAMESPACE}-test"; do
     retention=72h && [ "$ns" != "$TEMPORAL_NAMESPACE" ] && retention=24h
     if ! temporal operator namespace describe -n "$ns" --address "$TEMPORAL_ADDRESS" >/dev/null 2>&1; then
@@ -63,15 +63,22 @@ namespaces() {
         --retention "$retention" --address "$TEMPORAL_ADDRESS" >>"$LOGS/$PROCESS.log" 2>&1 \
         || die "could not create namespace $ns (see $LOGS/$PROCESS.log)"
     fi
-    have=$(temporal operator search-attribute list -n "$ns" --address "$TEMPORAL_ADDRESS" 2>/dev/null || true)
-    attrs=()
-    for a in CallState CallerNumber DialedNumber TenantId; do
-      grep -qw "$a" <<<"$have" || attrs+=(--name "$a" --type Keyword)
-    done
-    if ((${#attrs[@]})); then
+    # A namespace just created is "not found" until the frontend's registry refreshes (a second here).
+    for i in $(seq 40); do
+      have=$(temporal operator search-attribute list -n "$ns" --address "$TEMPORAL_ADDRESS" 2>/dev/null) || {
+        sleep 0.25
+        continue
+      }
+      attrs=()
+      for a in CallState CallerNumber DialedNumber TenantId; do
+        grep -qw "$a" <<<"$have" || attrs+=(--name "$a" --type Keyword)
+      done
+      ((${#attrs[@]})) || break
       temporal operator search-attribute create -n "$ns" "${attrs[@]}" --address "$TEMPORAL_ADDRESS" \
-        >>"$LOGS/$PROCESS.log" 2>&1 || die "could not add search attributes to $ns (see $LOGS/$PROCESS.log)"
-    fi
+        >>"$LOGS/$PROCESS.log" 2>&1 || sleep 0.25
+    done
+    ((${#attrs[@]})) || continue
+    die "could not add search attributes to $ns (see $LOGS/$PROCESS.log)"
   done
 }
 
