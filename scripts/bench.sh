@@ -15,6 +15,7 @@ tsx scripts/migrate.ts >/dev/null
 [ "${1:-}" = callbacks ] && shift && exec tsx bench/callbacks-pending.ts "$@" # npm run bench -- callbacks [--count 10000]
 [ "${1:-}" = campaign ] && shift && exec tsx bench/campaign-dialer.ts "$@" # npm run bench -- campaign [--contacts N] [--rate R] [--cut S]
 [ "${1:-}" = capacity ] && shift && exec tsx bench/capacity.ts "$@" # npm run bench -- capacity [--rates 2,4,6] [--step-seconds 20] [--max-rate R] [--only cticloud|dialplan]
+[ "${1:-}" = failover ] && shift && exec tsx bench/failover.ts "$@" # npm run bench -- failover [--tick 200] [--workflows 5] [--rate 20]
 [ "${1:-}" = smoke ] && shift && exec tsx bench/smoke.ts "$@" # npm run bench -- smoke [--only answer,flow,acd,capacity,campaign,callbacks]
 [ "${1:-}" = abuse ] && shift && exec tsx bench/abuse-event-loop.ts "$@" # npm run bench -- abuse [--seconds 10] [--port 3350] [--only redos,validate,import,stalled,sse,burst,bomb,loop]
 exec tsx bench/answer-latency.ts "$@"

@@ -8,7 +8,8 @@
 # The cluster is named by the environment (defaults: the one-box cluster on TEMPORAL_ADDRESS):
 #   CTI_CLUSTER (cluster-a), CTI_CLUSTER_INITIAL_VERSION (1), CTI_CLUSTER_DB_PREFIX (<DATABASE_URL's db>),
 #   CTI_CLUSTER_PROCESS (temporal), TEMPORAL_ADDRESS, TEMPORAL_UI_PORT; CTI_CLUSTER_NAMESPACES=replicated for a
-#   cluster that receives CTICloud's namespaces from the first one instead of creating them.
+#   cluster that receives CTICloud's namespaces from the first one instead of creating them; CTI_CLUSTER_UI=no for
+#   no Web UI (tests).
 # Ports from the frontend's P: history P+1, matching P+2, worker P+6, HTTP P+10, metrics P+11,
 # membership P-300 to P-294 (7233 gives the module's own 6933-6939 and 7234-7243).
 source "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
@@ -83,6 +84,7 @@ namespaces() {
 }
 
 start_ui() {
+  [ "${CTI_CLUSTER_UI:-yes}" = yes ] || return 0
   pid_alive "$PROCESS-ui" && return 0
   port_open 127.0.0.1 "$TEMPORAL_UI_PORT" && return 0
   CTI_TEMPORAL_ADDRESS="$TEMPORAL_ADDRESS" CTI_TEMPORAL_UI_PORT="$TEMPORAL_UI_PORT" \

@@ -1,0 +1,252 @@
+/**
+ * Two Temporal clusters on this machine (scripts/temporal-server.sh, as `npm start -- --clusters 2`), a
+ * global namespace active on A and replicated to B, a worker connected to B (its local cluster), and
+ * workflows that take a task every --tick ms. Measures (issue #15):
+ *  - replication lag: a workflow started on A → visible on B, while --rate workflows/s are started;
+ *  - failover time: the command → the namespace's next workflow task completed on the new cluster, forced
+ *    (A → B) and graceful (B → A, the server's handover workflow);
+ *  - RTO and RPO with A killed (kill -9) while active: the kill → the next task completed on B after a
+ *    forced failover, and the events A had recorded that B never received; then A restarted, caught up as
+ *    standby, and a graceful fail-back.
+ * Usage: npm run bench -- failover [--tick 200] [--workflows 5] [--rate 20] [--lag-samples 200]
+ */
+import { Client, Connection } from '@temporalio/client';
+import { parseArgs } from 'node:util';
+import { failover, describeReplication } from '../lib/temporal-clusters';
+import { ManagedProcess } from '../test/support/process';
+import {
+  address,
+  connectClusters,
+  killCluster,
+  startCluster,
+  startFreshCluster,
+  stopCluster,
+  type Cluster,
+} from '../test/support/clusters';
+import { machine, resultsFile, revision, saveResults, sleep } from './acd-kit';
+import { summarize } from './stats';
+import { eventMs } from './workflow-history';
+
+const { values: args } = parseArgs({
+  options: {
+    tick: { type: 'string', default: '200' },
+    workflows: { type: 'string', default: '5' },
+    rate: { type: 'string', default: '20' },
+    'lag-samples': { type: 'string', default: '200' },
+  },
+});
+const NAMESPACE = 'cticloud-xdc';
+const QUEUE = 'xdc-ticks';
+const A: Cluster = {
+  name: 'xdc-a',
+  port: 7433,
+  initialFailoverVersion: 1,
+  dbPrefix: 'cticloud_xdc_a',
+  namespace: NAMESPACE,
+  replicated: false,
+};
+const B: Cluster = {
+  ...A,
+  name: 'xdc-b',
+  port: 7533,
+  initialFailoverVersion: 2,
+  dbPrefix: 'cticloud_xdc_b',
+  replicated: true,
+};
+
+const clientOf = async (c: Cluster) => {
+  const connection = await Connection.connect({ address: address(c) });
+  return { connection, client: new Client({ connection, namespace: NAMESPACE }) };
+};
+
+/** Completed workflow tasks of the ticking workflows, as `through` sees them, after `since`. */
+async function firstTaskAfter(through: Client, ids: string[], since: number, version: number) {
+  const found: number[] = [];
+  for (const id of ids) {
+    // The run may have continued as new meanwhile: every run of the id.
+    for await (const info of through.workflow.list({ query: `WorkflowId = '${id}'` })) {
+      const events = (await through.workflow.getHandle(id, info.runId).fetchHistory()).events ?? [];
+      const done = events.find(
+        (e) => e.workflowTaskCompletedEventAttributes && eventMs(e) > since && Number(e.version) === version,
+      );
+      if (done) found.push(eventMs(done) - since);
+    }
+  }
+  return found.length ? Math.min(...found) : NaN;
+}
+
+/** Waits until some ticking workflow completed a task on `cluster` (its failover version) after `since`. */
+async function untilTicking(
+  through: Client,
+  ids: string[],
+  since: number,
+  cluster: string,
+  conn: Connection,
+) {
+  const deadline = Date.now() + 180_000;
+  for (;;) {
+    const version = (await describeReplication(conn, NAMESPACE)).failoverVersion;
+    const ms = await firstTaskAfter(through, ids, since, version).catch(() => NaN);
+    if (!Number.isNaN(ms)) return { ms, version };
+    if (Date.now() > deadline) throw new Error(`no workflow task completed on ${cluster} within 180 s`);
+    await sleep(250);
+  }
+}
+
+/** Started on A → visible on B, for --lag-samples workflows started at --rate per second. */
+async function replicationLag(a: Client, b: Client) {
+  const n = Number(args['lag-samples']);
+  const gap = 1000 / Number(args.rate);
+  const lags: number[] = [];
+  const pending: Promise<void>[] = [];
+  for (let i = 0; i < n; i++) {
+    const id = `lag-${Date.now().toString(36)}-${i}`;
+    const t0 = Date.now();
+    await a.workflow.start('TickWorkflow', {
+      workflowId: id,
+      taskQueue: QUEUE,
+      args: [{ everyMs: 1000, ticksPerRun: 3 }],
+    });
+    pending.push(
+      (async () => {
+        for (;;) {
+          const seen = await b.workflow
+            .getHandle(id)
+            .describe()
+            .then(
+              () => true,
+              () => false,
+            );
+          if (seen) return void lags.push(Date.now() - t0);
+          if (Date.now() - t0 > 60_000) return;
+          await sleep(20);
+        }
+      })(),
+    );
+    await sleep(Math.max(0, t0 + gap - Date.now()));
+  }
+  await Promise.all(pending);
+  return { started: n, seenOnB: lags.length, lagMs: summarize(lags) };
+}
+
+async function main(): Promise<void> {
+  const report: Record<string, unknown> = {
+    date: new Date().toISOString(),
+    machine: machine(),
+    revision: revision(),
+  };
+  const file = resultsFile('failover');
+  console.log('starting clusters xdc-a and xdc-b on fresh databases …');
+  await startFreshCluster(A);
+  await startFreshCluster(B);
+  await connectClusters(A, B);
+  const a = await clientOf(A);
+  const b = await clientOf(B);
+  const worker = new ManagedProcess('xdc-tick-worker', 'bench/failover-worker.ts', {
+    TEMPORAL_ADDRESS: address(B),
+    TEMPORAL_NAMESPACE: NAMESPACE,
+    TICK_TASK_QUEUE: QUEUE,
+  }).start();
+  try {
+    await worker.waitFor(/tick worker ready/, 60_000);
+    const ids: string[] = [];
+    for (let i = 0; i < Number(args.workflows); i++) {
+      const id = `tick-${Date.now().toString(36)}-${i}`;
+      await a.client.workflow.start('TickWorkflow', {
+        workflowId: id,
+        taskQueue: QUEUE,
+        args: [{ everyMs: Number(args.tick) }],
+      });
+      ids.push(id);
+    }
+    await sleep(5000);
+
+    report.replication = await replicationLag(a.client, b.client);
+    console.log('replication', JSON.stringify(report.replication));
+
+    // Forced, A → B, sent to B as if A could not be reached.
+    let t0 = Date.now();
+    const forced = await failover(b.connection, { namespace: NAMESPACE, cluster: B.name, mode: 'forced' });
+    const forcedTick = await untilTicking(b.client, ids, t0, B.name, b.connection);
+    report.forced = { commandMs: forced.tookMs, firstTaskOnNewClusterMs: forcedTick.ms };
+    console.log('forced', JSON.stringify(report.forced));
+    await sleep(5000);
+
+    // Graceful, B → A.
+    t0 = Date.now();
+    const graceful = await failover(b.connection, {
+      namespace: NAMESPACE,
+      cluster: A.name,
+      mode: 'graceful',
+    });
+    const gracefulTick = await untilTicking(a.client, ids, t0, A.name, a.connection);
+    report.graceful = { commandMs: graceful.tookMs, firstTaskOnNewClusterMs: gracefulTick.ms };
+    console.log('graceful', JSON.stringify(report.graceful));
+    await sleep(5000);
+
+    // A killed while active: history length last seen on A against what B has when it takes over.
+    const lastSeenOnA = new Map<string, number>();
+    for (const id of ids) {
+      const d = await a.client.workflow.getHandle(id).describe();
+      lastSeenOnA.set(id, Number(d.raw.workflowExecutionInfo?.historyLength ?? 0));
+    }
+    const killedAt = Date.now();
+    killCluster(A);
+    await a.connection.close().catch(() => undefined);
+    const onB = new Map<string, number>();
+    for (const id of ids) {
+      const d = await b.client.workflow.getHandle(id).describe();
+      onB.set(id, Number(d.raw.workflowExecutionInfo?.historyLength ?? 0));
+    }
+    const kill = await failover(b.connection, { namespace: NAMESPACE, cluster: B.name, mode: 'forced' });
+    const killTick = await untilTicking(b.client, ids, killedAt, B.name, b.connection);
+    report.killed = {
+      commandMs: kill.tookMs,
+      rtoMs: killTick.ms,
+      // Events A had (read just before the kill) that B did not have when it took over, per workflow.
+      eventsLost: ids.map((id) => Math.max(0, lastSeenOnA.get(id)! - onB.get(id)!)),
+    };
+    console.log('killed', JSON.stringify(report.killed));
+
+    // A back: it catches up as standby; then a graceful fail-back.
+    await startCluster(A);
+    const a2 = await clientOf(A);
+    const standbyAt = Date.now();
+    for (;;) {
+      const r = await describeReplication(a2.connection, NAMESPACE).catch(() => undefined);
+      if (r?.activeCluster === B.name) break;
+      await sleep(250);
+    }
+    const failback = await failover(b.connection, {
+      namespace: NAMESPACE,
+      cluster: A.name,
+      mode: 'graceful',
+    });
+    const failbackTick = await untilTicking(
+      a2.client,
+      ids,
+      Date.now() - failback.tookMs,
+      A.name,
+      a2.connection,
+    );
+    report.failback = {
+      standbyCaughtUpMs: Date.now() - standbyAt,
+      commandMs: failback.tookMs,
+      firstTaskOnNewClusterMs: failbackTick.ms,
+    };
+    console.log('failback', JSON.stringify(report.failback));
+    await a2.connection.close();
+    report.machineAtEnd = machine();
+    console.log(`saved ${await saveResults(file, report)}`);
+  } finally {
+    await worker.stop();
+    await b.connection.close().catch(() => undefined);
+    await stopCluster(A).catch(() => undefined);
+    await stopCluster(B).catch(() => undefined);
+  }
+}
+
+main().catch((err: unknown) => {
+  console.error(err);
+  process.exit(1);
+});
