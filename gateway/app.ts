@@ -16,6 +16,7 @@ import simulate from './routes/flows/simulate';
 import flowImport from './routes/flows/import';
 import numbers from './routes/numbers';
 import platform from './routes/platform';
+import temporalClusters from './routes/platform/temporal';
 import recordings from './routes/recordings';
 import tenant from './routes/tenant';
 import queues from './routes/queues';
@@ -73,6 +74,7 @@ export async function buildGateway({ config, logger }: GatewayOptions): Promise<
       await v1.register(flowImport, { prefix: '/flows' });
       await v1.register(numbers, { prefix: '/numbers' });
       await v1.register(platform, { prefix: '/platform' });
+      await v1.register(temporalClusters, { prefix: '/platform/temporal' });
       await v1.register(recordings, { prefix: '/recordings' });
       await v1.register(tenant, { prefix: '/tenant' });
       await v1.register(queues, { prefix: '/queues' });

@@ -1,0 +1,112 @@
+import type { Connection } from '@temporalio/client';
+import type { FastifyPluginAsyncZod } from 'fastify-type-provider-zod';
+import { z } from 'zod';
+import { Role } from '../../../lib/api-keys';
+import { FailoverError, describeReplication, failover, listClusters } from '../../../lib/temporal-clusters';
+import { InvalidFieldError, NotFoundError } from '../../errors';
+import { ErrorBody } from '../../plugins/error-handler';
+import { ConflictError } from '../flows/store';
+
+const Cluster = z
+  .object({
+    name: z.string(),
+    address: z.string(),
+    connected: z.boolean(),
+    initialFailoverVersion: z.number().int(),
+  })
+  .meta({ id: 'TemporalCluster' });
+const Replication = z
+  .object({
+    namespace: z.string(),
+    global: z.boolean(),
+    activeCluster: z.string(),
+    clusters: z.array(z.string()),
+    failoverVersion: z.number().int(),
+    state: z.enum(['normal', 'handover', 'unspecified']),
+  })
+  .meta({ id: 'NamespaceReplication' });
+const errors = { 400: ErrorBody, 401: ErrorBody, 403: ErrorBody, 404: ErrorBody, 409: ErrorBody };
+const operator = [Role.Operator] as const;
+/** gRPC's NOT_FOUND, as the raw services report it. */
+const GRPC_NOT_FOUND = 5;
+
+/**
+ * The platform's Temporal clusters and where CTICloud's namespaces are active; failover as one call
+ * (docs/temporal.md). The same code as `npm run failover`.
+ */
+const temporalClusters: FastifyPluginAsyncZod = async (app) => {
+  const connection = app.temporal.connection as Connection;
+  /** CTICloud's own namespaces: never a system namespace. */
+  const namespaces = [app.config.TEMPORAL_NAMESPACE, `${app.config.TEMPORAL_NAMESPACE}-test`];
+  const replicationOf = (namespace: string) =>
+    describeReplication(connection, namespace).catch((err: unknown) => {
+      if ((err as { code?: number }).code === GRPC_NOT_FOUND) throw new NotFoundError('namespace', namespace);
+      throw err;
+    });
+
+  app.get(
+    '/',
+    {
+      config: { roles: operator },
+      schema: {
+        tags: ['platform'],
+        summary: "Temporal's clusters, and where CTICloud's namespaces are active",
+        response: {
+          200: z.object({ clusters: z.array(Cluster), namespaces: z.array(Replication) }),
+          ...errors,
+        },
+      },
+    },
+    async () => {
+      const found = await Promise.all(namespaces.map((ns) => replicationOf(ns).catch(() => undefined)));
+      return {
+        clusters: await listClusters(connection),
+        namespaces: found.filter((r): r is NonNullable<typeof r> => !!r),
+      };
+    },
+  );
+
+  app.post(
+    '/failover',
+    {
+      config: { roles: operator },
+      schema: {
+        tags: ['platform'],
+        summary: 'Make a cluster the active one of a CTICloud namespace',
+        description:
+          'forced: at once, whatever the other cluster has not replicated yet (the only way when the active ' +
+          'cluster is down). graceful: the server waits until the target has caught up within ' +
+          'allowedLagSeconds, then hands the namespace over with nothing lost.',
+        body: z.object({
+          namespace: z.string().min(1).max(255).optional(),
+          cluster: z.string().min(1).max(255),
+          mode: z.enum(['forced', 'graceful']).default('graceful'),
+          /** @default 5 */
+          allowedLagSeconds: z.number().int().min(5).max(120).default(5),
+        }),
+        response: {
+          200: Replication.extend({ previousActiveCluster: z.string(), tookMs: z.number() }),
+          ...errors,
+        },
+      },
+    },
+    async (request) => {
+      const namespace = request.body.namespace ?? app.config.TEMPORAL_NAMESPACE;
+      if (!namespaces.includes(namespace)) {
+        throw new InvalidFieldError('namespace', `one of ${namespaces.join(', ')}`);
+      }
+      const before = await replicationOf(namespace);
+      if (!before.clusters.includes(request.body.cluster)) {
+        throw new InvalidFieldError('cluster', `one of ${before.clusters.join(', ')}`);
+      }
+      try {
+        return await failover(connection, { ...request.body, namespace });
+      } catch (err) {
+        if (err instanceof FailoverError) throw new ConflictError(err.message);
+        throw err;
+      }
+    },
+  );
+};
+
+export default temporalClusters;
