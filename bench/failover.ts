@@ -9,6 +9,7 @@
  *    forced failover, and the events A had recorded that B never received; then A restarted, caught up as
  *    standby, and a graceful fail-back.
  * Usage: npm run bench -- failover [--tick 200] [--workflows 5] [--rate 20] [--lag-samples 200]
+ *   [--dynamic-config FILE] (instead of temporal/dynamicconfig.yaml, e.g. to measure without a setting)
  */
 import { Client, Connection } from '@temporalio/client';
 import { parseArgs } from 'node:util';
@@ -33,8 +34,10 @@ const { values: args } = parseArgs({
     workflows: { type: 'string', default: '5' },
     rate: { type: 'string', default: '20' },
     'lag-samples': { type: 'string', default: '200' },
+    'dynamic-config': { type: 'string' },
   },
 });
+if (args['dynamic-config']) process.env.CTI_CLUSTER_DYNAMIC_CONFIG = args['dynamic-config'];
 const NAMESPACE = 'cticloud-xdc';
 const QUEUE = 'xdc-ticks';
 const A: Cluster = {

@@ -31,7 +31,12 @@ export const ready = {
 } as const;
 
 /** The real stack for one test file: shared infrastructure, and CTICloud's own processes started fresh. */
-export async function startStack(parts: { gateway?: boolean } = {}): Promise<TestStack> {
+export async function startStack(
+  parts: {
+    gateway?: boolean;
+    /** The worker's own settings (e.g. another Temporal frontend). */ workerEnv?: Record<string, string>;
+  } = {},
+): Promise<TestStack> {
   const config = loadConfig();
   const startedAt = new Date();
   const pool = createPool(config.DATABASE_URL, 4);
@@ -49,7 +54,7 @@ export async function startStack(parts: { gateway?: boolean } = {}): Promise<Tes
   const mirror = new ManagedProcess('bridge-mirror', 'asterisk/bridge.ts', {
     ARI_BRIDGE_ROLE: 'mirror',
   }).start();
-  const worker = new ManagedProcess('worker', 'workers/worker.ts').start();
+  const worker = new ManagedProcess('worker', 'workers/worker.ts', parts.workerEnv).start();
   const gateway = new ManagedProcess('gateway', 'gateway/server.ts');
   if (parts.gateway) gateway.start();
   await Promise.all([

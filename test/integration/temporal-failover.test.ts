@@ -1,0 +1,111 @@
+/**
+ * Two Temporal clusters of the test's own (ports 7633/7733, databases cticloud_xdct_*), CTICloud's namespace
+ * global on both: the gateway talks to cluster A, the worker to cluster B (each its local frontend, as at two
+ * sites). Callbacks continue across a forced failover and a graceful fail-back, each customer called once.
+ */
+import { acdKit, json } from '../support/acd';
+import { channelsCreatedSince } from '../support/ari-log';
+import { address, connectClusters, startFreshCluster, stopCluster, type Cluster } from '../support/clusters';
+import { startStack, type TestStack } from '../support/stack';
+
+const NAMESPACE = 'cticloud-xdct';
+const A: Cluster = {
+  name: 'xdct-a',
+  port: 7633,
+  initialFailoverVersion: 1,
+  dbPrefix: 'cticloud_xdct_a',
+  namespace: NAMESPACE,
+  replicated: false,
+};
+const B: Cluster = {
+  ...A,
+  name: 'xdct-b',
+  port: 7733,
+  initialFailoverVersion: 2,
+  dbPrefix: 'cticloud_xdct_b',
+  replicated: true,
+};
+
+let stack: TestStack;
+beforeAll(async () => {
+  await startFreshCluster(A);
+  await startFreshCluster(B);
+  await connectClusters(A, B);
+  Object.assign(process.env, {
+    TEMPORAL_ADDRESS: address(A),
+    TEMPORAL_NAMESPACE: NAMESPACE,
+    TEMPORAL_TASK_QUEUE: 'calls-xdct',
+    CALLBACK_START_DELAY_FROM_SEC: '3',
+  });
+  stack = await startStack({ gateway: true, workerEnv: { TEMPORAL_ADDRESS: address(B) } });
+}, 180_000);
+afterAll(async () => {
+  await stack?.close();
+  await stopCluster(A).catch(() => undefined);
+  await stopCluster(B).catch(() => undefined);
+});
+
+interface Callback {
+  id: string;
+  state: string;
+  attempts: { outcome?: string }[];
+}
+async function until(id: string, done: (c: Callback) => boolean, timeoutMs = 90_000): Promise<Callback> {
+  const end = Date.now() + timeoutMs;
+  for (;;) {
+    const { body } = await stack.api(`/v1/callbacks/${id}`);
+    if (body && done(body as Callback)) return body as Callback;
+    if (Date.now() > end) throw new Error(`callback ${id} stuck: ${JSON.stringify(body)}`);
+    await new Promise((r) => setTimeout(r, 300));
+  }
+}
+
+/** The failover versions that wrote the workflow's events: which cluster did the work. */
+async function versionsOf(workflowId: string): Promise<Set<number>> {
+  const events = (await stack.temporal.workflow.getHandle(workflowId).fetchHistory()).events ?? [];
+  return new Set(events.map((e) => Number(e.version)));
+}
+
+const failover = (cluster: string, mode: 'forced' | 'graceful') =>
+  stack.api('/v1/platform/temporal/failover', {
+    ...json('POST', { namespace: NAMESPACE, cluster, mode }),
+    key: stack.config.OPERATOR_API_KEY!,
+  });
+
+test('a callback waiting for its time is called once on B after a forced failover, and on A after a graceful fail-back', async () => {
+  const { queue: makeQueue, agent: makeAgent, setState } = acdKit(stack);
+  const since = new Date();
+  const queue = await makeQueue({ wrapUpSec: 0 });
+  const agent = await makeAgent('130', [queue.id]);
+  await setState(agent.id, 'available');
+
+  // Created on A, waiting (a start delay) when A fails.
+  const earliest = new Date(Date.now() + 8000).toISOString();
+  const waiting = await stack.api(
+    '/v1/callbacks',
+    json('POST', { number: '141', queueId: queue.id, earliest }),
+  );
+  expect(waiting.status).toBe(201);
+  const forced = await failover(B.name, 'forced');
+  expect(forced.status).toBe(200);
+  expect(forced.body).toMatchObject({ activeCluster: B.name, previousActiveCluster: A.name });
+  const done = await until(waiting.body.id, (c) => ['completed', 'failed'].includes(c.state));
+  expect(done).toMatchObject({ state: 'completed', attempts: [{ outcome: 'answered' }] });
+  // Its work after the delay was recorded by B (B's failover version), not by A.
+  expect(await versionsOf(`callback-${waiting.body.id}`)).toContain(forced.body.failoverVersion);
+
+  // Back to A gracefully; a callback due at once runs there, the worker still on B (its calls forwarded).
+  const graceful = await failover(A.name, 'graceful');
+  expect(graceful.status).toBe(200);
+  expect(graceful.body).toMatchObject({ activeCluster: A.name, state: 'normal' });
+  const now = await stack.api('/v1/callbacks', json('POST', { number: '142', queueId: queue.id }));
+  const second = await until(now.body.id, (c) => ['completed', 'failed'].includes(c.state));
+  expect(second).toMatchObject({ state: 'completed', attempts: [{ outcome: 'answered' }] });
+  expect([...(await versionsOf(`callback-${now.body.id}`))]).toEqual([graceful.body.failoverVersion]);
+
+  // Each customer was dialed once (the channels Asterisk created, from the event stream).
+  const dialed = (await channelsCreatedSince(stack, since))
+    .filter((c) => /^Local\/14[12]@synthetic-party/.test(c?.name ?? '') && c!.name.endsWith(';1'))
+    .map((c) => c!.name.slice(6, 9));
+  expect(dialed.sort()).toEqual(['141', '142']);
+}, 240_000);
