@@ -16,6 +16,18 @@ tsx scripts/migrate.ts >/dev/null
 [ "${1:-}" = campaign ] && shift && exec tsx bench/campaign-dialer.ts "$@" # npm run bench -- campaign [--contacts N] [--rate R] [--cut S]
 [ "${1:-}" = capacity ] && shift && exec tsx bench/capacity.ts "$@" # npm run bench -- capacity [--rates 2,4,6] [--step-seconds 20] [--max-rate R] [--only cticloud|dialplan]
 [ "${1:-}" = failover ] && shift && exec tsx bench/failover.ts "$@" # npm run bench -- failover [--tick 200] [--workflows 5] [--rate 20]
+# npm run bench -- engines [--only answer,flow,capacity]: the smoke benches on the dev server, then on the full
+# server, in one run (issue #15: before and after); the machine is left on the engine .env asks for.
+if [ "${1:-}" = engines ]; then
+  shift
+  for mode in dev server; do
+    log "Temporal engine: $mode"
+    TEMPORAL_MODE=$mode bash "$ROOT/scripts/services.sh" start
+    TEMPORAL_MODE=$mode tsx bench/smoke.ts --only answer,flow,capacity "$@" | tee "$STATE/bench-engine-$mode.txt"
+  done
+  bash "$ROOT/scripts/services.sh" start
+  exit
+fi
 [ "${1:-}" = smoke ] && shift && exec tsx bench/smoke.ts "$@" # npm run bench -- smoke [--only answer,flow,acd,capacity,campaign,callbacks]
 [ "${1:-}" = abuse ] && shift && exec tsx bench/abuse-event-loop.ts "$@" # npm run bench -- abuse [--seconds 10] [--port 3350] [--only redos,validate,import,stalled,sse,burst,bomb,loop]
 exec tsx bench/answer-latency.ts "$@"
