@@ -48,17 +48,27 @@ start_nats() {
 # quick try: one process, SQLite). A running engine of the other kind is stopped first (same port).
 temporal_mode() { [ "${TEMPORAL_MODE:-server}" = dev ] && echo dev || echo server; }
 
+# Which engine answers on TEMPORAL_ADDRESS, asked of the server itself (another checkout's stack may have
+# started it): the full server keeps its state in PostgreSQL, the dev server in SQLite.
+running_engine() {
+  local described i
+  for i in $(seq 25); do # a server still starting answers a few seconds later
+    described=$(temporal operator cluster describe --address "$TEMPORAL_ADDRESS" -o json 2>/dev/null) && break
+    sleep 0.2
+  done
+  grep -q '"persistenceStore": *"postgres12"' <<<"$described" && echo server || echo dev
+}
+
 start_temporal() {
   local port="${TEMPORAL_ADDRESS##*:}" mode; mode=$(temporal_mode)
-  if port_open 127.0.0.1 "$port" && [ "$(cat "$RUN/temporal.mode" 2>/dev/null || echo dev)" != "$mode" ]; then
-    pid_alive temporal || die "port $port answers but not as CTICloud's Temporal ($mode wanted): stop it first"
+  if port_open 127.0.0.1 "$port" && [ "$(running_engine)" != "$mode" ]; then
+    pid_alive temporal || die "Temporal's $(running_engine) engine answers on port $port, not started here ($mode wanted): stop it first"
     log "switching Temporal to the $mode engine"
     stop_pid temporal; stop_pid temporal-ui
   fi
   # The full server's script is idempotent (namespaces, UI); the dev server has both built in.
   [ "$mode" = dev ] && port_open 127.0.0.1 "$port" && return 0
   if [ "$mode" = dev ]; then start_temporal_dev; else start_temporal_server; fi
-  echo "$mode" > "$RUN/temporal.mode"
   for _ in $(seq 150); do
     temporal operator namespace describe -n "$TEMPORAL_NAMESPACE" --address "$TEMPORAL_ADDRESS" >/dev/null 2>&1 && return 0
     sleep 0.2
