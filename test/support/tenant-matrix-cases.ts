@@ -160,6 +160,11 @@ export const matrixCases: Record<string, MatrixCase> = {
     body: (f) => ({ number: f.number, tenantId: 'default' }),
   },
   'DELETE /v1/platform/numbers/{number}': { cross: 'platform', params: (f) => ({ number: f.number }) },
+  'GET /v1/platform/temporal/': { cross: 'platform' },
+  'POST /v1/platform/temporal/failover': {
+    cross: 'platform',
+    body: () => ({ cluster: 'cluster-a', mode: 'graceful' }),
+  },
 
   'POST /v1/recordings/tts-preview': { cross: 'own', body: () => ({ text: 'Hello' }) },
   'POST /v1/recordings/': {
