@@ -19,6 +19,18 @@ start_postgres() {
     pg_ctlcluster $cluster start >>"$LOGS/postgres.log" 2>&1 || die "pg_ctlcluster $cluster start failed"
     wait_port "$host" "$port" 30 PostgreSQL
   fi
+  # Each Temporal server holds a pool per service (frontend, history, matching, worker) for each of its two
+  # databases: about 100 connections for one cluster at its defaults, the whole of PostgreSQL's default 100.
+  # Two clusters (and the failover tests' own) need more; raised once, with one restart.
+  local max; max=$(runuser -u postgres -- psql -qAtX -c "show max_connections")
+  if [ "$max" -lt 500 ]; then
+    log "raising PostgreSQL's max_connections from $max to 500 (Temporal's clusters), restarting it once"
+    runuser -u postgres -- psql -qAtX -c "alter system set max_connections = 500" >/dev/null
+    local cluster; cluster=$(pg_lsclusters --no-header | awk 'NR==1 {print $1" "$2}')
+    # shellcheck disable=SC2086
+    pg_ctlcluster $cluster restart >>"$LOGS/postgres.log" 2>&1 || die "pg_ctlcluster $cluster restart failed"
+    wait_port "$host" "$port" 30 PostgreSQL
+  fi
   # The project's role and databases; the schema itself comes from migrations/.
   local user pass db
   user=$(sed -E 's#^[a-z]+://([^:]+):.*#\1#' <<<"$DATABASE_URL")

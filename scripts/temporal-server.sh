@@ -9,7 +9,8 @@
 #   CTI_CLUSTER (cluster-a), CTI_CLUSTER_INITIAL_VERSION (1), CTI_CLUSTER_DB_PREFIX (<DATABASE_URL's db>),
 #   CTI_CLUSTER_PROCESS (temporal), TEMPORAL_ADDRESS, TEMPORAL_UI_PORT; CTI_CLUSTER_NAMESPACES=replicated for a
 #   cluster that receives CTICloud's namespaces from the first one instead of creating them; CTI_CLUSTER_UI=no for
-#   no Web UI (tests); CTI_CLUSTER_DYNAMIC_CONFIG for another dynamic config file (benchmarks).
+#   no Web UI (tests); CTI_CLUSTER_DYNAMIC_CONFIG for another dynamic config file (benchmarks); CTI_CLUSTER_PG_MAX_CONNS
+#   for smaller PostgreSQL pools (the tests' extra clusters; default 20 per service).
 # Ports from the frontend's P: history P+1, matching P+2, worker P+6, HTTP P+10, metrics P+11,
 # membership P-300 to P-294 (7233 gives the module's own 6933-6939 and 7234-7243).
 source "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
@@ -100,7 +101,7 @@ start() {
       CTI_TEMPORAL_PORT="$PORT" CTI_TEMPORAL_MEMBERSHIP_PORT=$((PORT - 300)) CTI_TEMPORAL_HTTP_PORT=$((PORT + 10)) \
       CTI_TEMPORAL_METRICS_PORT=$((PORT + 11)) CTI_TEMPORAL_PG_ADDRESS="$PG_HOST:$PG_PORT" \
       CTI_TEMPORAL_PG_USER="$PG_USER" CTI_TEMPORAL_PG_PASSWORD="$PG_PASSWORD" CTI_TEMPORAL_DB="$DB" \
-      CTI_TEMPORAL_VISIBILITY_DB="$VISIBILITY_DB" CTI_TEMPORAL_DYNAMIC_CONFIG="${CTI_CLUSTER_DYNAMIC_CONFIG:-$ROOT/temporal/dynamicconfig.yaml}" \
+      CTI_TEMPORAL_PG_MAX_CONNS="${CTI_CLUSTER_PG_MAX_CONNS:-20}" CTI_TEMPORAL_VISIBILITY_DB="$VISIBILITY_DB" CTI_TEMPORAL_DYNAMIC_CONFIG="${CTI_CLUSTER_DYNAMIC_CONFIG:-$ROOT/temporal/dynamicconfig.yaml}" \
       spawn "$PROCESS" "$BIN_DIR/temporal-server" --config-file "$ROOT/temporal/server.yaml" --allow-no-auth start
     wait_port 127.0.0.1 "$PORT" 90 "Temporal ($CLUSTER)"
   fi

@@ -36,6 +36,8 @@ const env = (c: Cluster): NodeJS.ProcessEnv => ({
   CTI_CLUSTER_PROCESS: processName(c),
   CTI_CLUSTER_NAMESPACES: c.replicated ? 'replicated' : 'create',
   CTI_CLUSTER_UI: 'no',
+  // Two more clusters beside the stack's own: small pools, so PostgreSQL's connections suffice.
+  CTI_CLUSTER_PG_MAX_CONNS: '6',
   TEMPORAL_ADDRESS: address(c),
   TEMPORAL_NAMESPACE: c.namespace,
 });
