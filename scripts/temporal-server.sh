@@ -12,7 +12,7 @@
 #   no Web UI (tests); CTI_CLUSTER_DYNAMIC_CONFIG for another dynamic config file (benchmarks); CTI_CLUSTER_PG_MAX_CONNS
 #   for smaller PostgreSQL pools (the tests' extra clusters; default 20 per service).
 # Ports from the frontend's P: history P+1, matching P+2, worker P+6, HTTP P+10, metrics P+11,
-# membership P-300 to P-294 (7233 gives the module's own 6933-6939 and 7234-7243).
+# membership P+20 to P+26: every port of a cluster within P…P+26, so clusters 100 apart never collide.
 source "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
 load_env
 
@@ -98,7 +98,7 @@ start() {
     schemas
     log "starting Temporal $TEMPORAL_SERVER_VERSION ($CLUSTER on :$PORT, PostgreSQL databases $DB, $VISIBILITY_DB)"
     CTI_TEMPORAL_CLUSTER="$CLUSTER" CTI_TEMPORAL_INITIAL_FAILOVER_VERSION="${CTI_CLUSTER_INITIAL_VERSION:-1}" \
-      CTI_TEMPORAL_PORT="$PORT" CTI_TEMPORAL_MEMBERSHIP_PORT=$((PORT - 300)) CTI_TEMPORAL_HTTP_PORT=$((PORT + 10)) \
+      CTI_TEMPORAL_PORT="$PORT" CTI_TEMPORAL_MEMBERSHIP_PORT=$((PORT + 20)) CTI_TEMPORAL_HTTP_PORT=$((PORT + 10)) \
       CTI_TEMPORAL_METRICS_PORT=$((PORT + 11)) CTI_TEMPORAL_PG_ADDRESS="$PG_HOST:$PG_PORT" \
       CTI_TEMPORAL_PG_USER="$PG_USER" CTI_TEMPORAL_PG_PASSWORD="$PG_PASSWORD" CTI_TEMPORAL_DB="$DB" \
       CTI_TEMPORAL_PG_MAX_CONNS="${CTI_CLUSTER_PG_MAX_CONNS:-20}" CTI_TEMPORAL_VISIBILITY_DB="$VISIBILITY_DB" CTI_TEMPORAL_DYNAMIC_CONFIG="${CTI_CLUSTER_DYNAMIC_CONFIG:-$ROOT/temporal/dynamicconfig.yaml}" \

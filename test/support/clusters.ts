@@ -15,7 +15,7 @@ const STATE = path.join(process.env.CTICLOUD_CACHE ?? path.join(os.homedir(), '.
 export interface Cluster {
   /** Temporal's cluster name. */
   name: string;
-  /** Frontend port; the cluster also takes P+1…P+11 and P−300…P−294. */
+  /** Frontend port; the cluster takes P to P+26 (clusters 100 apart never collide). */
   port: number;
   initialFailoverVersion: number;
   /** Its databases are `<dbPrefix>_temporal` and `<dbPrefix>_temporal_visibility`. */
