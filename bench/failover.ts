@@ -187,7 +187,9 @@ async function main(): Promise<void> {
     console.log('graceful', JSON.stringify(report.graceful));
     await sleep(5000);
 
-    // A killed while active: history length last seen on A against what B has when it takes over.
+    // A killed while active. RPO: the events A had (its history length, read just before the kill) that B
+    // never received: in B's history, what came from A is what carries A's failover version or an older one.
+    const versionOnA = (await describeReplication(a.connection, NAMESPACE)).failoverVersion;
     const lastSeenOnA = new Map<string, number>();
     for (const id of ids) {
       const d = await a.client.workflow.getHandle(id).describe();
@@ -196,19 +198,16 @@ async function main(): Promise<void> {
     const killedAt = Date.now();
     killCluster(A);
     await a.connection.close().catch(() => undefined);
-    const onB = new Map<string, number>();
-    for (const id of ids) {
-      const d = await b.client.workflow.getHandle(id).describe();
-      onB.set(id, Number(d.raw.workflowExecutionInfo?.historyLength ?? 0));
-    }
     const kill = await failover(b.connection, { namespace: NAMESPACE, cluster: B.name, mode: 'forced' });
     const killTick = await untilTicking(b.client, ids, killedAt, B.name, b.connection);
-    report.killed = {
-      commandMs: kill.tookMs,
-      rtoMs: killTick.ms,
-      // Events A had (read just before the kill) that B did not have when it took over, per workflow.
-      eventsLost: ids.map((id) => Math.max(0, lastSeenOnA.get(id)! - onB.get(id)!)),
-    };
+    const eventsLost: number[] = [];
+    for (const id of ids) {
+      const events = (await b.client.workflow.getHandle(id).fetchHistory()).events ?? [];
+      const fromA = events.filter((e) => Number(e.version) <= versionOnA).at(-1);
+      // A run that continued as new meanwhile has a new history: compare only within the same run.
+      if (fromA) eventsLost.push(Math.max(0, lastSeenOnA.get(id)! - Number(fromA.eventId)));
+    }
+    report.killed = { commandMs: kill.tookMs, rtoMs: killTick.ms, eventsLost };
     console.log('killed', JSON.stringify(report.killed));
 
     // A back: it catches up as standby; then a graceful fail-back.
