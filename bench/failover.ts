@@ -171,7 +171,7 @@ async function main(): Promise<void> {
     // (issue #15: 61.7 s): a workflow whose one 8 s timer was set on A before the failover, due after it.
     const longTimer = `timer-${Date.now().toString(36)}`;
     const timerSetAt = Date.now();
-    await a.client.workflow.start('TickWorkflow', {
+    const timerRun = await a.client.workflow.start('TickWorkflow', {
       workflowId: longTimer,
       taskQueue: QUEUE,
       args: [{ everyMs: 8000, ticksPerRun: 1 }],
@@ -180,10 +180,18 @@ async function main(): Promise<void> {
     let t0 = Date.now();
     const forced = await failover(b.connection, { namespace: NAMESPACE, cluster: B.name, mode: 'forced' });
     const forcedTick = await untilTicking(b.client, ids, t0, B.name, b.connection);
-    const timerDone = await b.client.workflow
-      .getHandle(longTimer)
-      .result()
-      .then(() => Date.now());
+    // Its first run ends (continues as new) once the timer has fired: that event's time, read on B.
+    let timerDone = NaN;
+    for (
+      const until = Date.now() + 180_000;
+      Number.isNaN(timerDone) && Date.now() < until;
+      await sleep(250)
+    ) {
+      const events =
+        (await b.client.workflow.getHandle(longTimer, timerRun.firstExecutionRunId).fetchHistory()).events ??
+        [];
+      timerDone = eventMs(events.find((e) => e.workflowExecutionContinuedAsNewEventAttributes));
+    }
     report.forced = {
       commandMs: forced.tookMs,
       firstTaskOnNewClusterMs: forcedTick.ms,
