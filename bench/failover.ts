@@ -22,6 +22,7 @@ import {
   startCluster,
   startFreshCluster,
   stopCluster,
+  clusterPair,
   type Cluster,
 } from '../test/support/clusters';
 import { machine, resultsFile, revision, saveResults, sleep } from './acd-kit';
@@ -40,22 +41,7 @@ const { values: args } = parseArgs({
 if (args['dynamic-config']) process.env.CTI_CLUSTER_DYNAMIC_CONFIG = args['dynamic-config'];
 const NAMESPACE = 'cticloud-xdc';
 const QUEUE = 'xdc-ticks';
-const A: Cluster = {
-  name: 'xdc-a',
-  port: 7433,
-  initialFailoverVersion: 1,
-  dbPrefix: 'cticloud_xdc_a',
-  namespace: NAMESPACE,
-  replicated: false,
-};
-const B: Cluster = {
-  ...A,
-  name: 'xdc-b',
-  port: 7533,
-  initialFailoverVersion: 2,
-  dbPrefix: 'cticloud_xdc_b',
-  replicated: true,
-};
+const [A, B] = clusterPair('xdc', 7433, NAMESPACE);
 
 const clientOf = async (c: Cluster) => {
   const connection = await Connection.connect({ address: address(c) });

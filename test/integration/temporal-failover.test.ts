@@ -5,26 +5,11 @@
  */
 import { acdKit, json } from '../support/acd';
 import { channelsCreatedSince } from '../support/ari-log';
-import { address, connectClusters, startFreshCluster, stopCluster, type Cluster } from '../support/clusters';
+import { address, clusterPair, connectClusters, startFreshCluster, stopCluster } from '../support/clusters';
 import { startStack, type TestStack } from '../support/stack';
 
 const NAMESPACE = 'cticloud-xdct';
-const A: Cluster = {
-  name: 'xdct-a',
-  port: 7633,
-  initialFailoverVersion: 1,
-  dbPrefix: 'cticloud_xdct_a',
-  namespace: NAMESPACE,
-  replicated: false,
-};
-const B: Cluster = {
-  ...A,
-  name: 'xdct-b',
-  port: 7733,
-  initialFailoverVersion: 2,
-  dbPrefix: 'cticloud_xdct_b',
-  replicated: true,
-};
+const [A, B] = clusterPair('xdct', 7633, NAMESPACE);
 
 let stack: TestStack;
 beforeAll(async () => {

@@ -26,6 +26,32 @@ export interface Cluster {
 }
 
 export const address = (c: Cluster): string => `127.0.0.1:${c.port}`;
+
+/**
+ * Two clusters `<name>-a` (active, creates `namespace`) and `<name>-b` (receives it), frontends on `port` and
+ * `port + 100`, databases `cticloud_<name>_a|b_*`.
+ */
+export function clusterPair(name: string, port: number, namespace: string): [Cluster, Cluster] {
+  const a: Cluster = {
+    name: `${name}-a`,
+    port,
+    initialFailoverVersion: 1,
+    dbPrefix: `cticloud_${name}_a`,
+    namespace,
+    replicated: false,
+  };
+  return [
+    a,
+    {
+      ...a,
+      name: `${name}-b`,
+      port: port + 100,
+      initialFailoverVersion: 2,
+      dbPrefix: `cticloud_${name}_b`,
+      replicated: true,
+    },
+  ];
+}
 const processName = (c: Cluster): string => `temporal-${c.name}`;
 
 const env = (c: Cluster): NodeJS.ProcessEnv => ({
