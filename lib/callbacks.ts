@@ -16,6 +16,7 @@ import {
 import { TypedSearchAttributes, defaultPayloadConverter } from '@temporalio/common';
 import { temporal } from '@temporalio/proto';
 import { nextAttemptAt } from '../domain/callback/schedule';
+import { isGrpcNotFound } from './grpc-errors';
 import { CallSearchAttributes } from '../workflows/call/contract';
 import {
   CallbackState,
@@ -27,8 +28,6 @@ import {
 } from '../workflows/callback/contract';
 
 const EventType = temporal.api.enums.v1.EventType;
-/** gRPC's NOT_FOUND status code, as the raw workflow service reports it. */
-const GRPC_NOT_FOUND = 5;
 
 /**
  * A callback whose first attempt is further away than this waits as a start delay. Closer ones start at
@@ -102,7 +101,7 @@ async function inputIfNotRun(client: Client, workflowId: string, runId?: string)
       maximumPageSize: 5,
     })
     .catch((err: unknown) => {
-      if ((err as { code?: number }).code === GRPC_NOT_FOUND) {
+      if (isGrpcNotFound(err)) {
         throw new WorkflowNotFoundError(`no callback ${workflowId}`, workflowId, runId);
       }
       throw err;

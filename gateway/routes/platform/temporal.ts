@@ -2,6 +2,7 @@ import type { Connection } from '@temporalio/client';
 import type { FastifyPluginAsyncZod } from 'fastify-type-provider-zod';
 import { z } from 'zod';
 import { Role } from '../../../lib/api-keys';
+import { isGrpcNotFound } from '../../../lib/grpc-errors';
 import { FailoverError, describeReplication, failover, listClusters } from '../../../lib/temporal-clusters';
 import { InvalidFieldError, NotFoundError } from '../../errors';
 import { ErrorBody } from '../../plugins/error-handler';
@@ -27,8 +28,6 @@ const Replication = z
   .meta({ id: 'NamespaceReplication' });
 const errors = { 400: ErrorBody, 401: ErrorBody, 403: ErrorBody, 404: ErrorBody, 409: ErrorBody };
 const operator = [Role.Operator] as const;
-/** gRPC's NOT_FOUND, as the raw services report it. */
-const GRPC_NOT_FOUND = 5;
 
 /**
  * The platform's Temporal clusters and where CTICloud's namespaces are active; failover as one call
@@ -40,7 +39,7 @@ const temporalClusters: FastifyPluginAsyncZod = async (app) => {
   const namespaces = [app.config.TEMPORAL_NAMESPACE, `${app.config.TEMPORAL_NAMESPACE}-test`];
   const replicationOf = (namespace: string) =>
     describeReplication(connection, namespace).catch((err: unknown) => {
-      if ((err as { code?: number }).code === GRPC_NOT_FOUND) throw new NotFoundError('namespace', namespace);
+      if (isGrpcNotFound(err)) throw new NotFoundError('namespace', namespace);
       throw err;
     });
 
