@@ -44,7 +44,13 @@ test('a callback rings the agent first, then dials the customer, and records the
   const done = await until(created.body.id, (c) => c.state === 'completed' || c.state === 'failed');
   expect(done).toMatchObject({ state: 'completed', attempts: [{ outcome: 'answered', agentId: agent.id }] });
   expect(done.recordingId).toMatch(/^[0-9a-f-]{36}$/);
-  const listed = await stack.api('/v1/callbacks?open=false');
+  // Listing reads Temporal's visibility store, which the full server updates asynchronously (its PostgreSQL
+  // visibility lags a closed workflow by a moment): the list is asked again until the close shows, for 10 s.
+  let listed = await stack.api('/v1/callbacks?open=false');
+  for (let i = 0; i < 50 && !listed.body.callbacks.some((c: Callback) => c.id === created.body.id); i++) {
+    await new Promise((r) => setTimeout(r, 200));
+    listed = await stack.api('/v1/callbacks?open=false');
+  }
   expect(listed.body.callbacks.map((c: Callback) => c.id)).toContain(created.body.id);
 }, 90_000);
 
