@@ -9,6 +9,8 @@ import { AcdWorkflow } from '../workflows/acd/workflow';
 import { acdWorkflowId, enqueueSignal, positionQuery } from '../workflows/acd/contract';
 import type { EntryPosition, QueueConfig, QueueEntry } from '../domain/acd/model';
 import { QueueSettings } from '../domain/acd/settings';
+import { publishEvent } from '../lib/events/publish';
+import { activityEventId } from './events';
 
 export interface AcdActivityDeps {
   pool: Pool;
@@ -20,21 +22,59 @@ export interface AcdActivityDeps {
 /** What call and callback workflows need from the routing workflow and the queue configuration. */
 export function createAcdActivities({ pool, client, js, taskQueue }: AcdActivityDeps) {
   const routing = { pool, client, js };
+  const readQueue = async (tenantId: string, queueId: string): Promise<QueueConfig | undefined> => {
+    const { rows } = await pool.query<{ id: string; name: string; config: unknown }>(
+      'select id, name, config from queues where id = $1 and tenant_id = $2 and deleted_at is null',
+      [queueId, tenantId],
+    );
+    return rows[0] && { id: rows[0].id, name: rows[0].name, ...QueueSettings.parse(rows[0].config) };
+  };
   return {
     /** A queue's current configuration, defaults filled; a queue deleted or of another tenant is final. */
     async loadQueue({ tenantId, queueId }: { tenantId: string; queueId: string }): Promise<QueueConfig> {
-      const { rows } = await pool.query<{ id: string; name: string; config: unknown }>(
-        'select id, name, config from queues where id = $1 and tenant_id = $2 and deleted_at is null',
-        [queueId, tenantId],
-      );
-      if (!rows[0]) {
+      const queue = await readQueue(tenantId, queueId);
+      if (!queue) {
         throw ApplicationFailure.create({
           type: 'QueueNotFound',
           message: `queue ${queueId} does not exist for tenant ${tenantId}`,
           nonRetryable: true,
         });
       }
-      return { id: rows[0].id, name: rows[0].name, ...QueueSettings.parse(rows[0].config) };
+      return queue;
+    },
+
+    /**
+     * Joins a queue known by its id in one step: reads the queue, announces `queue.entered` (an id stable
+     * across retries, so JetStream drops a repeat) and puts the entry in line with a routing pass. One
+     * activity instead of three lets a callback that falls due cost a single workflow task, which is what
+     * keeps thousands of callbacks due at once on time (docs/benchmarks.md, "Pending callbacks").
+     * Idempotent like enterQueue. `false` when the queue is gone (nothing is written).
+     */
+    async joinQueue({
+      tenantId,
+      entry,
+    }: {
+      tenantId: string;
+      entry: QueueEntry;
+    }): Promise<{ joined: boolean }> {
+      const queue = await readQueue(tenantId, entry.queueId);
+      if (!queue) return { joined: false };
+      await publishEvent(js, {
+        id: activityEventId(),
+        type: 'queue.entered',
+        tenantId,
+        occurredAt: new Date().toISOString(),
+        data: {
+          queueId: entry.queueId,
+          entryId: entry.entryId,
+          kind: entry.kind,
+          priority: entry.priority,
+          from: entry.from,
+        },
+      });
+      await enterQueue(pool, tenantId, entry);
+      await afterRoutingChange(routing, tenantId);
+      return { joined: true };
     },
 
     /**

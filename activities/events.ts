@@ -23,7 +23,7 @@ export type EmitEventInput<T extends EventType = EventType> = {
 }[T];
 
 /** The id of an emit made from inside an activity: stable across that activity's retries. */
-function activityEventId(): string {
+export function activityEventId(): string {
   let info: ReturnType<typeof Context.current>['info'] | undefined;
   try {
     info = Context.current().info;

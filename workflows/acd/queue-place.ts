@@ -10,7 +10,7 @@
  * (`legacy`), so running workflows survive the change.
  */
 import { CancellationScope, getExternalWorkflowHandle, patched, setHandler } from '@temporalio/workflow';
-import { acd, acdQuick } from '../shared/activity-profiles';
+import { acd, acdNow, acdQuick } from '../shared/activity-profiles';
 import { publish } from '../shared/domain-events';
 import {
   acdWorkflowId,
@@ -78,6 +78,19 @@ export class QueuePlace {
     if (order === 'publish-then-enter') announce();
     await acd.enqueue({ tenantId: this.tenantId, queue, entry: full });
     if (order === 'enter-then-publish') announce();
+  }
+
+  /**
+   * Takes a place in the line of `entry.queueId` in one local activity (read the queue, announce, enter);
+   * `false` when the queue is gone. Only for entries that started with it (CALLBACK_JOIN_PATCH), which
+   * never used the routing workflow.
+   */
+  async join(entry: QueueEntry): Promise<boolean> {
+    this.legacy = false;
+    this.inLine = true;
+    const { joined } = await acdNow.joinQueue({ tenantId: this.tenantId, entry });
+    this.inLine = joined;
+    return joined;
   }
 
   /** Whether this entry replays the routing-workflow protocol (joined a line before this release). */

@@ -2,6 +2,7 @@ import {
   ApplicationFailure,
   CancellationScope,
   condition,
+  patched,
   setHandler,
   uuid4,
   workflowInfo,
@@ -20,6 +21,13 @@ import {
 } from './contract';
 import { publish } from '../shared/domain-events';
 import { nextAttemptAt } from '../../domain/callback/schedule';
+import type { QueueEntry } from '../../domain/acd/model';
+
+/**
+ * Callbacks started from this release join their queue in one local activity, and one that starts at or after
+ * its time (a start delay just ended) does not set a timer first: falling due costs one workflow task.
+ */
+export const CALLBACK_JOIN_PATCH = 'callback-join-in-one-task';
 
 const TERMINAL: readonly CallbackState[] = [
   CallbackState.Completed,
@@ -39,6 +47,7 @@ export async function CallbackWorkflow(input: {
   createdAt: string;
 }): Promise<CallbackStatus> {
   const entryId = workflowInfo().workflowId;
+  const joinsInOneTask = patched(CALLBACK_JOIN_PATCH);
   const request = input.request;
   const status: CallbackStatus = {
     callbackId: input.callbackId,
@@ -107,6 +116,10 @@ export async function CallbackWorkflow(input: {
         if (!at) return finish(CallbackState.Failed, 'no time left in the allowed window');
         status.state = CallbackState.Scheduled;
         status.nextAttemptAt = at.toISOString();
+        if (joinsInOneTask && at.getTime() <= Date.now()) {
+          if (cancelled) return finish(CallbackState.Cancelled);
+          break;
+        }
         const interrupted = await condition(
           () => replan || cancelled,
           Math.max(1, at.getTime() - Date.now()),
@@ -115,24 +128,21 @@ export async function CallbackWorkflow(input: {
         if (!interrupted) break;
       }
 
-      const queue = await acd
-        .loadQueue({ tenantId: request.tenantId, queueId: request.queueId })
-        .catch(() => undefined);
-      if (!queue) return finish(CallbackState.Failed, `queue ${request.queueId} does not exist`);
+      const entry = {
+        entryId,
+        queueId: request.queueId,
+        kind: 'callback' as const,
+        priority: request.priority,
+        skills: [],
+        enqueuedAt,
+        from: request.number,
+      };
+      const joined = joinsInOneTask
+        ? await place.join(entry).catch(() => false)
+        : await joinTheOldWay(place, entry);
+      if (!joined) return finish(CallbackState.Failed, `queue ${request.queueId} does not exist`);
       status.state = CallbackState.Queued;
       delete status.nextAttemptAt;
-      await place.enter(
-        queue,
-        {
-          entryId,
-          kind: 'callback',
-          priority: request.priority,
-          skills: [],
-          enqueuedAt,
-          from: request.number,
-        },
-        'publish-then-enter',
-      );
 
       // In line until an agent answers for this attempt (an agent who does not answer passes it on).
       for (;;) {
@@ -245,4 +255,15 @@ export async function CallbackWorkflow(input: {
   } finally {
     await place.close('cancelled');
   }
+}
+
+/** The three steps callbacks started before CALLBACK_JOIN_PATCH replay: load the queue, announce, enter. */
+async function joinTheOldWay(place: QueuePlace, entry: QueueEntry): Promise<boolean> {
+  const queue = await acd
+    .loadQueue({ tenantId: place.tenantId, queueId: entry.queueId })
+    .catch(() => undefined);
+  if (!queue) return false;
+  const { queueId: _queueId, ...rest } = entry;
+  await place.enter(queue, rest, 'publish-then-enter');
+  return true;
 }
