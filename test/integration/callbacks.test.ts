@@ -147,6 +147,15 @@ test('a callback due later waits in Temporal, not in a worker, and runs when its
     (e) => e.workflowTaskScheduledEventAttributes,
   )!;
   expect(Number(firstTask.eventTime!.seconds) * 1000 + 999).toBeGreaterThanOrEqual(Date.parse(earliest));
+  // Falling due cost one workflow task: no timer first, the queue joined by a local activity inside it
+  // (its marker is among the first task's commands).
+  const events = (await handle.fetchHistory()).events!;
+  const joinedAt = events.findIndex(
+    (e) => e.markerRecordedEventAttributes?.markerName === 'core_local_activity',
+  );
+  expect(joinedAt).toBeGreaterThan(0);
+  expect(events.slice(0, joinedAt).filter((e) => e.workflowTaskCompletedEventAttributes)).toHaveLength(1);
+  expect(events.slice(0, joinedAt).some((e) => e.timerStartedEventAttributes)).toBe(false);
   expect((await stack.api(`/v1/callbacks/${created.body.id}`, { method: 'DELETE' })).status).toBe(200);
 
   // Cancelled while it still waits in Temporal: the cancel wakes it and it ends at once.
