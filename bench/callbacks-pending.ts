@@ -3,7 +3,7 @@
  * durable timer (earliest spread over --spread seconds, --lead seconds after creation starts), for a
  * queue with no agent. Reports the creation rate, the worker's resident memory and CPU over time, and, from
  * the histories of a random probe of --sample workflows, timer lateness (TimerFired − earliest) and how late
- * each callback was actually queued (its enterQueue activity done). Baseline in the same run: as many timers
+ * each callback was actually queued (its joinQueue local activity done). Baseline in the same run: as many timers
  * in a trivial workflow on a worker of its own (bench/plain-timer-worker.ts), and each worker's idle memory.
  * --later more callbacks wait for the next day throughout the phase (the pending load a worker must carry
  * while others fall due). A callback due more than a minute after it is created waits as a Temporal start
@@ -33,7 +33,7 @@ import {
   stopOnSignal,
 } from './acd-kit';
 import { summarize } from './stats';
-import { activityCompleted, eventMs, histories, workflowTasks } from './workflow-history';
+import { activityCompleted, eventMs, firstLocalActivity, histories, workflowTasks } from './workflow-history';
 
 const { values: args } = parseArgs({
   options: {
@@ -316,8 +316,12 @@ async function main(): Promise<void> {
         callbackIds.push(callbackWorkflowId(id));
         return callbackWorkflowId(id);
       },
-      // Queued: the entry's row written (enterQueue; `enqueue` in releases before routing moved to PostgreSQL).
-      (events) => activityCompleted(events, 'enterQueue') ?? activityCompleted(events, 'enqueue'),
+      // Queued: the entry's row written (joinQueue, the callback's one local activity; enterQueue before
+      // callback-join-in-one-task, `enqueue` before routing moved to PostgreSQL).
+      (events) =>
+        firstLocalActivity(events) ??
+        activityCompleted(events, 'enterQueue') ??
+        activityCompleted(events, 'enqueue'),
       LATER,
     );
     report.callbacks = run.result;

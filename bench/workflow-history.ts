@@ -39,6 +39,13 @@ export function activityCompleted(events: HistoryEvent[], type: string): History
   );
 }
 
+/**
+ * The first local activity's marker: recorded when the workflow task that ran it completed, so its time is
+ * when the activity's work was done at the latest.
+ */
+export const firstLocalActivity = (events: HistoryEvent[]): HistoryEvent | undefined =>
+  events.find((e) => e.markerRecordedEventAttributes?.markerName === 'core_local_activity');
+
 /** Epoch milliseconds of an event (NaN without one). */
 export const eventMs = (e: HistoryEvent | undefined): number => temporalMs(e?.eventTime);
 
