@@ -5,6 +5,11 @@ import type { JetStreamClient } from 'nats';
 import { z } from 'zod';
 import { stableUuid } from '../lib/events/ids';
 import { publishEvent } from '../lib/events/publish';
+import { CarriedEventsPublisher } from '../lib/events/carried';
+import type { CarriedEvent } from '../domain/events/carried';
+
+/** Where a publisher made without the worker's logger reports. */
+const consoleLog = { warn: (details: object, message: string) => console.warn(message, details) };
 import type { DomainEvent, EventDataOf, EventType } from '../lib/events/schemas';
 
 export { stableUuid };
@@ -34,8 +39,32 @@ export function activityEventId(): string {
   return run ? stableUuid(`${run.workflowId}/${run.runId}/${info!.activityId}`) : randomUUID();
 }
 
-export function createEventActivities({ js }: { js: JetStreamClient }) {
+export function createEventActivities({
+  js,
+  carried,
+}: {
+  js: JetStreamClient;
+  /** Publishes the batches of workflows whose events ride on activities (lib/events/carried.ts). */
+  carried?: CarriedEventsPublisher;
+}) {
+  const publisher = carried ?? new CarriedEventsPublisher(js, consoleLog);
   return {
+    /**
+     * Publishes the events of a workflow that no activity carried (workflows/shared/outbox.ts), in order.
+     * Ids come from the workflow, so a retry publishes nothing twice. NATS away: the activity fails and
+     * Temporal retries it from the first event (JetStream drops the ones already stored). An event that does
+     * not match its schema is dropped and reported (`EventRejected`, final) after the others went out.
+     */
+    async emitEvents({ events }: { events: CarriedEvent[] }): Promise<void> {
+      const { rejected } = await publisher.publish(events, 'throw');
+      if (rejected.length)
+        throw ApplicationFailure.create({
+          type: 'EventRejected',
+          message: rejected.join('; '),
+          nonRetryable: true,
+        });
+    },
+
     /**
      * Publishes a domain event on NATS (EVENTS stream), from where webhooks, the SSE endpoint and any
      * subscriber get it. A retried activity publishes the same id, which JetStream drops as a duplicate.

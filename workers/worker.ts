@@ -12,6 +12,7 @@ import { createCdrActivities } from '../activities/cdr';
 import { createTicketActivities } from '../activities/tickets';
 import { createFlowDataActivities } from '../activities/flow-data';
 import { createSpeechActivities } from '../activities/speech';
+import { CarriedEventsPublisher, carriedEventsInterceptor } from '../lib/events/carried';
 import { createEventActivities } from '../activities/events';
 import { createWebhookActivities } from '../activities/webhooks';
 import { createMonitorActivities } from '../activities/monitor';
@@ -80,6 +81,9 @@ async function main(): Promise<void> {
       }),
     };
   };
+  // Events that workflows hand over with their activities go out before each activity runs.
+  const carried = new CarriedEventsPublisher(nc.jetstream(), log);
+  const interceptors = { activity: [carriedEventsInterceptor((events) => carried.publish(events))] };
   const perNode = new Map(nodes.nodes.map((node) => [node.name, nodeActivities(node)] as const));
   // The primary's connection first: the calls already running on it need it before anything else.
   await nodes.connected(nodes.primary.name);
@@ -89,6 +93,7 @@ async function main(): Promise<void> {
     taskQueue: config.TEMPORAL_TASK_QUEUE,
     workflowBundle: await loadWorkflowBundle(),
     workflowThreadPoolSize: config.WORKER_WORKFLOW_THREADS,
+    interceptors,
     activities: {
       // Local activities and workflows from before node queues reach these; each goes to its node.
       ...routeByNode(perNode, nodes.primary.name),
@@ -99,7 +104,7 @@ async function main(): Promise<void> {
       ...createTicketActivities(pool),
       ...createAcdActivities({ pool, client, js: nc.jetstream(), taskQueue: config.TEMPORAL_TASK_QUEUE }),
       ...createSpeechActivities(media),
-      ...createEventActivities({ js: nc.jetstream() }),
+      ...createEventActivities({ js: nc.jetstream(), carried }),
       ...createWebhookActivities({ pool, rules: (allowPrivate) => outboundRules(config, allowPrivate) }),
     },
   });
@@ -112,6 +117,7 @@ async function main(): Promise<void> {
       connection,
       namespace: config.TEMPORAL_NAMESPACE,
       taskQueue: ariTaskQueue(config.TEMPORAL_TASK_QUEUE, node.name),
+      interceptors,
       activities: perNode.get(node.name)!,
     });
     log.info(

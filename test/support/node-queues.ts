@@ -1,4 +1,4 @@
-import { Worker, type NativeConnection } from '@temporalio/worker';
+import { Worker, type NativeConnection, type WorkerOptions } from '@temporalio/worker';
 import { ariTaskQueue } from '../../domain/asterisk-nodes';
 
 /**
@@ -13,6 +13,8 @@ export async function runWithNodeQueues<T>(
     taskQueue: string;
     nodes: readonly string[];
     activities: object;
+    /** The main worker's activity interceptors, e.g. eventCapture's. */
+    interceptors?: WorkerOptions['interceptors'];
   },
   fn: () => Promise<T>,
 ): Promise<T> {
@@ -22,6 +24,7 @@ export async function runWithNodeQueues<T>(
         connection: options.connection,
         taskQueue: ariTaskQueue(options.taskQueue, node),
         activities: options.activities,
+        interceptors: options.interceptors,
       }),
     ),
   );

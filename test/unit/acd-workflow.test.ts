@@ -34,8 +34,8 @@ beforeAll(async () => {
     connection: env.nativeConnection,
     taskQueue,
     workflowsPath: path.resolve(__dirname, 'fixtures/acd-entry-workflows.ts'),
-    // Agent state events are published through this activity; NATS is not part of these tests.
-    activities: { emitEvent: async () => undefined },
+    // Agent state events are published through these activities; NATS is not part of these tests.
+    activities: { emitEvent: async () => undefined, emitEvents: async () => undefined },
   });
   running = worker.run();
 });

@@ -1,4 +1,5 @@
 import { runWithNodeQueues } from '../support/node-queues';
+import { eventCapture } from '../support/event-capture';
 import { Context } from '@temporalio/activity';
 import { ApplicationFailure } from '@temporalio/common';
 import type { WorkflowHandle } from '@temporalio/client';
@@ -41,12 +42,13 @@ type Mocks = Record<string, (...args: any[]) => Promise<unknown>>;
 async function runCall(mocks: Mocks, drive?: (h: WorkflowHandle<typeof CallWorkflow>) => Promise<void>) {
   const cdrs: CdrInput[] = [];
   const events: string[] = [];
+  const capture = eventCapture((e) => events.push(e.type));
   const activities = {
     answer: async () => undefined,
     hangup: async () => undefined,
     playMedia: async () => ({ outcome: 'finished' }),
     recordCdr: async (cdr: CdrInput) => void cdrs.push(cdr),
-    emitEvent: async (e: { type: string }) => void events.push(e.type),
+    ...capture.activities,
     ...mocks,
   };
   const worker = await Worker.create({
@@ -54,10 +56,12 @@ async function runCall(mocks: Mocks, drive?: (h: WorkflowHandle<typeof CallWorkf
     taskQueue: 'wf-test',
     workflowsPath: path.resolve(__dirname, '../../workflows'),
     activities,
+    interceptors: capture.interceptors,
   });
+  const queues = { connection: env.nativeConnection, taskQueue: 'wf-test', nodes: ['ast1'] };
   const result = await runWithNodeQueues(
     worker,
-    { connection: env.nativeConnection, taskQueue: 'wf-test', nodes: ['ast1'], activities },
+    { ...queues, activities, interceptors: capture.interceptors },
     async () => {
       const handle = await env.client.workflow.start(CallWorkflow, {
         taskQueue: 'wf-test',
@@ -68,14 +72,16 @@ async function runCall(mocks: Mocks, drive?: (h: WorkflowHandle<typeof CallWorkf
       return handle.result();
     },
   );
-  return { result, cdrs };
+  return { result, cdrs, events };
 }
 
 test('collects digits, reads them back from where collection stopped, and writes one CDR', async () => {
   const played: PlayMediaInput[] = [];
-  const { result, cdrs } = await runCall({
+  const { result, cdrs, events } = await runCall({
     collectDigits: async (i: CollectDigitsInput) => {
       expect(i).toMatchObject({ fromSeq: 5, maxDigits: 4, terminator: '#' });
+      // The events ride on the activity, which never sees them (the worker's interceptor takes them off).
+      expect(i).not.toHaveProperty('__cticloudEvents');
       return { digits: '12', endedBy: 'terminator', nextSeq: 9 };
     },
     playMedia: async (i: PlayMediaInput) => {
@@ -89,6 +95,7 @@ test('collects digits, reads them back from where collection stopped, and writes
   expect(result).toMatchObject({ digits: '12', disposition: 'answered', endedBy: 'system', state: 'ended' });
   expect(cdrs).toHaveLength(1);
   expect(cdrs[0]).toMatchObject({ digits: '12', disposition: 'answered', node: 'ast1', channelId: 'c1' });
+  expect(events).toEqual(['call.started', 'call.answered', 'call.ended']);
 });
 
 test('a hangup signal while collecting cancels the prompt and ends the call as hung up by the caller', async () => {

@@ -1,4 +1,5 @@
 import { runWithNodeQueues } from '../support/node-queues';
+import { eventCapture } from '../support/event-capture';
 import { TestWorkflowEnvironment } from '@temporalio/testing';
 import { Worker } from '@temporalio/worker';
 import path from 'node:path';
@@ -83,6 +84,7 @@ test('runs the pinned flow node by node, with retries, variables, masked secrets
   const hangups: string[] = [];
   const cdrs: CdrInput[] = [];
   const events: string[] = [];
+  const capture = eventCapture((e) => events.push(e.data.nodeId ? `${e.type}:${e.data.nodeId}` : e.type));
   const activities = {
     answer: async () => undefined,
     collectDigits: async (i: CollectDigitsInput) => {
@@ -95,14 +97,14 @@ test('runs the pinned flow node by node, with retries, variables, masked secrets
     },
     hangup: async ({ channelId }: { channelId: string }) => void hangups.push(channelId),
     recordCdr: async (cdr: CdrInput) => void cdrs.push(cdr),
-    emitEvent: async (e: { type: string; data: { nodeId?: string } }) =>
-      void events.push(e.data.nodeId ? `${e.type}:${e.data.nodeId}` : e.type),
+    ...capture.activities,
   };
   const worker = await Worker.create({
     connection: env.nativeConnection,
     taskQueue: 'flow-test',
     workflowsPath: path.resolve(__dirname, '../../workflows'),
     activities,
+    interceptors: capture.interceptors,
   });
   const input: FlowCallInput = {
     tenantId: 'default',
@@ -120,7 +122,13 @@ test('runs the pinned flow node by node, with retries, variables, masked secrets
   };
   const { result, queried } = await runWithNodeQueues(
     worker,
-    { connection: env.nativeConnection, taskQueue: 'flow-test', nodes: ['ast1'], activities },
+    {
+      connection: env.nativeConnection,
+      taskQueue: 'flow-test',
+      nodes: ['ast1'],
+      activities,
+      interceptors: capture.interceptors,
+    },
     async () => {
       const handle = await env.client.workflow.start(FlowCallWorkflow, {
         taskQueue: 'flow-test',
@@ -173,18 +181,20 @@ test('a flow whose templates grow without bound ends the call at its render budg
   // RangeError failed the workflow task, again at every retry.
   const growing = ['b', 'c', 'd'].map((v, i) => ({ variable: v, value: `{{${'abc'[i]}}}`.repeat(400) }));
   const hangups: string[] = [];
+  const capture = eventCapture(() => undefined);
   const activities = {
     answer: async () => undefined,
     playMedia: async () => ({ outcome: 'finished' }),
     hangup: async ({ channelId }: { channelId: string }) => void hangups.push(channelId),
     recordCdr: async () => undefined,
-    emitEvent: async () => undefined,
+    ...capture.activities,
   };
   const worker = await Worker.create({
     connection: env.nativeConnection,
     taskQueue: 'flow-grow',
     workflowsPath: path.resolve(__dirname, '../../workflows'),
     activities,
+    interceptors: capture.interceptors,
   });
   const input: FlowCallInput = {
     tenantId: 'default',
@@ -211,7 +221,13 @@ test('a flow whose templates grow without bound ends the call at its render budg
   };
   const result = await runWithNodeQueues(
     worker,
-    { connection: env.nativeConnection, taskQueue: 'flow-grow', nodes: ['ast1'], activities },
+    {
+      connection: env.nativeConnection,
+      taskQueue: 'flow-grow',
+      nodes: ['ast1'],
+      activities,
+      interceptors: capture.interceptors,
+    },
     () =>
       env.client.workflow
         .start(FlowCallWorkflow, { taskQueue: 'flow-grow', workflowId: 'flow-grow-1', args: [input] })

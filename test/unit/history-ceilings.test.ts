@@ -1,3 +1,4 @@
+import { eventCapture } from '../support/event-capture';
 import { TestWorkflowEnvironment } from '@temporalio/testing';
 import { Worker } from '@temporalio/worker';
 import path from 'node:path';
@@ -40,6 +41,7 @@ test('a campaign of 330 contacts continues as new after 300 attempts; no run pas
   }));
   const pending = [...contacts];
   const recorded: string[] = [];
+  const capture = eventCapture(() => undefined);
   const activities = {
     claimContacts: async ({ limit }: { limit: number }) => ({
       contacts: pending.splice(0, limit),
@@ -52,7 +54,7 @@ test('a campaign of 330 contacts continues as new after 300 attempts; no run pas
     // Every number is on the do-not-call list: attempts finish without dialing, as fast as they start.
     isDoNotCall: async () => true,
     recordAttempt: async ({ contactId }: { contactId: string }) => void recorded.push(contactId),
-    emitEvent: async () => undefined,
+    ...capture.activities,
   };
   const taskQueue = 'ceilings';
   const worker = await Worker.create({
@@ -60,6 +62,7 @@ test('a campaign of 330 contacts continues as new after 300 attempts; no run pas
     taskQueue,
     workflowsPath: path.resolve(__dirname, '../../workflows'),
     activities,
+    interceptors: capture.interceptors,
   });
   const plan: CampaignPlan = {
     campaignId: `ceiling-${Date.now()}`,

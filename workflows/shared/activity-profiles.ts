@@ -16,6 +16,7 @@ import type { FlowDataActivities } from '../../activities/flow-data';
 import type { SpeechActivities } from '../../activities/speech';
 import type { MonitorActivities } from '../../activities/monitor';
 import type { NodeActivities } from '../../activities/nodes';
+import { carryEvents } from './outbox';
 
 /** Marks workflows whose channel commands go to their node's task queue (several Asterisk nodes). */
 export const NODE_QUEUES_PATCH = 'ari-node-queues';
@@ -26,7 +27,7 @@ export const NODE_QUEUES_PATCH = 'ari-node-queues';
  * the event stream, PostgreSQL) stay on the workflow's task queue, as do all calls of workflows that
  * started before node queues (their replay must schedule what they scheduled then).
  */
-function onChannelNode<T extends object>(options: ActivityOptions): T {
+function onChannelNode<T extends object>(options: ActivityOptions, carries = true): T {
   const home = proxyActivities<Record<string, (...args: unknown[]) => Promise<unknown>>>(options);
   // Proxies are stateless, so one per node queue serves every workflow of the worker.
   const nodeProxies = new Map<string, typeof home>();
@@ -45,11 +46,29 @@ function onChannelNode<T extends object>(options: ActivityOptions): T {
   return new Proxy({} as T, {
     get: (_, name) => {
       if (typeof name !== 'string') return undefined;
-      return (...args: unknown[]) => {
+      const schedule = (...args: unknown[]) => {
         const node = (args[0] as { node?: unknown } | undefined)?.node;
         if (typeof node === 'string' && patched(NODE_QUEUES_PATCH)) return onNode(node)[name]!(...args);
         return home[name]!(...args);
       };
+      if (!carries) return schedule;
+      return (input: unknown, ...rest: unknown[]) => carryEvents(input, (i) => schedule(i, ...rest));
+    },
+  });
+}
+
+/**
+ * Activities that take the workflow's waiting domain events along (outbox.ts). Not local activities (they
+ * run inside the workflow task, which the events must not lengthen) nor hours-long ones (a failure after
+ * the duplicate window would publish their events again).
+ */
+function carrying<T extends object>(activities: T): T {
+  return new Proxy(activities, {
+    get: (target, name) => {
+      const fn = (target as Record<string | symbol, unknown>)[name];
+      if (typeof name !== 'string' || typeof fn !== 'function') return fn;
+      return (input: unknown, ...rest: unknown[]) =>
+        carryEvents(input, (i) => (fn as (...a: unknown[]) => Promise<unknown>)(i, ...rest));
     },
   });
 }
@@ -81,25 +100,29 @@ export const mediaWait = onChannelNode<AriActivities>({
 });
 
 /** Writes to PostgreSQL: retried until the database is back; a CDR must not be lost. */
-export const persistence = proxyActivities<CdrActivities>({
-  startToCloseTimeout: '10 seconds',
-  retry: {
-    initialInterval: '500 milliseconds',
-    backoffCoefficient: 2,
-    maximumInterval: '30 seconds',
-    nonRetryableErrorTypes: ['CdrRejected'],
-  },
-});
+export const persistence = carrying(
+  proxyActivities<CdrActivities>({
+    startToCloseTimeout: '10 seconds',
+    retry: {
+      initialInterval: '500 milliseconds',
+      backoffCoefficient: 2,
+      maximumInterval: '30 seconds',
+      nonRetryableErrorTypes: ['CdrRejected'],
+    },
+  }),
+);
 
 /** Making a TTS prompt: seconds at most; an unknown voice fails for good. */
-export const speech = proxyActivities<SpeechActivities>({
-  startToCloseTimeout: '30 seconds',
-  retry: {
-    initialInterval: '200 milliseconds',
-    maximumAttempts: 3,
-    nonRetryableErrorTypes: ['SpeechRejected'],
-  },
-});
+export const speech = carrying(
+  proxyActivities<SpeechActivities>({
+    startToCloseTimeout: '30 seconds',
+    retry: {
+      initialInterval: '200 milliseconds',
+      maximumAttempts: 3,
+      nonRetryableErrorTypes: ['SpeechRejected'],
+    },
+  }),
+);
 
 /**
  * Holding a call's media for a long time (a transfer's conversation, a queue's hold music, a voicemail):
@@ -131,15 +154,17 @@ export const flowHttp = (timeoutMs: number) =>
   });
 
 /** The routing workflow and queue settings: quick; a queue that is gone is final. */
-export const acd = proxyActivities<AcdActivities>({
-  startToCloseTimeout: '10 seconds',
-  retry: {
-    initialInterval: '200 milliseconds',
-    backoffCoefficient: 2,
-    maximumInterval: '5 seconds',
-    nonRetryableErrorTypes: ['QueueNotFound'],
-  },
-});
+export const acd = carrying(
+  proxyActivities<AcdActivities>({
+    startToCloseTimeout: '10 seconds',
+    retry: {
+      initialInterval: '200 milliseconds',
+      backoffCoefficient: 2,
+      maximumInterval: '5 seconds',
+      nonRetryableErrorTypes: ['QueueNotFound'],
+    },
+  }),
+);
 
 /**
  * Joining a queue when a callback falls due: as a local activity it runs inside the callback's first
@@ -154,27 +179,33 @@ export const acdNow = proxyLocalActivities<AcdActivities>({
  * Reads a waiting caller can do without (their position for an announcement): two quick tries, then the
  * caller goes on waiting. An offer or the wait limit must never queue behind a slow read.
  */
-export const acdQuick = proxyActivities<AcdActivities>({
-  startToCloseTimeout: '2 seconds',
-  retry: { initialInterval: '200 milliseconds', maximumAttempts: 2 },
-});
+export const acdQuick = carrying(
+  proxyActivities<AcdActivities>({
+    startToCloseTimeout: '2 seconds',
+    retry: { initialInterval: '200 milliseconds', maximumAttempts: 2 },
+  }),
+);
 
 /** A campaign's contacts and attempts in PostgreSQL: retried while the database is away. */
-export const campaignData = proxyActivities<CampaignActivities>({
-  startToCloseTimeout: '30 seconds',
-  retry: {
-    initialInterval: '500 milliseconds',
-    backoffCoefficient: 2,
-    maximumInterval: '10 seconds',
-    nonRetryableErrorTypes: ['CampaignNotFound'],
-  },
-});
+export const campaignData = carrying(
+  proxyActivities<CampaignActivities>({
+    startToCloseTimeout: '30 seconds',
+    retry: {
+      initialInterval: '500 milliseconds',
+      backoffCoefficient: 2,
+      maximumInterval: '10 seconds',
+      nonRetryableErrorTypes: ['CampaignNotFound'],
+    },
+  }),
+);
 
 /** Tickets' projection and settings in PostgreSQL: retried until the database is back. */
-export const ticketData = proxyActivities<TicketActivities>({
-  startToCloseTimeout: '10 seconds',
-  retry: { initialInterval: '500 milliseconds', backoffCoefficient: 2, maximumInterval: '30 seconds' },
-});
+export const ticketData = carrying(
+  proxyActivities<TicketActivities>({
+    startToCloseTimeout: '10 seconds',
+    retry: { initialInterval: '500 milliseconds', backoffCoefficient: 2, maximumInterval: '30 seconds' },
+  }),
+);
 
 /**
  * Starting a monitor session rings the supervisor: one attempt, since a retry would ring them again; a
@@ -186,22 +217,27 @@ export const monitorStart = onChannelNode<MonitorActivities>({
 });
 
 /** Watching a session (hours at most) and ending it: heartbeating, retried after a dead worker. */
-export const monitorWatch = onChannelNode<MonitorActivities>({
-  startToCloseTimeout: '8 hours',
-  heartbeatTimeout: '5 seconds',
-  retry: { initialInterval: '200 milliseconds', maximumInterval: '5 seconds', maximumAttempts: 50 },
-});
+export const monitorWatch = onChannelNode<MonitorActivities>(
+  {
+    startToCloseTimeout: '8 hours',
+    heartbeatTimeout: '5 seconds',
+    retry: { initialInterval: '200 milliseconds', maximumInterval: '5 seconds', maximumAttempts: 50 },
+  },
+  false,
+);
 
 /** Choosing the Asterisk for a new call: retried (every few seconds) while no node answers. */
-const placement = proxyActivities<NodeActivities>({
-  startToCloseTimeout: '5 seconds',
-  retry: {
-    initialInterval: '1 second',
-    backoffCoefficient: 2,
-    maximumInterval: '5 seconds',
-    maximumAttempts: 60,
-  },
-});
+const placement = carrying(
+  proxyActivities<NodeActivities>({
+    startToCloseTimeout: '5 seconds',
+    retry: {
+      initialInterval: '1 second',
+      backoffCoefficient: 2,
+      maximumInterval: '5 seconds',
+      maximumAttempts: 60,
+    },
+  }),
+);
 
 /**
  * The node a new outbound call (callback, campaign) is placed on, as `{ node }` to spread into the dial's
