@@ -1,7 +1,8 @@
 /**
  * Two Temporal clusters of the test's own (ports 7633/7733, databases cticloud_xdct_*), CTICloud's namespace
  * global on both: the gateway talks to cluster A, the worker to cluster B (each its local frontend, as at two
- * sites). Callbacks continue across a forced failover and a graceful fail-back, each customer called once.
+ * sites). Callbacks continue across a forced failover and a graceful fail-back, each customer called once;
+ * a ticket's SLA clock started on A breaches once, on B.
  */
 import { acdKit, json } from '../support/acd';
 import { channelsCreatedSince } from '../support/ari-log';
@@ -94,3 +95,44 @@ test('a callback waiting for its time is called once on B after a forced failove
     .map((c) => c!.name.slice(6, 9));
   expect(dialed.sort()).toEqual(['141', '142']);
 }, 240_000);
+
+test('a ticket whose SLA clock runs on A breaches once, on B, after a forced failover', async () => {
+  const everyDay = ['mon', 'tue', 'wed', 'thu', 'fri', 'sat', 'sun'];
+  const target = { firstResponseSec: 6, resolutionSec: 3600 };
+  await stack.api(
+    '/v1/tenant/ticket-settings',
+    json('PUT', {
+      calendar: { timeZone: 'UTC', weekly: [{ days: everyDay, open: '00:00', close: '23:59' }] },
+      targets: { low: target, normal: target, high: target, urgent: target },
+      escalateTo: 'team-lead',
+    }),
+  );
+  const created = await stack.api(
+    '/v1/tickets',
+    json('POST', { subject: 'failover sla', description: 'clock started on A', priority: 'low' }),
+  );
+  expect(created.status).toBe(201);
+  const forced = await failover(B.name, 'forced');
+  expect(forced.status).toBe(200);
+
+  const read = async () => (await stack.api(`/v1/tickets/${created.body.ticketId}`)).body;
+  let ticket = await read();
+  for (let i = 0; i < 120 && ticket.sla[0].state !== 'breached'; i++) {
+    await new Promise((r) => setTimeout(r, 250));
+    ticket = await read();
+  }
+  expect(ticket.sla[0]).toMatchObject({ kind: 'first_response', state: 'breached' });
+  expect(ticket.fields).toMatchObject({ priority: 'urgent', assignee: 'team-lead' });
+  // Once each: a timer replicated to B and fired there, not also on A.
+  await new Promise((r) => setTimeout(r, 2000));
+  const timeline = (await read()).timeline as { kind: string; detail: { state: string } }[];
+  expect(timeline.filter((e) => e.kind === 'sla').map((e) => e.detail.state)).toEqual([
+    'near_breach',
+    'breached',
+  ]);
+  expect(await versionsOf(`ticket-${created.body.ticketId}`)).toContain(forced.body.failoverVersion);
+
+  // Back to A for whatever runs next.
+  expect((await failover(A.name, 'graceful')).status).toBe(200);
+  await stack.api('/v1/tenant/ticket-settings', json('PUT', {}));
+}, 120_000);
