@@ -1,6 +1,6 @@
 /**
  * The worker's side of events that ride on activities (domain/events/carried.ts): an activity interceptor
- * takes the carried events off the input and publishes them, in order, before the activity runs.
+ * takes the carried events off the input and publishes them, in order, while the activity runs.
  *
  * A telephony activity must not fail because NATS is briefly away, so a publish that fails for a reason
  * other than the event's schema does not fail the activity: the events wait in this process's backlog and
@@ -115,7 +115,7 @@ export class CarriedEventsPublisher {
 }
 
 /**
- * The activity interceptor: publishes the events an activity carries, then runs it without them (the
+ * The activity interceptor: publishes the events an activity carries while running it without them (the
  * activity never sees the field). Register it on every worker that runs activities of workflows bundled
  * with workflows/shared/outbox.ts.
  */
@@ -128,8 +128,14 @@ export function carriedEventsInterceptor(
         const [first, ...rest] = input.args;
         if (!canCarryEvents(first) || !(CARRIED_EVENTS_FIELD in first)) return next(input);
         const { [CARRIED_EVENTS_FIELD]: carried, ...own } = first;
-        await publish(carried as CarriedEvent[]);
-        return next({ ...input, args: [own, ...rest] });
+        // Beside the activity, not before it: a prompt must not wait for JetStream's ack of the events
+        // that rode on it. The activity returns only once they are out (or kept to retry).
+        const published = publish(carried as CarriedEvent[]);
+        try {
+          return await next({ ...input, args: [own, ...rest] });
+        } finally {
+          await published;
+        }
       },
     },
   });
