@@ -56,6 +56,12 @@ const ConfigSchema = z.object({
     .enum(['true', 'false'])
     .default('true')
     .transform((v) => v === 'true'),
+  /**
+   * How activities read a channel's ARI events: `shared`, one reader per Asterisk node in each worker that
+   * serves every cursor it can (activities/channel-event-reader.ts); `per-cursor`, a JetStream consumer of
+   * each cursor's own (the code before issue #14's direction D). @default shared
+   */
+  CHANNEL_EVENTS_READER: z.enum(['shared', 'per-cursor']).default('shared'),
   /** Threads running workflow code in the worker. @default 1 (the SDK's default with reused V8 contexts) */
   WORKER_WORKFLOW_THREADS: z.coerce.number().int().min(1).max(16).default(1),
   /** Where the worker writes TTS prompts. @default the bundled Asterisk's chroot */

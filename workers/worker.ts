@@ -17,6 +17,7 @@ import { createEventActivities } from '../activities/events';
 import { createWebhookActivities } from '../activities/webhooks';
 import { createMonitorActivities } from '../activities/monitor';
 import { JetStreamChannelEvents } from '../activities/channel-events';
+import { SharedChannelEvents } from '../activities/channel-event-reader';
 import { AriNodes } from '../asterisk/nodes';
 import { ariTaskQueue, type AsteriskNode } from '../domain/asterisk-nodes';
 import { createNodeActivities, routeByNode } from '../activities/nodes';
@@ -48,7 +49,12 @@ async function main(): Promise<void> {
       log.warn({ node, reason: err.message, retryInMs: delayMs }, 'ARI unavailable; retrying'),
     stopping.signal,
   );
-  const events = new JetStreamChannelEvents(nc.jetstream(), await nc.jetstreamManager());
+  const ownConsumers = new JetStreamChannelEvents(nc.jetstream(), await nc.jetstreamManager());
+  const sharedEvents =
+    config.CHANNEL_EVENTS_READER === 'shared'
+      ? new SharedChannelEvents(nc.jetstream(), ownConsumers)
+      : undefined;
+  const events = sharedEvents ?? ownConsumers;
   // TTS prompts and uploaded recordings share one directory Asterisk plays from.
   const media = { hostDir: config.TTS_HOST_DIR, asteriskDir: config.TTS_ASTERISK_DIR };
   // Sharing the worker's connection is what lets the router start workflows eagerly on this worker.
@@ -113,6 +119,8 @@ async function main(): Promise<void> {
   const nodeRuns = nodes.nodes.map(async (node) => {
     await nodes.connected(node.name);
     if (stopping.signal.aborted) return;
+    // Reading the node's events before its activities run, so their cursors find them buffered.
+    await sharedEvents?.watch(node.name);
     const nodeWorker = await Worker.create({
       connection,
       namespace: config.TEMPORAL_NAMESPACE,
@@ -197,6 +205,7 @@ async function main(): Promise<void> {
   } finally {
     stopStats();
     stopWatchdog();
+    sharedEvents?.close();
     await router.stop().catch(() => undefined);
     await webhooks.stop().catch(() => undefined);
     await nc.drain().catch(() => undefined);
