@@ -100,6 +100,13 @@ export class CallRouter {
         m.ack();
         continue;
       }
+      // Both events the router handles name their channel; one that does not can never be handled, and
+      // redelivering it forever would only repeat the failure.
+      if (!event.channel?.id) {
+        this.options.log.warn({ subject: m.subject }, 'ARI event without a channel; dropped');
+        m.term();
+        continue;
+      }
       // Each message is a different call's StasisStart or ChannelDestroyed: nothing orders them, and one
       // start is a server round trip, so handling them one by one caps routing at ~12 calls/s.
       const task = handle(m, event).then(
