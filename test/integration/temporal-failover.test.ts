@@ -2,12 +2,15 @@
  * Two Temporal clusters of the test's own (ports 7633/7733, databases cticloud_xdct_*), CTICloud's namespace
  * global on both: the gateway talks to cluster A, the worker to cluster B (each its local frontend, as at two
  * sites). Callbacks continue across a forced failover and a graceful fail-back, each customer called once;
- * a ticket's SLA clock started on A breaches once, on B.
+ * a ticket's SLA clock started on A breaches once, on B; a call in a flow goes on across a forced failover.
  */
 import { acdKit, json } from '../support/acd';
 import { channelsCreatedSince } from '../support/ari-log';
+import { placeCall } from '../support/caller';
+import { provisionNumber } from '../support/numbers';
+import type { FlowCallStatus } from '../../workflows/flow-call/contract';
 import { address, clusterPair, connectClusters, startFreshCluster, stopCluster } from '../support/clusters';
-import { startStack, type TestStack } from '../support/stack';
+import { callWorkflow, startStack, type TestStack } from '../support/stack';
 
 const NAMESPACE = 'cticloud-xdct';
 const [A, B] = clusterPair('xdct', 7633, NAMESPACE);
@@ -135,4 +138,62 @@ test('a ticket whose SLA clock runs on A breaches once, on B, after a forced fai
   // Back to A for whatever runs next.
   expect((await failover(A.name, 'graceful')).status).toBe(200);
   await stack.api('/v1/tenant/ticket-settings', json('PUT', {}));
+}, 120_000);
+
+test('a caller in a flow when the namespace fails over keeps going: the digits they press after it are read back', async () => {
+  const definition = {
+    schemaVersion: 1,
+    start: 'hello',
+    nodes: [
+      { id: 'hello', type: 'play', params: { prompt: { kind: 'sound', name: 'vm-enter-num-to-call' } } },
+      { id: 'code', type: 'gather', params: { variable: 'code', maxDigits: 3, timeoutMs: 10000 } },
+      { id: 'read', type: 'say', params: { as: 'digits', value: '{{code}}' } },
+      { id: 'bye', type: 'hangup' },
+    ],
+    edges: [
+      ['hello', 'next', 'code'],
+      ['code', 'valid', 'read'],
+      ['code', 'invalid', 'bye'],
+      ['code', 'no_input', 'bye'],
+      ['read', 'next', 'bye'],
+    ].map(([from, exit, to]) => ({ from, exit, to })),
+  };
+  const flow = await stack.api('/v1/flows', json('POST', { name: `failover ${Date.now()}`, definition }));
+  expect(flow.status).toBe(201);
+  expect((await stack.api(`/v1/flows/${flow.body.id}/publish`, { method: 'POST' })).body).toEqual({
+    number: 1,
+  });
+  const number = `8${Date.now() % 1_000_000}`;
+  await provisionNumber(stack.pool, stack.config.DEFAULT_TENANT, number);
+  expect((await stack.api('/v1/numbers', json('POST', { number, flowId: flow.body.id }))).status).toBe(201);
+
+  // The caller presses 4 2 7 eight seconds in: after the failover below.
+  const call = await placeCall(stack.ari, stack.config.ARI_APP, stack.config.ASTERISK_NODE, {
+    to: number,
+    from: '5550177',
+    digits: '427',
+    delaySec: 8,
+    holdSec: 40,
+  });
+  const handle = await callWorkflow(stack.temporal, call.workflowId);
+  const forced = await failover(B.name, 'forced');
+  expect(forced.status).toBe(200);
+
+  const result = (await handle.result()) as FlowCallStatus;
+  expect(result.path.map((s) => `${s.nodeId}:${s.exit ?? ''}`)).toEqual([
+    'hello:next',
+    'code:valid',
+    'read:next',
+    'bye:',
+  ]);
+  expect(result.variables).toMatchObject({ code: '427' });
+  expect(await versionsOf(call.workflowId)).toContain(forced.body.failoverVersion);
+  // One CDR, written once.
+  const { rows } = await stack.pool.query<{ n: string }>(
+    'select count(*) as n from cdrs where workflow_id = $1',
+    [call.workflowId],
+  );
+  expect(Number(rows[0]!.n)).toBe(1);
+
+  expect((await failover(A.name, 'graceful')).status).toBe(200);
 }, 120_000);
