@@ -14,7 +14,7 @@
 import { DeliverPolicy, type ConsumerMessages, type JetStreamClient } from 'nats';
 import { ARI_STREAM, ARI_SUBJECT_ROOT, subjectToken, type AriEvent } from '../asterisk/ari-events';
 import {
-  ChannelEventsLostError,
+  CursorQueue,
   type ChannelEventCursor,
   type ChannelEventSource,
   type SequencedEvent,
@@ -126,10 +126,7 @@ class NodeReader {
 }
 
 class SharedCursor implements ChannelEventCursor {
-  private readonly queue: SequencedEvent[] = [];
-  private waiter?: () => void;
-  private ended = false;
-  private closed = false;
+  private readonly queue = new CursorQueue();
 
   constructor(
     private readonly reader: NodeReader,
@@ -148,35 +145,19 @@ class SharedCursor implements ChannelEventCursor {
   }
 
   push(item: SequencedEvent): void {
-    if (item.seq < this.fromSeq) return;
-    this.queue.push(item);
-    this.waiter?.();
+    if (item.seq >= this.fromSeq) this.queue.push(item);
   }
 
   end(): void {
-    this.ended = true;
-    this.waiter?.();
+    this.queue.end('the shared reader stopped');
   }
 
-  async next(timeoutMs: number): Promise<SequencedEvent | undefined> {
-    if (!this.queue.length && !this.ended) {
-      await new Promise<void>((resolve) => {
-        const timer = setTimeout(resolve, Math.max(0, timeoutMs));
-        this.waiter = () => {
-          clearTimeout(timer);
-          resolve();
-        };
-      });
-      this.waiter = undefined;
-    }
-    const next = this.queue.shift();
-    if (!next && this.ended && !this.closed) throw new ChannelEventsLostError('the shared reader stopped');
-    return next;
+  next(timeoutMs: number): Promise<SequencedEvent | undefined> {
+    return this.queue.next(timeoutMs);
   }
 
   async close(): Promise<void> {
-    this.closed = true;
-    this.ended = true;
+    this.queue.close();
     for (const t of this.tokens) {
       const set = this.reader.listeners.get(t);
       set?.delete(this);

@@ -87,22 +87,37 @@ export class ChannelEventsLostError extends Error {
   }
 }
 
-class BufferedCursor implements ChannelEventCursor {
-  private readonly buffer: SequencedEvent[] = [];
+/**
+ * A cursor's events waiting to be read, in order, and whether more can come: what every cursor shares,
+ * whoever fills it. `next` waits up to its timeout; after `end` with nothing left it throws, unless the
+ * cursor was closed.
+ */
+export class CursorQueue {
+  private readonly items: SequencedEvent[] = [];
   private waiter: (() => void) | undefined;
   private ended = false;
   private closed = false;
-  private failure: Error | undefined;
+  private failure: string | undefined;
 
-  constructor(
-    private readonly messages: readonly ConsumerMessages[],
-    private readonly release: () => Promise<void>,
-  ) {
-    for (const m of messages) void this.pump(m);
+  push(...items: SequencedEvent[]): void {
+    this.items.push(...items);
+    this.waiter?.();
+  }
+
+  /** No more events will come; `reason` says why when it was not a close. */
+  end(reason?: string): void {
+    this.failure ??= reason;
+    this.ended = true;
+    this.waiter?.();
+  }
+
+  close(): void {
+    this.closed = true;
+    this.end();
   }
 
   async next(timeoutMs: number): Promise<SequencedEvent | undefined> {
-    if (!this.buffer.length && !this.ended) {
+    if (!this.items.length && !this.ended) {
       await new Promise<void>((resolve) => {
         const timer = setTimeout(resolve, Math.max(0, timeoutMs));
         this.waiter = () => {
@@ -112,32 +127,43 @@ class BufferedCursor implements ChannelEventCursor {
       });
       this.waiter = undefined;
     }
-    const next = this.buffer.shift();
+    const next = this.items.shift();
     if (!next && this.ended && !this.closed) {
-      throw new ChannelEventsLostError(this.failure?.message ?? 'the consumer ended');
+      throw new ChannelEventsLostError(this.failure ?? 'the consumer ended');
     }
     return next;
   }
+}
+
+class BufferedCursor implements ChannelEventCursor {
+  private readonly queue = new CursorQueue();
+
+  constructor(
+    private readonly messages: readonly ConsumerMessages[],
+    private readonly release: () => Promise<void>,
+  ) {
+    for (const m of messages) void this.pump(m);
+  }
+
+  next(timeoutMs: number): Promise<SequencedEvent | undefined> {
+    return this.queue.next(timeoutMs);
+  }
 
   async close(): Promise<void> {
-    this.closed = true;
-    this.ended = true;
+    this.queue.close();
     await Promise.all(this.messages.map((m) => m.close()));
     await this.release().catch(() => undefined);
   }
 
   private async pump(messages: ConsumerMessages): Promise<void> {
+    let failure: string | undefined;
     try {
-      for await (const m of messages) {
-        this.buffer.push({ seq: m.seq, event: m.json<AriEvent>() });
-        this.waiter?.();
-      }
+      for await (const m of messages) this.queue.push({ seq: m.seq, event: m.json<AriEvent>() });
     } catch (err) {
-      this.failure = err as Error;
+      failure = (err as Error).message;
     } finally {
       // One channel's consumer lost is the whole read lost: a merged view with a gap would mislead.
-      this.ended = true;
-      this.waiter?.();
+      this.queue.end(failure);
     }
   }
 }

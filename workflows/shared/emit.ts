@@ -1,9 +1,9 @@
-import { log, proxyActivities } from '@temporalio/workflow';
+import { log, proxyActivities, type ActivityOptions } from '@temporalio/workflow';
 import type { EmitEventInput, EventActivities } from '../../activities/events';
 import type { EventDataOf, EventType } from '../../lib/events/schemas';
 
 /** Publishing an event: quick, retried while NATS is away; an event that fails its schema is final. */
-const events = proxyActivities<EventActivities>({
+export const EVENT_ACTIVITY_OPTIONS = {
   startToCloseTimeout: '10 seconds',
   retry: {
     initialInterval: '200 milliseconds',
@@ -13,7 +13,8 @@ const events = proxyActivities<EventActivities>({
     maximumAttempts: 20,
     nonRetryableErrorTypes: ['EventRejected'],
   },
-});
+} as const satisfies ActivityOptions;
+const events = proxyActivities<EventActivities>(EVENT_ACTIVITY_OPTIONS);
 
 /**
  * Emits a domain event from workflow code. The id is derived from the activity, so replays and retries

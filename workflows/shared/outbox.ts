@@ -11,6 +11,7 @@
  */
 import { CancellationScope, log, proxyActivities, uuid4 } from '@temporalio/workflow';
 import type { EventActivities } from '../../activities/events';
+import { EVENT_ACTIVITY_OPTIONS } from './emit';
 import { CARRIED_EVENTS_FIELD, canCarryEvents, type CarriedEvent } from '../../domain/events/carried';
 
 /**
@@ -21,17 +22,7 @@ import { CARRIED_EVENTS_FIELD, canCarryEvents, type CarriedEvent } from '../../d
 const TURNS_BEFORE_FLUSH = 64;
 
 /** Publishing a batch: as `emitEvent` was, quick and retried while NATS is away. */
-const events = proxyActivities<EventActivities>({
-  startToCloseTimeout: '10 seconds',
-  retry: {
-    initialInterval: '200 milliseconds',
-    backoffCoefficient: 2,
-    maximumInterval: '10 seconds',
-    // About three minutes of NATS outage: a workflow awaiting its last event must not wait forever.
-    maximumAttempts: 20,
-    nonRetryableErrorTypes: ['EventRejected'],
-  },
-});
+const events = proxyActivities<EventActivities>(EVENT_ACTIVITY_OPTIONS);
 
 interface Waiting {
   event: CarriedEvent;
