@@ -1,4 +1,4 @@
-import { connect, DeliverPolicy } from 'nats';
+import { connect, DeliverPolicy, type JsMsg } from 'nats';
 import { ARI_STREAM, type AriEvent } from '../../asterisk/ari-events';
 import { EVENT_SUBJECT_ROOT, EVENTS_STREAM } from '../../lib/events/subjects';
 import type { TestStack } from './stack';
@@ -31,18 +31,24 @@ export async function ariEventsSince(
   type: string,
   node = '*',
 ): Promise<{ node: string; event: AriEvent }[]> {
+  const messages = await storedSince(stack, ARI_STREAM, `ari.${node}.*.${type}`, since);
+  return messages.map((m) => ({ node: m.subject.split('.')[1]!, event: m.json<AriEvent>() }));
+}
+
+/** Every message a stream stored on `subject` since `since`, read with a consumer of the test's own. */
+async function storedSince(stack: TestStack, stream: string, subject: string, since: Date): Promise<JsMsg[]> {
   const nc = await connect({ servers: stack.config.NATS_URL });
   try {
-    const consumer = await nc.jetstream().consumers.get(ARI_STREAM, {
-      filterSubjects: `ari.${node}.*.${type}`,
+    const consumer = await nc.jetstream().consumers.get(stream, {
+      filterSubjects: subject,
       deliver_policy: DeliverPolicy.StartTime,
       opt_start_time: since.toISOString(),
     });
-    const events: { node: string; event: AriEvent }[] = [];
+    const messages: JsMsg[] = [];
     for (;;) {
       const m = await consumer.next({ expires: 1500 });
-      if (!m) return events;
-      events.push({ node: m.subject.split('.')[1]!, event: m.json<AriEvent>() });
+      if (!m) return messages;
+      messages.push(m);
     }
   } finally {
     await nc.close();
@@ -59,21 +65,9 @@ export async function callEventsSince(
   since: Date,
   callId: string,
 ): Promise<{ id: string; type: string }[]> {
-  const nc = await connect({ servers: stack.config.NATS_URL });
-  try {
-    const consumer = await nc.jetstream().consumers.get(EVENTS_STREAM, {
-      filterSubjects: `${EVENT_SUBJECT_ROOT}.*.events.call.*`,
-      deliver_policy: DeliverPolicy.StartTime,
-      opt_start_time: since.toISOString(),
-    });
-    const events: { id: string; type: string }[] = [];
-    for (;;) {
-      const m = await consumer.next({ expires: 1500 });
-      if (!m) return events;
-      const event = m.json<{ id: string; type: string; data: { callId?: string } }>();
-      if (event.data.callId === callId) events.push({ id: event.id, type: event.type });
-    }
-  } finally {
-    await nc.close();
-  }
+  const messages = await storedSince(stack, EVENTS_STREAM, `${EVENT_SUBJECT_ROOT}.*.events.call.*`, since);
+  return messages
+    .map((m) => m.json<{ id: string; type: string; data: { callId?: string } }>())
+    .filter((event) => event.data.callId === callId)
+    .map(({ id, type }) => ({ id, type }));
 }
