@@ -3,7 +3,7 @@ import { ApplicationFailure } from '@temporalio/common';
 import { Worker } from '@temporalio/worker';
 import { eventCapture, type CapturedEvent } from '../support/event-capture';
 import { quietTemporalRuntime, temporalBinary } from '../support/temporal';
-import { OutboxWorkflow } from './fixtures/outbox-workflows';
+import { OutboxOrderWorkflow, OutboxWorkflow, goOn } from './fixtures/outbox-workflows';
 
 let env: TestWorkflowEnvironment;
 beforeAll(async () => {
@@ -65,5 +65,47 @@ test('events ride on the next activity, are flushed when none follows or the car
     { workflowsPath: require.resolve('./fixtures/outbox-workflows') },
     history,
     'outbox-1',
+  );
+});
+
+test('an event published while a flushed one is still going out is not handed to an activity before it', async () => {
+  const seen: string[] = [];
+  const capture = eventCapture((e) => seen.push(String(e.data.callId)));
+  let workCalled!: () => void;
+  const workSeen = new Promise<void>((resolve) => (workCalled = resolve));
+  const worker = await Worker.create({
+    connection: env.nativeConnection,
+    taskQueue: 'outbox-order',
+    workflowsPath: require.resolve('./fixtures/outbox-workflows'),
+    activities: {
+      emitEvents: async (input: { events: CapturedEvent[] }) => {
+        if (input.events.some((e) => e.data.callId === 'first')) {
+          // The workflow goes on while this batch is still going out; a carrier it schedules now would
+          // publish on its own worker slot before this one returns.
+          await env.client.workflow.getHandle('outbox-order-1').signal(goOn);
+          await Promise.race([workSeen, new Promise((r) => setTimeout(r, 3000))]);
+        }
+        return capture.activities.emitEvents(input);
+      },
+      work: async (input: { step: string }) => {
+        workCalled();
+        return input.step;
+      },
+    },
+    interceptors: capture.interceptors,
+  });
+  const history = await worker.runUntil(async () => {
+    const h = await env.client.workflow.start(OutboxOrderWorkflow, {
+      taskQueue: 'outbox-order',
+      workflowId: 'outbox-order-1',
+    });
+    expect(await h.result()).toBe('after');
+    return h.fetchHistory();
+  });
+  expect(seen).toEqual(['first', 'second', 'third']);
+  await Worker.runReplayHistory(
+    { workflowsPath: require.resolve('./fixtures/outbox-workflows') },
+    history,
+    'outbox-order-1',
   );
 });

@@ -9,7 +9,7 @@
  * local-activity batching tried first, docs/design-call-path.md). Module state is per workflow: the SDK
  * instantiates workflow modules for each run.
  */
-import { CancellationScope, log, proxyActivities, uuid4 } from '@temporalio/workflow';
+import { CancellationScope, log, patched, proxyActivities, uuid4 } from '@temporalio/workflow';
 import type { EventActivities } from '../../activities/events';
 import { EVENT_ACTIVITY_OPTIONS } from './emit';
 import { CARRIED_EVENTS_FIELD, canCarryEvents, type CarriedEvent } from '../../domain/events/carried';
@@ -20,6 +20,14 @@ import { CARRIED_EVENTS_FIELD, canCarryEvents, type CarriedEvent } from '../../d
  * it changes the commands of running workflows, so it is a constant for good.
  */
 const TURNS_BEFORE_FLUSH = 64;
+
+/**
+ * Workflows from this release hand over no batch while a flushed one is still going out: the flush runs on
+ * the workflow's queue and a carrier on another (a node's), so a later batch could be published first (one
+ * CI run in about twenty saw `call.answered` before `call.started`). Later events wait and go out in the
+ * next flush, once the earlier one is in.
+ */
+export const EVENTS_IN_ORDER_PATCH = 'events-in-order';
 
 /** Publishing a batch: as `emitEvent` was, quick and retried while NATS is away. */
 const events = proxyActivities<EventActivities>(EVENT_ACTIVITY_OPTIONS);
@@ -34,6 +42,10 @@ let waiting: Waiting[] = [];
 let flushPlanned = false;
 /** Settles after every batch flushed so far: `await publish(...)` at a workflow's end waits for all. */
 let flushed: Promise<void> = Promise.resolve();
+/** Flushed batches whose emitEvents has not settled yet. */
+let flushesGoingOut = 0;
+/** A flush waits for `flushed` (EVENTS_IN_ORDER_PATCH). */
+let flushWaiting = false;
 
 /** Queues an event; resolves once it is published (by its carrier or a flush). Never rejects. */
 export function enqueueEvent(type: string, tenantId: string, data: unknown): Promise<void> {
@@ -57,8 +69,24 @@ function planFlush(): void {
 
 function flush(): void {
   flushPlanned = false;
+  if (!waiting.length || flushWaiting) return;
+  if (flushesGoingOut > 0 && patched(EVENTS_IN_ORDER_PATCH)) {
+    // Behind the batch still going out; whatever joins the outbox meanwhile goes in the same batch.
+    flushWaiting = true;
+    void flushed.then(() => {
+      flushWaiting = false;
+      send();
+    });
+    return;
+  }
+  send();
+}
+
+/** Publishes everything waiting in one emitEvents activity. */
+function send(): void {
   const batch = take();
   if (!batch.length) return;
+  flushesGoingOut++;
   // Not cancellable: a caller's hangup must not cancel the events that tell of it.
   const sent = CancellationScope.nonCancellable(() =>
     events.emitEvents({ events: batch.map((w) => w.event) }),
@@ -66,6 +94,7 @@ function flush(): void {
     () => undefined,
     (err: unknown) => log.warn('events not emitted', { count: batch.length, error: (err as Error).message }),
   );
+  void sent.then(() => flushesGoingOut--);
   const earlier = flushed;
   flushed = Promise.all([earlier, sent]).then(() => batch.forEach((w) => w.sent()));
   // Each publish resolves when its batch and every earlier one settled.
@@ -85,6 +114,8 @@ function take(): Waiting[] {
  */
 export function carryEvents<R>(input: unknown, schedule: (input: unknown) => Promise<R>): Promise<R> {
   if (!waiting.length || !canCarryEvents(input)) return schedule(input);
+  // The events wait for the next flush, behind the one going out (EVENTS_IN_ORDER_PATCH).
+  if ((flushesGoingOut > 0 || flushWaiting) && patched(EVENTS_IN_ORDER_PATCH)) return schedule(input);
   const batch = take();
   const result = schedule({ ...input, [CARRIED_EVENTS_FIELD]: batch.map((w) => w.event) });
   result.then(
