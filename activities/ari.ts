@@ -35,6 +35,14 @@ export interface PlayMediaInput extends ChannelRef {
 
 export interface PlayMediaResult {
   outcome: 'finished' | 'hangup';
+  /**
+   * Index of the media item playing when the caller hung up (`media.length` once all finished): a play list
+   * of several flow nodes (domain/flow/play-list.ts) keeps the nodes the caller reached. Absent from
+   * results recorded before play lists.
+   */
+  reached?: number;
+  /** When each item reached started (ISO), by its PlaybackStarted as this worker saw it. */
+  startedAt?: string[];
 }
 
 export interface AriActivityDeps {
@@ -44,6 +52,18 @@ export interface AriActivityDeps {
 
 const HEARTBEAT_MS = 1000;
 export const isEnd = (e: AriEvent): boolean => e.type === 'StasisEnd' || e.type === 'ChannelDestroyed';
+
+/** How long after a failed playback the channel's end is waited for. @default 1 second */
+const END_AFTER_FAILED_PLAYBACK_MS = 1000;
+
+/** Whether the channel ends within END_AFTER_FAILED_PLAYBACK_MS (events of other kinds are passed over). */
+async function endsSoon(cursor: ChannelEventCursor): Promise<boolean> {
+  const until = Date.now() + END_AFTER_FAILED_PLAYBACK_MS;
+  for (let next = await nextEvent(cursor, until); next; next = await nextEvent(cursor, until)) {
+    if (isEnd(next.event)) return true;
+  }
+  return false;
+}
 
 /** Non-retryable: a channel that is gone stays gone. */
 function channelGone(err: unknown): never {
@@ -125,13 +145,24 @@ export function createAriActivities({ ari, events }: AriActivityDeps) {
       // nothing, and the caller hears the prompt without waiting for the consumer's three API round trips.
       const id = await startPlayback(channelId, media, 'play');
       const cursor = await events.open(node, channelId, fromSeq);
+      // Asterisk plays a list back to back: PlaybackContinuing when an item ends, PlaybackStarted for each item.
+      const startedAt: string[] = [];
       try {
         for (;;) {
           const next = await nextEvent(cursor, Date.now() + 10 * 60_000);
           if (!next) throw new Error(`playback ${id} never finished`);
-          if (isEnd(next.event)) return { outcome: 'hangup' };
-          if (next.event.type === 'PlaybackFinished' && next.event.playback?.id === id) {
-            return { outcome: 'finished' };
+          const reached = Math.max(0, startedAt.length - 1);
+          if (isEnd(next.event)) return { outcome: 'hangup', reached, startedAt };
+          if (next.event.playback?.id !== id) continue;
+          const { type } = next.event;
+          if (type === 'PlaybackStarted') startedAt.push(new Date().toISOString());
+          else if (type === 'PlaybackFinished') {
+            // A hangup stops the playback first ('failed'), and the channel's end follows within a moment:
+            // a list cut short is not a list played.
+            if (next.event.playback?.state === 'failed' && (await endsSoon(cursor))) {
+              return { outcome: 'hangup', reached, startedAt };
+            }
+            return { outcome: 'finished', reached: media.length, startedAt };
           }
         }
       } finally {

@@ -88,8 +88,12 @@ const ms = (t: { seconds?: unknown; nanos?: number | null } | null | undefined):
 interface Timeline {
   /** When the channel entered Stasis() in the dialplan. */
   stasisStart?: number;
-  /** In the order they started; `stored` is when JetStream stored the PlaybackFinished. */
-  playbacks: { id: string; started: number; finished?: number; stored?: number }[];
+  /**
+   * Each prompt, in the order they started; `stored` is when JetStream stored the PlaybackFinished. In a
+   * play list (several prompts in one playback, `inList` from the second on) Asterisk ends each prompt but
+   * the last with PlaybackContinuing and starts the next with PlaybackStarted under the same id.
+   */
+  playbacks: { id: string; started: number; finished?: number; stored?: number; inList?: boolean }[];
   destroyed?: number;
 }
 
@@ -102,11 +106,13 @@ async function timeline(js: JetStreamClient, subject: string, since: Date): Prom
   for (let m = await next(); m; m = m.info.pending ? await next() : null) {
     const e = m.json<AriEvent>();
     const at = asteriskTime(e.timestamp);
-    const playback = t.playbacks.find((p) => p.id === e.playback?.id);
+    const playback = [...t.playbacks].reverse().find((p) => p.id === e.playback?.id);
     // The mirror gets no StasisStart for another app's channel; entering Stasis() is in both apps' events.
     if (e.type === 'ChannelDialplan' && e.dialplan_app === 'Stasis') t.stasisStart ??= at;
     else if (e.type === 'ChannelDestroyed') t.destroyed = at;
-    else if (e.type === 'PlaybackStarted') t.playbacks.push({ id: e.playback!.id, started: at });
+    else if (e.type === 'PlaybackStarted') {
+      t.playbacks.push({ id: e.playback!.id, started: at, ...(playback ? { inList: true } : {}) });
+    } else if (e.type === 'PlaybackContinuing' && playback) playback.finished = at;
     else if (e.type === 'PlaybackFinished' && playback) {
       Object.assign(playback, { finished: at, stored: Number(m.info.timestampNanos) / 1e6 });
     }
@@ -118,17 +124,23 @@ async function timeline(js: JetStreamClient, subject: string, since: Date): Prom
 /** Gaps of the calls that played every prompt; the others are only counted. */
 function gaps(timelines: Timeline[], transitions: Transition[]) {
   const g = { first: [] as number[], direct: [] as number[], logic: [] as number[], hangup: [] as number[] };
+  let inList = 0;
   const complete = timelines.filter(
     ({ playbacks: p }) => p.length === transitions.length + 1 && p.every((x) => x.finished !== undefined),
   );
   for (const { playbacks: p, stasisStart, destroyed } of complete) {
     g.first.push(p[0]!.started - (stasisStart ?? NaN));
-    for (let k = 1; k < p.length; k++) g[transitions[k - 1]!].push(p[k]!.started - p[k - 1]!.finished!);
+    for (let k = 1; k < p.length; k++) {
+      if (p[k]!.inList) inList++;
+      g[transitions[k - 1]!].push(p[k]!.started - p[k - 1]!.finished!);
+    }
     g.hangup.push((destroyed ?? NaN) - p.at(-1)!.finished!);
   }
   return {
     calls: timelines.length,
     complete: complete.length,
+    /** Transitions inside a play list: Asterisk going on to the next item of one playback. */
+    transitionsInList: inList,
     firstPromptMs: summarize(g.first),
     playToPlayMs: summarize(g.direct),
     playSetBranchPlayMs: summarize(g.logic),
@@ -158,6 +170,8 @@ async function breakdown(client: Client, calls: PlacedCall[], timelines: Timelin
     const p = timelines[i]!.playbacks;
     const activityOf = (k: number) => acts.get(/-(\d+)-play-\d+$/.exec(p[k]!.id)?.[1] ?? '');
     for (let k = 1; k < p.length; k++) {
+      // Inside a play list there is no hop: the same playback goes on.
+      if (p[k]!.inList) continue;
       const [a, b, { finished, stored }] = [activityOf(k - 1), activityOf(k), p[k - 1]!];
       if (!a?.completed || !b?.started || finished === undefined || stored === undefined) continue;
       hops.ingest!.push(stored - finished);

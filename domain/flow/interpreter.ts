@@ -1,6 +1,7 @@
 import { FLOW_STEP_LIMIT } from '../history-ceilings';
 import type { FlowDefinition } from './definition';
 import { HANDLERS, NodeEnd, type NodeContext } from './handlers';
+import { runPlayList, startsPlayList } from './play-list';
 import type { FlowPorts, LoadedFlow } from './ports';
 
 /**
@@ -101,6 +102,14 @@ export async function runFlow(
     const maxSteps = ports.maxSteps ?? MAX_STEPS;
     if (run.path.length >= maxSteps) throw new FlowTooLong(`${maxSteps} nodes run`);
     const node = nodes.get(nodeId)!;
+    if (ports.playList && startsPlayList(node)) {
+      const scope = { nodes, edges, flow: context.flow, ports, run, depth, maxSteps };
+      const listed = await runPlayList(nodeId, ports.playList.bind(ports), scope);
+      if (listed !== 'unplanned') {
+        nodeId = listed.next;
+        continue;
+      }
+    }
     const step: FlowStep = { nodeId, type: node.type, enteredAt: ports.now().toISOString() };
     if (depth > 0) step.flow = { id: flow.id, version: flow.version };
     run.path.push(step);

@@ -87,8 +87,21 @@ export interface LoadedFlow {
   definition: FlowDefinition;
 }
 
+/** How far a play list got (FlowPorts.playList). */
+export interface PlayListResult {
+  /** The segment playing when the caller hung up; `segments.length` when all were played. */
+  reached: number;
+  /** When each segment reached started playing (ISO), where known. */
+  startedAt: (string | undefined)[];
+}
+
 export interface FlowPorts {
   play(media: MediaItem[]): Promise<void>;
+  /**
+   * Plays several nodes' media back to back in one media step (domain/flow/play-list.ts), without the gap
+   * of a step per node. Absent: each node plays on its own (the simulator, and calls from before lists).
+   */
+  playList?(segments: MediaItem[][]): Promise<PlayListResult>;
   /** The digits typed ('' on timeout). */
   collect(request: CollectRequest): Promise<string>;
   hangup(reason: string): Promise<void>;

@@ -264,6 +264,51 @@ test('http, say date, an uploaded prompt, a subflow and a queue with no agent on
   ]);
 }, 90_000);
 
+test('consecutive prompts play as one list; a caller hanging up in the middle leaves the path at that prompt', async () => {
+  const { number } = await publish('Play list', {
+    schemaVersion: 1,
+    start: 'greeting',
+    nodes: [
+      { id: 'greeting', type: 'play', params: { prompt: { kind: 'sound', name: 'hello-world' } } },
+      { id: 'mark', type: 'set', params: { assignments: [{ variable: 'heard', value: 'greeting' }] } },
+      // About ten seconds of digits: the caller who hangs up after four is in this one.
+      { id: 'long', type: 'say', params: { as: 'digits', value: '12345678901234567890' } },
+      { id: 'closing', type: 'play', params: { prompt: { kind: 'sound', name: 'beep' } } },
+      { id: 'bye', type: 'hangup' },
+    ],
+    edges: edges([
+      ['greeting', 'next', 'mark'],
+      ['mark', 'next', 'long'],
+      ['long', 'next', 'closing'],
+      ['closing', 'next', 'bye'],
+    ]),
+    variables: [{ name: 'heard' }],
+  });
+  const place = (holdSec: number) =>
+    placeCall(stack.ari, stack.config.ARI_APP, stack.config.ASTERISK_NODE, { to: number, holdSec });
+  const playSteps = async (workflowId: string) => {
+    const handle = await callWorkflow(stack.temporal, workflowId);
+    const status = (await handle.result()) as FlowCallStatus;
+    const history = await handle.fetchHistory();
+    const plays = history.events!.filter(
+      (e) => e.activityTaskScheduledEventAttributes?.activityType?.name === 'playMedia',
+    ).length;
+    return { status, plays };
+  };
+
+  const whole = await playSteps((await place(30)).workflowId);
+  expect(stepsOf(whole.status)).toEqual(['greeting:next', 'mark:next', 'long:next', 'closing:next', 'bye:']);
+  // Three prompts, one media step; each node entered when Asterisk moved on to its media.
+  expect(whole.plays).toBe(1);
+  const entered = whole.status.path.map((s) => Date.parse(s.enteredAt));
+  expect(entered[2]! - entered[0]!).toBeGreaterThan(500);
+  expect(entered[3]! - entered[2]!).toBeGreaterThan(5000);
+
+  const left = await playSteps((await place(4)).workflowId);
+  expect(stepsOf(left.status)).toEqual(['greeting:next', 'mark:next', 'long:']);
+  expect(left.status.variables).toMatchObject({ heard: 'greeting' });
+}, 90_000);
+
 test('every call of this file replays deterministically from its history', async () => {
   const { replayed, failures } = await stack.replayCalls();
   expect(failures).toEqual([]);

@@ -1,5 +1,5 @@
 import { MockActivityEnvironment } from '@temporalio/testing';
-import { createAriActivities, type CollectDigitsInput } from '../../activities/ari';
+import { createAriActivities, type CollectDigitsInput, type PlayMediaResult } from '../../activities/ari';
 import { FakeAri, FakeChannelEvents } from '../support/fakes';
 
 const input = (over: Partial<CollectDigitsInput> = {}): CollectDigitsInput => ({
@@ -143,6 +143,36 @@ describe('playMedia', () => {
     events.push('PlaybackFinished', {
       playback: { id: ari.lastPlaybackId(), target_uri: 'channel:c1', state: 'done', media_uri: '' },
     });
-    await expect(result).resolves.toEqual({ outcome: 'finished' });
+    await expect(result).resolves.toEqual({ outcome: 'finished', reached: 1, startedAt: [] });
+  });
+
+  test('a list cut by a hangup says which item was playing; a failed item alone is not a hangup', async () => {
+    const events = new FakeChannelEvents();
+    const ari = new FakeAri();
+    const { playMedia } = createAriActivities({ ari: ari.asCommands(), events });
+    const env = new MockActivityEnvironment();
+    const media = ['sound:hello-world', 'digits:123', 'sound:beep'];
+    const playback = (state: string) => ({
+      playback: { id: ari.lastPlaybackId(), target_uri: 'channel:c1', state, media_uri: '' },
+    });
+    const cut = env.run(playMedia, { channelId: 'c1', node: 'ast1', fromSeq: 1, media });
+    await tick();
+    // Asterisk ends each item but the last with PlaybackContinuing and starts the next with PlaybackStarted.
+    events.push('PlaybackStarted', playback('playing'));
+    events.push('PlaybackContinuing', playback('continuing'));
+    events.push('PlaybackStarted', playback('playing'));
+    // A hangup stops the playback first, then the channel goes.
+    events.push('PlaybackFinished', playback('failed'));
+    events.push('StasisEnd', {});
+    await expect(cut).resolves.toMatchObject({ outcome: 'hangup', reached: 1 });
+    expect(((await cut) as PlayMediaResult).startedAt).toHaveLength(2);
+
+    const events2 = new FakeChannelEvents();
+    const { playMedia: play2 } = createAriActivities({ ari: ari.asCommands(), events: events2 });
+    const failed = env.run(play2, { channelId: 'c1', node: 'ast1', fromSeq: 1, media: ['sound:missing'] });
+    await tick();
+    events2.push('PlaybackStarted', playback('playing'));
+    events2.push('PlaybackFinished', playback('failed'));
+    await expect(failed).resolves.toMatchObject({ outcome: 'finished', reached: 1 });
   });
 });

@@ -72,6 +72,8 @@ async function openVoicemailTicket(line: CallLine, recordingId: string, queue?: 
 const FLOW_STEP_LIMIT_PATCH = 'flow-step-limit-400';
 const LEGACY_STEP_LIMIT = 1000;
 const RENDER_BUDGET_PATCH = 'flow-render-budget';
+/** Calls from this release play consecutive media nodes as one list (domain/flow/play-list.ts). */
+export const PLAY_LISTS_PATCH = 'flow-playlists';
 /**
  * Characters a call's templates may read and write in all. A set node can multiply a value's length at each
  * assignment (`{{a}}` 400 times); without a bound the worker built strings of hundreds of MB until a
@@ -101,7 +103,7 @@ export function callPorts(line: CallLine): FlowPorts {
     ? new WorkBudget('rendering the flow’s templates', MAX_CALL_TEMPLATE_TEXT)
     : undefined;
 
-  return {
+  const ports: FlowPorts = {
     maxSteps,
     renderBudget,
     async play(items) {
@@ -247,4 +249,29 @@ export function callPorts(line: CallLine): FlowPorts {
 
     now: () => new Date(),
   };
+  // Calls that started before lists play node by node, as their histories recorded.
+  if (patched(PLAY_LISTS_PATCH)) {
+    ports.playList = async (segments) => {
+      // Where each segment's items start in the one list Asterisk plays; an empty segment is passed at once.
+      const starts: number[] = [];
+      const media: string[] = [];
+      for (const items of segments) {
+        starts.push(media.length);
+        media.push(...(await toAsterisk(items)));
+      }
+      if (!media.length) return { reached: segments.length, startedAt: [] };
+      const result = await mediaWait.playMedia({ ...ref(), media });
+      const startedAt = starts.map((at, s) =>
+        at < media.length && starts[s + 1] !== at ? result.startedAt?.[at] : undefined,
+      );
+      if (result.outcome !== 'hangup') return { reached: segments.length, startedAt };
+      const item = result.reached ?? 0;
+      // The segment holding the item playing when the caller hung up (the last one starting at or before it).
+      let reached = 0;
+      for (let s = 0; s < segments.length; s++)
+        if (starts[s]! <= item && (starts[s + 1] ?? media.length) > starts[s]!) reached = s;
+      return { reached, startedAt };
+    };
+  }
+  return ports;
 }
