@@ -36,16 +36,30 @@ const PG_INPUT_ERRORS: Record<string, string> = {
   '54000': 'a value is too large to store',
 };
 
-/** Temporal or another dependency not answering in time: 503, try again. */
+/**
+ * Temporal or another dependency not answering in time, or a namespace moving between clusters: 503, try
+ * again. During a failover the frontend can answer NamespaceNotActive (FAILED_PRECONDITION, "… is a standby
+ * cluster") until its namespace cache sees the new active cluster, about a second (issue #15: a failover is
+ * not an outage).
+ */
 function isUnavailable(err: unknown): boolean {
-  const e = err as { name?: string; code?: number; cause?: { code?: number } };
-  // gRPC 4 = DEADLINE_EXCEEDED, 14 = UNAVAILABLE.
+  const e = err as { name?: string; code?: number; cause?: { code?: number; message?: string } };
+  // gRPC 4 = DEADLINE_EXCEEDED, 9 = FAILED_PRECONDITION, 14 = UNAVAILABLE.
   const code = e.code ?? e.cause?.code;
+  // The client's ServiceError says what it tried; the gRPC error under it says what the server answered.
+  const text = `${String(err)} ${e.cause?.message ?? ''}`;
   return (
     e.name === 'ServiceError' &&
-    (code === 4 || code === 14 || /DEADLINE_EXCEEDED|UNAVAILABLE/.test(String(err)))
+    (code === 4 ||
+      code === 14 ||
+      /DEADLINE_EXCEEDED|UNAVAILABLE/.test(text) ||
+      ((code === 9 || /FAILED_PRECONDITION/.test(text)) &&
+        /is a standby cluster|NamespaceNotActive/.test(text)))
   );
 }
+
+/** What a client waiting out a failover or a restart is told to wait, in seconds. @default 1 */
+const RETRY_AFTER_UNAVAILABLE_SEC = 1;
 
 /** One place decides what an error looks like: zod → 400 naming fields, ours → their status, the rest → 500. */
 export default fp(async (app) => {
@@ -88,6 +102,7 @@ export default fp(async (app) => {
     }
     request.log.error({ err }, 'request failed');
     const code = status === 503 || isUnavailable(err) ? 503 : 500;
+    if (code === 503) reply.header('retry-after', String(RETRY_AFTER_UNAVAILABLE_SEC));
     return reply.code(code).send({
       statusCode: code,
       error: code === 503 ? 'Service Unavailable' : 'Internal Server Error',

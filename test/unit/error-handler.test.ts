@@ -1,0 +1,44 @@
+/**
+ * The central error handler's answers for failures that are not the client's: a dependency away or a
+ * Temporal namespace moving between clusters is a 503 with Retry-After, anything else a 500.
+ */
+import Fastify from 'fastify';
+import errorHandler from '../../gateway/plugins/error-handler';
+
+/** As @temporalio/client raises them: a ServiceError saying what failed, over the server's gRPC error. */
+function serviceError(code: number, answer: string): Error {
+  const grpc = Object.assign(new Error(`${code} ${answer}`), { code, details: answer.replace(/^\w+: /, '') });
+  const err = new Error('Failed to query Workflow', { cause: grpc });
+  err.name = 'ServiceError';
+  return err;
+}
+
+async function answer(err: Error) {
+  const app = Fastify();
+  await app.register(errorHandler);
+  app.get('/x', async () => {
+    throw err;
+  });
+  const res = await app.inject({ method: 'GET', url: '/x' });
+  await app.close();
+  return { status: res.statusCode, retryAfter: res.headers['retry-after'], body: res.json() };
+}
+
+test('a namespace active on the other cluster (a failover under way) is 503, try again in a second', async () => {
+  const notActive = serviceError(
+    9,
+    'FAILED_PRECONDITION: Namespace: cticloud is active in cluster: cluster-b, while current cluster cluster-a is a standby cluster.',
+  );
+  expect(await answer(notActive)).toEqual({
+    status: 503,
+    retryAfter: '1',
+    body: expect.objectContaining({ error: 'Service Unavailable' }),
+  });
+  expect((await answer(serviceError(14, 'UNAVAILABLE: connection refused'))).status).toBe(503);
+});
+
+test('another failed precondition, or a plain bug, stays a 500 without Retry-After', async () => {
+  const other = await answer(serviceError(9, 'FAILED_PRECONDITION: workflow is not running'));
+  expect(other).toMatchObject({ status: 500, retryAfter: undefined });
+  expect((await answer(new TypeError('x is undefined'))).status).toBe(500);
+});
