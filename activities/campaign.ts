@@ -47,6 +47,16 @@ function nextWindow(settings: CampaignSettings, timeZone: string, from: Date): D
  * The campaign's contacts in PostgreSQL: claiming the due ones, recording each attempt's outcome with the
  * retry rules, the do-not-call check just before a dial.
  */
+
+/** Whether the tenant's do-not-call list has the number (checked just before each dial). */
+export async function isDoNotCall(pool: Pool, tenantId: string, phone: string): Promise<boolean> {
+  const { rowCount } = await pool.query('select 1 from dnc_numbers where tenant_id = $1 and phone = $2', [
+    tenantId,
+    phone,
+  ]);
+  return (rowCount ?? 0) > 0;
+}
+
 export function createCampaignActivities(pool: Pool) {
   const settingsOf = async (campaignId: string): Promise<CampaignSettings> => {
     const { rows } = await pool.query<{ config: unknown }>('select config from campaigns where id = $1', [
@@ -154,11 +164,7 @@ export function createCampaignActivities(pool: Pool) {
 
     /** Checked just before each dial: a number added to the list after the upload is still never called. */
     async isDoNotCall({ tenantId, phone }: { tenantId: string; phone: string }): Promise<boolean> {
-      const { rowCount } = await pool.query('select 1 from dnc_numbers where tenant_id = $1 and phone = $2', [
-        tenantId,
-        phone,
-      ]);
-      return (rowCount ?? 0) > 0;
+      return isDoNotCall(pool, tenantId, phone);
     },
 
     /**

@@ -5,18 +5,21 @@ export interface NodeActivityDeps {
   nodes: AriNodes;
 }
 
+/** The Asterisk a new outbound call (callback, campaign) is placed on: a live one, in turn. */
+export async function pickLiveNode(nodes: AriNodes): Promise<string> {
+  try {
+    return await nodes.pick();
+  } catch (err) {
+    // Retryable: a node coming back is the usual end of this, and the call waits for it.
+    if (err instanceof NoLiveAsteriskNodeError) throw ApplicationFailure.retryable(err.message, err.name);
+    throw err;
+  }
+}
+
 export function createNodeActivities({ nodes }: NodeActivityDeps) {
   return {
     /** The Asterisk a new outbound call (callback, campaign) is placed on: a live one, in turn. */
-    async liveAsteriskNode(): Promise<string> {
-      try {
-        return await nodes.pick();
-      } catch (err) {
-        // Retryable: a node coming back is the usual end of this, and the call waits for it.
-        if (err instanceof NoLiveAsteriskNodeError) throw ApplicationFailure.retryable(err.message, err.name);
-        throw err;
-      }
-    },
+    liveAsteriskNode: (): Promise<string> => pickLiveNode(nodes),
   };
 }
 

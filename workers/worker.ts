@@ -7,6 +7,7 @@ import { publishQueueStats } from './queue-stats';
 import { watchRouting } from './routing-watchdog';
 import { createCallControlActivities } from '../activities/call-control';
 import { createCampaignActivities } from '../activities/campaign';
+import { createAttemptPreparation } from '../activities/campaign-prepare';
 import { createCampaignControlActivities } from '../activities/campaign-control';
 import { createCdrActivities } from '../activities/cdr';
 import { createTicketActivities } from '../activities/tickets';
@@ -106,6 +107,7 @@ async function main(): Promise<void> {
       ...createNodeActivities({ nodes }),
       ...createCdrActivities(pool),
       ...createCampaignActivities(pool),
+      ...createAttemptPreparation({ pool, nodes, events }),
       ...createCampaignControlActivities({ pool, client, taskQueue: config.TEMPORAL_TASK_QUEUE }),
       ...createTicketActivities(pool),
       ...createAcdActivities({ pool, client, js: nc.jetstream(), taskQueue: config.TEMPORAL_TASK_QUEUE }),

@@ -1,6 +1,6 @@
-import { CampaignSettings } from '../../domain/campaign/settings';
-import { wallClock } from '../../domain/flow/hours';
-import { acdKit, json, unique } from '../support/acd';
+import { acdKit, json } from '../support/acd';
+import { campaignKit, sleep, zones } from '../support/campaigns';
+import { attemptWorkflowId } from '../../workflows/campaign-attempt/contract';
 import { startStack, type TestStack } from '../support/stack';
 
 let stack: TestStack;
@@ -11,89 +11,7 @@ afterAll(async () => {
   await stack?.close();
 });
 
-const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
-const ZONES = [
-  'Pacific/Kiritimati',
-  'Asia/Tokyo',
-  'Asia/Kolkata',
-  'Europe/Paris',
-  'America/New_York',
-  'America/Los_Angeles',
-  'Pacific/Honolulu',
-];
-/** A zone where it is now between 10:00 and 16:00, and one where it is not (the window is 09:00–17:00). */
-function zones(): { open: string; closed: string } {
-  const hour = (tz: string) => Number(wallClock(new Date(), tz).time.slice(0, 2));
-  return {
-    open: ZONES.find((z) => hour(z) >= 10 && hour(z) < 16)!,
-    closed: ZONES.find((z) => hour(z) < 8 || hour(z) >= 18)!,
-  };
-}
-const everyDay = ['mon', 'tue', 'wed', 'thu', 'fri', 'sat', 'sun'];
-
-/** A campaign row and its contacts, straight into PostgreSQL (the upload API has its own tests). */
-async function campaign(
-  settings: Record<string, unknown>,
-  contacts: { phone: string; tz: string; fields?: object }[],
-) {
-  const config = CampaignSettings.parse({
-    callerId: '5550199',
-    window: { weekly: [{ days: everyDay, open: '09:00', close: '17:00' }] },
-    ...settings,
-  });
-  const { rows } = await stack.pool.query<{ id: string }>(
-    `insert into campaigns (tenant_id, name, config) values ('default', $1, $2) returning id`,
-    [unique('Campaign'), config],
-  );
-  const id = rows[0]!.id;
-  for (const [line, c] of contacts.entries()) {
-    await stack.pool.query(
-      'insert into campaign_contacts (campaign_id, phone, time_zone, fields, line) values ($1, $2, $3, $4, $5)',
-      [id, c.phone, c.tz, c.fields ?? {}, line + 2],
-    );
-  }
-  return id;
-}
-
-async function publishFlow(nodes: object[], edges: object[], variables: object[] = []) {
-  const flow = await stack.api(
-    '/v1/flows',
-    json('POST', {
-      name: unique('Outbound'),
-      definition: { schemaVersion: 1, start: (nodes[0] as { id: string }).id, nodes, edges, variables },
-    }),
-  );
-  expect((await stack.api(`/v1/flows/${flow.body.id}/publish`, json('POST'))).status).toBe(201);
-  return flow.body.id as string;
-}
-
-async function contactsOf(id: string) {
-  const { rows } = await stack.pool.query<{
-    phone: string;
-    state: string;
-    attempts: number;
-    last_disposition: string | null;
-  }>(
-    'select phone, state, attempts, last_disposition from campaign_contacts where campaign_id = $1 order by phone',
-    [id],
-  );
-  return Object.fromEntries(
-    rows.map((r) => [r.phone, `${r.state}/${r.attempts}/${r.last_disposition ?? ''}`]),
-  );
-}
-
-async function finished(id: string, timeoutMs = 120_000) {
-  const end = Date.now() + timeoutMs;
-  for (;;) {
-    const { rows } = await stack.pool.query<{ state: string }>('select state from campaigns where id = $1', [
-      id,
-    ]);
-    if (rows[0]?.state === 'completed') return;
-    if (Date.now() > end)
-      throw new Error(`campaign ${id} did not complete: ${JSON.stringify(await contactsOf(id))}`);
-    await sleep(500);
-  }
-}
+const { campaign, publishFlow, contactsOf, finished } = campaignKit(() => stack);
 
 test('an agentless campaign: answered, busy retried, no answer, do-not-call added after upload, closed window', async () => {
   const { open, closed } = zones();
@@ -374,6 +292,34 @@ test('preview dialing: the agent accepts by answering, then the contact is diale
   expect(await contactsOf(id)).toEqual({ '615': 'done/1/answered' });
   expect((await stack.api(`/v1/agents/${agent.id}`)).body.callsHandled).toBe(1);
 }, 90_000);
+
+test('an attempt reads what it needs before dialing in one local activity, then dials', async () => {
+  const flowId = await publishFlow(
+    [
+      { id: 'listen', type: 'play', params: { prompt: { kind: 'sound', name: 'beep' } } },
+      { id: 'bye', type: 'hangup' },
+    ],
+    [{ from: 'listen', exit: 'next', to: 'bye' }],
+  );
+  const id = await campaign({ target: { kind: 'flow', flowId } }, [{ phone: '171', tz: zones().open }]);
+  await stack.api(`/v1/campaigns/${id}/start`, json('POST'));
+  await finished(id);
+  expect(await contactsOf(id)).toEqual({ '171': 'done/1/answered' });
+  const { rows } = await stack.pool.query<{ id: string }>(
+    'select id from campaign_contacts where campaign_id = $1',
+    [id],
+  );
+  const history = await stack.temporal.workflow
+    .getHandle(attemptWorkflowId(id, rows[0]!.id, 1))
+    .fetchHistory();
+  const scheduled = history.events!.map((e) => e.activityTaskScheduledEventAttributes?.activityType?.name);
+  // The do-not-call check, the node and the stream position were three activities (and tasks) before.
+  expect(scheduled).not.toContain('isDoNotCall');
+  expect(scheduled).not.toContain('liveAsteriskNode');
+  expect(scheduled).not.toContain('eventPosition');
+  expect(scheduled).toContain('dialOut');
+  expect(history.events!.filter((e) => e.markerRecordedEventAttributes).length).toBeGreaterThan(0);
+}, 60_000);
 
 test('every call and campaign of this file replays deterministically from its history', async () => {
   const { replayed, failures } = await stack.replayCalls();

@@ -2,9 +2,15 @@
  * Two Temporal clusters of the test's own (ports 7633/7733, databases cticloud_xdct_*), CTICloud's namespace
  * global on both: the gateway talks to cluster A, the worker to cluster B (each its local frontend, as at two
  * sites). Callbacks continue across a forced failover and a graceful fail-back, each customer called once;
- * a ticket's SLA clock started on A breaches once, on B; a call in a flow goes on across a forced failover.
+ * a ticket's SLA clock started on A breaches once, on B; a call in a flow goes on across a forced failover;
+ * a running campaign dials each contact once across one, and adopts an attempt it finds already running
+ * (what Temporal issue #10286 leaves after a forced failover).
  */
 import { acdKit, json } from '../support/acd';
+import { campaignKit, zones } from '../support/campaigns';
+import { CampaignSettings } from '../../domain/campaign/settings';
+import { attemptWorkflowId } from '../../workflows/campaign-attempt/contract';
+import { campaignWorkflowId, type CampaignPlan } from '../../workflows/campaign/contract';
 import { channelsCreatedSince } from '../support/ari-log';
 import { placeCall } from '../support/caller';
 import { provisionNumber } from '../support/numbers';
@@ -119,13 +125,20 @@ test('a ticket whose SLA clock runs on A breaches once, on B, after a forced fai
   expect(forced.status).toBe(200);
 
   // Right after a forced failover a read can briefly fail (the namespace's routing is settling): asked again.
-  const read = async () => (await stack.api(`/v1/tickets/${created.body.ticketId}`)).body;
+  // Such an answer must say "try again" (503), never "we broke" (500).
+  const statuses = new Set<number>();
+  const read = async () => {
+    const answer = await stack.api(`/v1/tickets/${created.body.ticketId}`);
+    statuses.add(answer.status);
+    return answer.body;
+  };
   let ticket = await read();
   for (let i = 0; i < 120 && ticket?.sla?.[0]?.state !== 'breached'; i++) {
     await new Promise((r) => setTimeout(r, 250));
     ticket = await read();
   }
   expect(ticket.sla[0]).toMatchObject({ kind: 'first_response', state: 'breached' });
+  expect([...statuses].filter((s) => s !== 200 && s !== 503)).toEqual([]);
   expect(ticket.fields).toMatchObject({ priority: 'urgent', assignee: 'team-lead' });
   // Once each: a timer replicated to B and fired there, not also on A.
   await new Promise((r) => setTimeout(r, 2000));
@@ -197,4 +210,101 @@ test('a caller in a flow when the namespace fails over keeps going: the digits t
   expect(Number(rows[0]!.n)).toBe(1);
 
   expect((await failover(A.name, 'graceful')).status).toBe(200);
+}, 120_000);
+
+const { campaign, publishFlow, contactsOf, finished } = campaignKit(() => stack);
+const beepThenHangUp = async () =>
+  publishFlow(
+    [
+      { id: 'listen', type: 'play', params: { prompt: { kind: 'sound', name: 'beep' } } },
+      { id: 'bye', type: 'hangup' },
+    ],
+    [{ from: 'listen', exit: 'next', to: 'bye' }],
+  );
+/** The synthetic parties Asterisk dialed since `since` whose number matches, by number. */
+async function dialedSince(since: Date, number: RegExp): Promise<string[]> {
+  return (await channelsCreatedSince(stack, since))
+    .map((c) => /^Local\/(\d+)@synthetic-party.*;1$/.exec(c?.name ?? '')?.[1])
+    .filter((n): n is string => !!n && number.test(n))
+    .sort();
+}
+
+test('a campaign running when the namespace fails over dials each contact once and completes on B', async () => {
+  const since = new Date();
+  const flowId = await beepThenHangUp();
+  const phones = ['151', '152', '153', '154', '155', '156'];
+  const id = await campaign(
+    { target: { kind: 'flow', flowId }, pacing: { callsPerSecond: 1, maxConcurrent: 2 } },
+    phones.map((phone) => ({ phone, tz: zones().open })),
+  );
+  expect((await stack.api(`/v1/campaigns/${id}/start`, json('POST'))).status).toBe(202);
+  await new Promise((r) => setTimeout(r, 2500));
+  const forced = await failover(B.name, 'forced');
+  expect(forced.status).toBe(200);
+
+  await finished(id, 90_000);
+  expect(Object.values(await contactsOf(id))).toEqual(phones.map(() => 'done/1/answered'));
+  expect(await dialedSince(since, /^15\d$/)).toEqual(phones);
+  expect(await versionsOf(campaignWorkflowId(id))).toContain(forced.body.failoverVersion);
+  expect((await failover(A.name, 'graceful')).status).toBe(200);
+}, 150_000);
+
+test('an attempt the campaign finds already running is adopted: dialed once, counted once', async () => {
+  const since = new Date();
+  const flowId = await publishFlow(
+    [
+      // A few seconds of prompts: the attempt is still running when the campaign starts it again.
+      { id: 'first', type: 'play', params: { prompt: { kind: 'sound', name: 'vm-enter-num-to-call' } } },
+      { id: 'again', type: 'play', params: { prompt: { kind: 'sound', name: 'vm-enter-num-to-call' } } },
+      { id: 'bye', type: 'hangup' },
+    ],
+    [
+      { from: 'first', exit: 'next', to: 'again' },
+      { from: 'again', exit: 'next', to: 'bye' },
+    ],
+  );
+  const id = await campaign(
+    { target: { kind: 'flow', flowId }, pacing: { callsPerSecond: 1, maxConcurrent: 2 } },
+    ['161', '162'].map((phone) => ({ phone, tz: zones().open })),
+  );
+  const { rows } = await stack.pool.query<{ id: string; phone: string; time_zone: string; config: unknown }>(
+    `select cc.id, cc.phone, cc.time_zone, c.config from campaign_contacts cc join campaigns c on c.id = cc.campaign_id
+      where cc.campaign_id = $1 order by cc.line`,
+    [id],
+  );
+  const settings = CampaignSettings.parse(rows[0]!.config);
+  const plan: CampaignPlan = {
+    campaignId: id,
+    tenantId: stack.config.DEFAULT_TENANT,
+    target: settings.target,
+    callerId: settings.callerId,
+    mode: settings.mode,
+    pacing: settings.pacing,
+    amd: settings.amd,
+    ringSeconds: settings.ringSeconds,
+  };
+  // The first contact's first attempt, started as a lost branch's start would have left it.
+  const first = rows[0]!;
+  await stack.temporal.workflow.start('CampaignAttemptWorkflow', {
+    workflowId: attemptWorkflowId(id, first.id, 1),
+    taskQueue: stack.config.TEMPORAL_TASK_QUEUE,
+    args: [
+      {
+        plan,
+        contact: { id: first.id, phone: first.phone, timeZone: first.time_zone, fields: {}, attempt: 1 },
+      },
+    ],
+  });
+  expect((await stack.api(`/v1/campaigns/${id}/start`, json('POST'))).status).toBe(202);
+
+  await finished(id, 90_000);
+  expect(await contactsOf(id)).toEqual({ '161': 'done/1/answered', '162': 'done/1/answered' });
+  expect(await dialedSince(since, /^16\d$/)).toEqual(['161', '162']);
+  const history = await stack.temporal.workflow.getHandle(campaignWorkflowId(id)).fetchHistory();
+  const woken = history.events!.filter(
+    (e) => e.signalExternalWorkflowExecutionInitiatedEventAttributes?.signalName === 'attemptWake',
+  );
+  expect(woken).toHaveLength(1);
+  const progress = (await stack.api(`/v1/campaigns/${id}/progress`)).body;
+  expect(progress).toMatchObject({ launched: 2, finished: 2, inFlight: 0 });
 }, 120_000);

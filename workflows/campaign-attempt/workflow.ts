@@ -2,18 +2,30 @@ import {
   CancellationScope,
   getExternalWorkflowHandle,
   isCancellation,
+  patched,
+  setHandler,
   workflowInfo,
 } from '@temporalio/workflow';
 import { waitInQueue } from '../acd/wait-in-queue';
-import { ariCommand, callControl, campaignData, flowData, nodeForNewCall } from '../shared/activity-profiles';
+import {
+  ariCommand,
+  attemptNow,
+  callControl,
+  campaignData,
+  flowData,
+  nodeForNewCall,
+} from '../shared/activity-profiles';
 import { attemptDoneSignal, campaignWorkflowId, type CampaignDisposition } from '../campaign/contract';
-import type { AttemptInput, AttemptResult } from './contract';
+import { attemptWakeSignal, type AttemptInput, type AttemptResult } from './contract';
 import { callPorts, type CallLine } from '../flow-call/call-ports';
 import { initialVariables, runFlow } from '../../domain/flow/interpreter';
 import { CallerHungUp } from '../../domain/flow/ports';
 import { previewAttempt } from '../campaign/preview';
 
 const VARIABLE_NAME = /^[A-Za-z_][A-Za-z0-9_]*$/;
+
+/** Attempts from this release prepare their dial in one local activity (activities/campaign-prepare.ts). */
+const PREPARE_LOCAL_PATCH = 'attempt-prepare-local';
 
 /**
  * One dial attempt of a campaign to one contact. Its workflow id names the campaign, contact and attempt,
@@ -27,6 +39,8 @@ export async function CampaignAttemptWorkflow({
   contact,
   notBefore,
 }: AttemptInput): Promise<AttemptResult> {
+  // Only its arrival matters (a workflow task for an attempt orphaned by a failover): nothing to do.
+  setHandler(attemptWakeSignal, () => undefined);
   const attemptId = workflowInfo().workflowId;
   // When the call was placed, once it is: the attempt may wait for its slot first.
   let startedAt = new Date().toISOString();
@@ -35,22 +49,31 @@ export async function CampaignAttemptWorkflow({
   let answered = false;
   let talked = false;
   try {
-    if (await campaignData.isDoNotCall({ tenantId: plan.tenantId, phone: contact.phone })) {
+    const dials = !(plan.mode === 'preview' && plan.target.kind === 'queue');
+    // Attempts from this release read what they need before dialing in one local activity (issue #14, I).
+    const prepared = patched(PREPARE_LOCAL_PATCH)
+      ? await attemptNow.prepareAttempt({ tenantId: plan.tenantId, phone: contact.phone, dials })
+      : undefined;
+    if (
+      prepared
+        ? prepared.doNotCall
+        : await campaignData.isDoNotCall({ tenantId: plan.tenantId, phone: contact.phone })
+    ) {
       disposition = 'dnc';
-    } else if (plan.mode === 'preview' && plan.target.kind === 'queue') {
+    } else if (!dials && plan.target.kind === 'queue') {
       // Agent first: nothing is dialed before an agent has accepted the contact.
       disposition = await previewAttempt({ ...plan, target: plan.target }, contact, attemptId);
       answered = disposition === 'answered';
     } else {
       const legId = `${attemptId}-leg`;
       const dial = await callControl.dialOut({
-        ...(await nodeForNewCall()),
+        ...(prepared ? { node: prepared.node } : await nodeForNewCall()),
         legId,
         number: contact.phone,
         callerId: plan.callerId,
         ringSeconds: plan.ringSeconds,
         amd: plan.amd,
-        fromSeq: await callControl.eventPosition(),
+        fromSeq: prepared ? prepared.fromSeq : await callControl.eventPosition(),
         notBefore,
         campaignId: plan.campaignId,
       });

@@ -21,7 +21,8 @@ import {
   type CampaignPlan,
   type CampaignProgress,
 } from './contract';
-import { attemptWorkflowId } from '../campaign-attempt/contract';
+import { attemptWakeSignal, attemptWorkflowId, type AttemptResult } from '../campaign-attempt/contract';
+import { WorkflowExecutionAlreadyStartedError } from '@temporalio/common';
 
 /** Attempts started per run before continuing as new: the history stays bounded for any list size. */
 const ATTEMPTS_PER_RUN = 300;
@@ -43,6 +44,13 @@ const SHORT_DIAL_LEAD_MS = 250;
  * a timer that fires most of a second late still finds slots ahead and the pace loses nothing.
  */
 const LAUNCH_WINDOW_MS = 2000;
+/**
+ * Campaigns from this release adopt an attempt that is already running instead of failing on it: after a
+ * forced failover the start recorded by the lost branch is issued again (Temporal issue #10286) while the
+ * attempt it started was replicated. A closed attempt's id may run again (a released attempt keeps its
+ * number), so only a running one is found.
+ */
+const ADOPT_ATTEMPTS_PATCH = 'campaign-adopts-started-attempts';
 
 /** What a run hands the next one. */
 export interface CampaignCarry {
@@ -96,9 +104,7 @@ export async function CampaignWorkflow(input: {
     refresh();
     return { ...progress };
   });
-  setHandler(attemptDoneSignal, ({ attemptId, disposition, released }) => {
-    if (!inFlight.delete(attemptId)) return;
-    wake = true;
+  const countDone = ({ disposition, released }: AttemptResult) => {
     if (released) {
       // Not dialed (paused or stopped before its slot): as if it had never been launched.
       progress.launched--;
@@ -110,8 +116,21 @@ export async function CampaignWorkflow(input: {
     if (disposition === 'answered' || disposition === 'abandoned') {
       outcomes.push({ at: Date.now(), abandoned: disposition === 'abandoned' });
     }
+  };
+  setHandler(attemptDoneSignal, (result) => {
+    if (!inFlight.delete(result.attemptId)) return;
     wake = true;
+    countDone(result);
   });
+  /**
+   * An attempt this run meant to start is running already: it stays in flight (it reports by signal) and
+   * is woken, in case it never got the first workflow task the server creates once the parent recorded it.
+   */
+  const adopt = (id: string): Promise<void> =>
+    getExternalWorkflowHandle(id)
+      .signal(attemptWakeSignal)
+      .catch(() => undefined); // it ended meanwhile: its report comes by signal
+
   setHandler(
     campaignControlUpdate,
     async ({ action }) => {
@@ -256,6 +275,10 @@ export async function CampaignWorkflow(input: {
           { key: CallSearchAttributes.tenant, value: plan.tenantId },
           { key: CallSearchAttributes.dialed, value: contact.phone },
         ],
+      }).catch((err: unknown) => {
+        if (err instanceof WorkflowExecutionAlreadyStartedError && patched(ADOPT_ATTEMPTS_PATCH))
+          return adopt(id);
+        throw err;
       });
       if (slotted) starting.push(started);
       else await started;

@@ -6,6 +6,7 @@ import {
   type ActivityOptions,
 } from '@temporalio/workflow';
 import { ariTaskQueue } from '../../domain/asterisk-nodes';
+import type { AttemptPreparationActivities } from '../../activities/campaign-prepare';
 import type { AriActivities } from '../../activities/ari';
 import type { AcdActivities } from '../../activities/acd';
 import type { CallControlActivities } from '../../activities/call-control';
@@ -173,6 +174,20 @@ export const acd = carrying(
 export const acdNow = proxyLocalActivities<AcdActivities>({
   startToCloseTimeout: '10 seconds',
   retry: { initialInterval: '200 milliseconds', backoffCoefficient: 2, maximumInterval: '5 seconds' },
+});
+
+/**
+ * A campaign attempt's reads before it dials (do-not-call, node, stream position), as one local activity in
+ * the attempt's first workflow task. Retried while no Asterisk answers, as choosing a node was.
+ */
+export const attemptNow = proxyLocalActivities<AttemptPreparationActivities>({
+  startToCloseTimeout: '5 seconds',
+  retry: {
+    initialInterval: '1 second',
+    backoffCoefficient: 2,
+    maximumInterval: '5 seconds',
+    maximumAttempts: 60,
+  },
 });
 
 /**
