@@ -39,8 +39,9 @@ const PG_INPUT_ERRORS: Record<string, string> = {
 /**
  * Temporal or another dependency not answering in time, or a namespace moving between clusters: 503, try
  * again. During a failover the frontend can answer NamespaceNotActive (FAILED_PRECONDITION, "… is a standby
- * cluster") until its namespace cache sees the new active cluster, about a second (issue #15: a failover is
- * not an outage).
+ * cluster") until its namespace cache sees the new active cluster, and a query "no poller seen for task
+ * queue recently" until the workers' polls reach the new cluster, each about a second (issue #15: a
+ * failover is not an outage). The same query answer while a worker restarts is also worth a retry.
  */
 function isUnavailable(err: unknown): boolean {
   const e = err as { name?: string; code?: number; cause?: { code?: number; message?: string } };
@@ -54,7 +55,7 @@ function isUnavailable(err: unknown): boolean {
       code === 14 ||
       /DEADLINE_EXCEEDED|UNAVAILABLE/.test(text) ||
       ((code === 9 || /FAILED_PRECONDITION/.test(text)) &&
-        /is a standby cluster|NamespaceNotActive/.test(text)))
+        /is a standby cluster|NamespaceNotActive|no poller seen/.test(text)))
   );
 }
 

@@ -34,6 +34,12 @@ test('a namespace active on the other cluster (a failover under way) is 503, try
     retryAfter: '1',
     body: expect.objectContaining({ error: 'Service Unavailable' }),
   });
+  // Seen by the two-cluster test: a query on the new cluster before the workers' polls reach it.
+  const noPoller = serviceError(
+    9,
+    'FAILED_PRECONDITION: no poller seen for task queue recently, worker may be down',
+  );
+  expect((await answer(noPoller)).status).toBe(503);
   expect((await answer(serviceError(14, 'UNAVAILABLE: connection refused'))).status).toBe(503);
 });
 
