@@ -176,11 +176,8 @@ export const acdNow = proxyLocalActivities<AcdActivities>({
   retry: { initialInterval: '200 milliseconds', backoffCoefficient: 2, maximumInterval: '5 seconds' },
 });
 
-/**
- * A campaign attempt's reads before it dials (do-not-call, node, stream position), as one local activity in
- * the attempt's first workflow task. Retried while no Asterisk answers, as choosing a node was.
- */
-export const attemptNow = proxyLocalActivities<AttemptPreparationActivities>({
+/** Steps that need a live Asterisk: quick, retried every few seconds (five minutes in all) while none answers. */
+const UNTIL_A_NODE_ANSWERS = {
   startToCloseTimeout: '5 seconds',
   retry: {
     initialInterval: '1 second',
@@ -188,7 +185,13 @@ export const attemptNow = proxyLocalActivities<AttemptPreparationActivities>({
     maximumInterval: '5 seconds',
     maximumAttempts: 60,
   },
-});
+} as const;
+
+/**
+ * A campaign attempt's reads before it dials (do-not-call, node, stream position), as one local activity in
+ * the attempt's first workflow task. Retried while no Asterisk answers, as choosing a node was.
+ */
+export const attemptNow = proxyLocalActivities<AttemptPreparationActivities>(UNTIL_A_NODE_ANSWERS);
 
 /**
  * Reads a waiting caller can do without (their position for an announcement): two quick tries, then the
@@ -242,17 +245,7 @@ export const monitorWatch = onChannelNode<MonitorActivities>(
 );
 
 /** Choosing the Asterisk for a new call: retried (every few seconds) while no node answers. */
-const placement = carrying(
-  proxyActivities<NodeActivities>({
-    startToCloseTimeout: '5 seconds',
-    retry: {
-      initialInterval: '1 second',
-      backoffCoefficient: 2,
-      maximumInterval: '5 seconds',
-      maximumAttempts: 60,
-    },
-  }),
-);
+const placement = carrying(proxyActivities<NodeActivities>(UNTIL_A_NODE_ANSWERS));
 
 /**
  * The node a new outbound call (callback, campaign) is placed on, as `{ node }` to spread into the dial's
