@@ -8,16 +8,9 @@
 import { Client, Connection } from '@temporalio/client';
 import { acdKit, json } from '../support/acd';
 import { channelsCreatedSince } from '../support/ari-log';
-import {
-  address,
-  clusterPair,
-  connectClusters,
-  killCluster,
-  startCluster,
-  startFreshCluster,
-  stopCluster,
-} from '../support/clusters';
-import { startStack, type TestStack } from '../support/stack';
+import { address, clusterPair, killCluster, startCluster } from '../support/clusters';
+import type { TestStack } from '../support/stack';
+import { startTwoClusterStack, stopTwoClusterStack } from '../support/two-clusters';
 import { failover } from '../../lib/temporal-clusters';
 import { callbackWorkflowId, type CallbackStatus } from '../../workflows/callback/contract';
 
@@ -28,23 +21,12 @@ const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 let stack: TestStack;
 let toB: Connection;
 beforeAll(async () => {
-  await startFreshCluster(A);
-  await startFreshCluster(B);
-  await connectClusters(A, B);
-  Object.assign(process.env, {
-    TEMPORAL_ADDRESS: address(A),
-    TEMPORAL_NAMESPACE: NAMESPACE,
-    TEMPORAL_TASK_QUEUE: 'calls-xdck',
-    CALLBACK_START_DELAY_FROM_SEC: '3',
-  });
-  stack = await startStack({ gateway: true, workerEnv: { TEMPORAL_ADDRESS: address(B) } });
+  stack = await startTwoClusterStack(A, B, 'calls-xdck');
   toB = await Connection.connect({ address: address(B) });
 }, 180_000);
 afterAll(async () => {
   await toB?.close();
-  await stack?.close();
-  await stopCluster(A).catch(() => undefined);
-  await stopCluster(B).catch(() => undefined);
+  await stopTwoClusterStack(stack, A, B);
 });
 
 /** A workflow's events as one cluster has them: their count and the failover versions that wrote them. */

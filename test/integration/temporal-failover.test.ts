@@ -15,29 +15,19 @@ import { channelsCreatedSince } from '../support/ari-log';
 import { placeCall } from '../support/caller';
 import { provisionNumber } from '../support/numbers';
 import type { FlowCallStatus } from '../../workflows/flow-call/contract';
-import { address, clusterPair, connectClusters, startFreshCluster, stopCluster } from '../support/clusters';
-import { callWorkflow, startStack, type TestStack } from '../support/stack';
+import { clusterPair } from '../support/clusters';
+import { callWorkflow, type TestStack } from '../support/stack';
+import { startTwoClusterStack, stopTwoClusterStack } from '../support/two-clusters';
 
 const NAMESPACE = 'cticloud-xdct';
 const [A, B] = clusterPair('xdct', 7633, NAMESPACE);
 
 let stack: TestStack;
 beforeAll(async () => {
-  await startFreshCluster(A);
-  await startFreshCluster(B);
-  await connectClusters(A, B);
-  Object.assign(process.env, {
-    TEMPORAL_ADDRESS: address(A),
-    TEMPORAL_NAMESPACE: NAMESPACE,
-    TEMPORAL_TASK_QUEUE: 'calls-xdct',
-    CALLBACK_START_DELAY_FROM_SEC: '3',
-  });
-  stack = await startStack({ gateway: true, workerEnv: { TEMPORAL_ADDRESS: address(B) } });
+  stack = await startTwoClusterStack(A, B, 'calls-xdct');
 }, 180_000);
 afterAll(async () => {
-  await stack?.close();
-  await stopCluster(A).catch(() => undefined);
-  await stopCluster(B).catch(() => undefined);
+  await stopTwoClusterStack(stack, A, B);
 });
 
 interface Callback {
