@@ -7,7 +7,9 @@
  *    (A → B) and graceful (B → A, the server's handover workflow);
  *  - RTO and RPO with A killed (kill -9) while active: the kill → the next task completed on B after a
  *    forced failover, and the events A had recorded that B never received; then A restarted, caught up as
- *    standby, and a graceful fail-back.
+ *    standby, and a graceful fail-back;
+ *  - RTO with the worker's own frontend killed (B, while A is active): the kill → the next task completed,
+ *    the worker having moved to A by itself (lib/temporal-frontends.ts).
  * Usage: npm run bench -- failover [--tick 200] [--workflows 5] [--rate 20] [--lag-samples 200]
  *   [--dynamic-config FILE] (instead of temporal/dynamicconfig.yaml, e.g. to measure without a setting)
  */
@@ -133,6 +135,7 @@ async function main(): Promise<void> {
   const b = await clientOf(B);
   const worker = new ManagedProcess('xdc-tick-worker', 'bench/failover-worker.ts', {
     TEMPORAL_ADDRESS: address(B),
+    TEMPORAL_FALLBACK_ADDRESSES: address(A),
     TEMPORAL_NAMESPACE: NAMESPACE,
     TICK_TASK_QUEUE: QUEUE,
   }).start();
@@ -249,6 +252,15 @@ async function main(): Promise<void> {
       firstTaskOnNewClusterMs: failbackTick.ms,
     };
     console.log('failback', JSON.stringify(report.failback));
+    await sleep(5000);
+
+    // B killed, the worker's own frontend, with A active: the worker moves to A by itself.
+    const workerLostAt = Date.now();
+    killCluster(B);
+    await b.connection.close().catch(() => undefined);
+    const workerMoved = await untilTicking(a2.client, ids, workerLostAt, A.name, a2.connection);
+    report.workerFrontendKilled = { rtoMs: workerMoved.ms };
+    console.log('worker frontend killed', JSON.stringify(report.workerFrontendKilled));
     await a2.connection.close();
     report.machineAtEnd = machine();
     console.log(`saved ${await saveResults(file, report)}`);

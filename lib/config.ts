@@ -31,6 +31,14 @@ const ConfigSchema = z.object({
   DATABASE_URL: z.string().url(),
   NATS_URL: z.string().default('nats://127.0.0.1:4222'),
   TEMPORAL_ADDRESS: z.string().default('127.0.0.1:7233'),
+  /**
+   * Other clusters' frontends (comma-separated), used only while TEMPORAL_ADDRESS (this site's own) does not
+   * answer: the worker and the gateway move there and come back (lib/temporal-frontends.ts). @default none
+   */
+  TEMPORAL_FALLBACK_ADDRESSES: z
+    .string()
+    .regex(/^([^,\s]+(,[^,\s]+)*)?$/, 'TEMPORAL_FALLBACK_ADDRESSES: host:port,host:port')
+    .optional(),
   TEMPORAL_UI_PORT: z.coerce.number().int().positive().default(8233),
   TEMPORAL_NAMESPACE: z.string().default('cticloud'),
   TEMPORAL_TASK_QUEUE: z.string().default('calls'),

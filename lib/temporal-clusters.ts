@@ -4,7 +4,7 @@
  * `namespace-handover` workflow: waits until the target has caught up within the allowed lag, blocks the
  * namespace briefly, moves it). Used by `npm run failover` and the platform API.
  */
-import { Client, Connection } from '@temporalio/client';
+import { Client, Connection, type ConnectionLike } from '@temporalio/client';
 import { temporal } from '@temporalio/proto';
 
 const ReplicationState = temporal.api.enums.v1.ReplicationState;
@@ -38,7 +38,7 @@ export class FailoverError extends Error {
 }
 
 /** Every cluster this one knows (itself included), with the address its frontend is reached at. */
-export async function listClusters(connection: Connection): Promise<ClusterInfo[]> {
+export async function listClusters(connection: ConnectionLike): Promise<ClusterInfo[]> {
   const { clusters } = await connection.operatorService.listClusters({ pageSize: 100 });
   return (clusters ?? []).map((c) => ({
     name: c.clusterName ?? '',
@@ -49,7 +49,7 @@ export async function listClusters(connection: Connection): Promise<ClusterInfo[
 }
 
 export async function describeReplication(
-  connection: Connection,
+  connection: ConnectionLike,
   namespace: string,
 ): Promise<NamespaceReplication> {
   const d = await connection.workflowService.describeNamespace({ namespace });
@@ -92,7 +92,10 @@ export interface FailoverResult extends NamespaceReplication {
  * is written there (the only way when the active cluster is down); a graceful one runs on the active cluster,
  * reached at the address cluster metadata gives for it.
  */
-export async function failover(connection: Connection, request: FailoverRequest): Promise<FailoverResult> {
+export async function failover(
+  connection: ConnectionLike,
+  request: FailoverRequest,
+): Promise<FailoverResult> {
   const { namespace, cluster } = request;
   const t0 = Date.now();
   const before = await describeReplication(connection, namespace);
@@ -130,7 +133,7 @@ export async function failover(connection: Connection, request: FailoverRequest)
 }
 
 /** The server's `namespace-handover` workflow, in `temporal-system` on the active cluster. */
-async function handover(connection: Connection, activeCluster: string, request: FailoverRequest) {
+async function handover(connection: ConnectionLike, activeCluster: string, request: FailoverRequest) {
   const active = (await listClusters(connection)).find((c) => c.name === activeCluster);
   if (!active) throw new FailoverError(`the active cluster ${activeCluster} is unknown here`, request);
   const activeConnection = await Connection.connect({ address: active.address, connectTimeout: 5000 });

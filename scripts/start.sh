@@ -87,6 +87,8 @@ for name in bridge bridge-mirror; do
   ((status != 2)) || refuse "the $name did not connect to ARI within 60 s: $(last_error "$name") (log: $LOGS/$name.log)"
 done
 
+# Two clusters: the worker and the gateway follow to cluster-b while cluster-a's frontend is gone.
+[ "${TEMPORAL_CLUSTERS:-1}" != 2 ] || export TEMPORAL_FALLBACK_ADDRESSES="${TEMPORAL_FALLBACK_ADDRESSES:-${TEMPORAL_B_ADDRESS:-127.0.0.1:7333}}"
 pid_alive worker || start_proc worker node --import tsx "$ROOT/workers/worker.ts"
 if ! pid_alive gateway; then
   start_proc gateway node --import tsx "$ROOT/gateway/server.ts"

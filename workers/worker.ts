@@ -28,7 +28,7 @@ import { outboundRules } from '../lib/outbound/rules';
 import { ChannelGoneError } from '../asterisk/ari-errors';
 import { createPool } from '../lib/db';
 import { createLogger } from '../lib/logger';
-import { connectTemporal } from '../lib/temporal';
+import { WorkerFrontends } from '../lib/temporal';
 import { loadWorkflowBundle } from './workflow-bundle';
 import { resolveFlow } from './flow-resolver';
 import { CallRouter } from './router';
@@ -38,7 +38,8 @@ import { WebhookDispatcher } from './webhook-dispatcher';
 async function main(): Promise<void> {
   const config = loadConfig();
   const log = createLogger('worker', config.LOG_LEVEL);
-  const connection = await connectTemporal(config.TEMPORAL_ADDRESS, log);
+  // This site's frontend, or another cluster's while it is gone: the workers and the client move together.
+  const frontends = await WorkerFrontends.connect(config, log);
   const nc = await connectNats(config.NATS_URL, 'cticloud-worker');
   await ensureAriStream(nc);
   const pool = createPool(config.DATABASE_URL);
@@ -59,7 +60,7 @@ async function main(): Promise<void> {
   // TTS prompts and uploaded recordings share one directory Asterisk plays from.
   const media = { hostDir: config.TTS_HOST_DIR, asteriskDir: config.TTS_ASTERISK_DIR };
   // Sharing the worker's connection is what lets the router start workflows eagerly on this worker.
-  const client = new Client({ connection, namespace: config.TEMPORAL_NAMESPACE });
+  const client = new Client({ connection: frontends.clientConnection, namespace: config.TEMPORAL_NAMESPACE });
   const campaignHalted = async (campaignId: string) => {
     const { rows } = await pool.query<{ state: string }>('select state from campaigns where id = $1', [
       campaignId,
@@ -94,28 +95,30 @@ async function main(): Promise<void> {
   const perNode = new Map(nodes.nodes.map((node) => [node.name, nodeActivities(node)] as const));
   // The primary's connection first: the calls already running on it need it before anything else.
   await nodes.connected(nodes.primary.name);
-  const worker = await Worker.create({
-    connection,
-    namespace: config.TEMPORAL_NAMESPACE,
-    taskQueue: config.TEMPORAL_TASK_QUEUE,
-    workflowBundle: await loadWorkflowBundle(),
-    workflowThreadPoolSize: config.WORKER_WORKFLOW_THREADS,
-    interceptors,
-    activities: {
-      // Local activities and workflows from before node queues reach these; each goes to its node.
-      ...routeByNode(perNode, nodes.primary.name),
-      ...createNodeActivities({ nodes }),
-      ...createCdrActivities(pool),
-      ...createCampaignActivities(pool),
-      ...createAttemptPreparation({ pool, nodes, events }),
-      ...createCampaignControlActivities({ pool, client, taskQueue: config.TEMPORAL_TASK_QUEUE }),
-      ...createTicketActivities(pool),
-      ...createAcdActivities({ pool, client, js: nc.jetstream(), taskQueue: config.TEMPORAL_TASK_QUEUE }),
-      ...createSpeechActivities(media),
-      ...createEventActivities({ js: nc.jetstream(), carried }),
-      ...createWebhookActivities({ pool, rules: (allowPrivate) => outboundRules(config, allowPrivate) }),
-    },
-  });
+  const worker = frontends.adopt(
+    await Worker.create({
+      connection: frontends.connection,
+      namespace: config.TEMPORAL_NAMESPACE,
+      taskQueue: config.TEMPORAL_TASK_QUEUE,
+      workflowBundle: await loadWorkflowBundle(),
+      workflowThreadPoolSize: config.WORKER_WORKFLOW_THREADS,
+      interceptors,
+      activities: {
+        // Local activities and workflows from before node queues reach these; each goes to its node.
+        ...routeByNode(perNode, nodes.primary.name),
+        ...createNodeActivities({ nodes }),
+        ...createCdrActivities(pool),
+        ...createCampaignActivities(pool),
+        ...createAttemptPreparation({ pool, nodes, events }),
+        ...createCampaignControlActivities({ pool, client, taskQueue: config.TEMPORAL_TASK_QUEUE }),
+        ...createTicketActivities(pool),
+        ...createAcdActivities({ pool, client, js: nc.jetstream(), taskQueue: config.TEMPORAL_TASK_QUEUE }),
+        ...createSpeechActivities(media),
+        ...createEventActivities({ js: nc.jetstream(), carried }),
+        ...createWebhookActivities({ pool, rules: (allowPrivate) => outboundRules(config, allowPrivate) }),
+      },
+    }),
+  );
   // Each node's own task queue is polled only once this worker reaches that Asterisk.
   const nodeWorkers: Worker[] = [];
   const nodeRuns = nodes.nodes.map(async (node) => {
@@ -123,13 +126,15 @@ async function main(): Promise<void> {
     if (stopping.signal.aborted) return;
     // Reading the node's events before its activities run, so their cursors find them buffered.
     await sharedEvents?.watch(node.name);
-    const nodeWorker = await Worker.create({
-      connection,
-      namespace: config.TEMPORAL_NAMESPACE,
-      taskQueue: ariTaskQueue(config.TEMPORAL_TASK_QUEUE, node.name),
-      interceptors,
-      activities: perNode.get(node.name)!,
-    });
+    const nodeWorker = frontends.adopt(
+      await Worker.create({
+        connection: frontends.connection,
+        namespace: config.TEMPORAL_NAMESPACE,
+        taskQueue: ariTaskQueue(config.TEMPORAL_TASK_QUEUE, node.name),
+        interceptors,
+        activities: perNode.get(node.name)!,
+      }),
+    );
     log.info(
       { node: node.name, taskQueue: ariTaskQueue(config.TEMPORAL_TASK_QUEUE, node.name) },
       'node worker ready',
@@ -213,7 +218,7 @@ async function main(): Promise<void> {
     await nc.drain().catch(() => undefined);
     await pool.end();
     await statsPool.end();
-    await connection.close();
+    await frontends.close();
   }
 }
 

@@ -1,4 +1,4 @@
-import { Client, Connection } from '@temporalio/client';
+import { Client } from '@temporalio/client';
 import fp from 'fastify-plugin';
 import type { NatsConnection } from 'nats';
 import { describeHolder, findHolder, isThisStack } from '../../asterisk/app-owner';
@@ -6,6 +6,14 @@ import { checkAri } from '../../asterisk/ari';
 import { connectNats } from '../../asterisk/event-log';
 import { asteriskNodes, type Config } from '../../lib/config';
 import { createPool, type Pool } from '../../lib/db';
+import {
+  FRONTEND_WATCH,
+  FrontendWatch,
+  SwitchableConnection,
+  frontendAddresses,
+  lazyFrontends,
+  probeFrontend,
+} from '../../lib/temporal-frontends';
 
 declare module 'fastify' {
   interface FastifyInstance {
@@ -22,11 +30,23 @@ declare module 'fastify' {
 
 /**
  * The gateway's external services, decorated on the instance. Temporal is connected lazily so the API
- * (and /readyz, which reports it) comes up even while Temporal is still starting.
+ * (and /readyz, which reports it) comes up even while Temporal is still starting; while this site's
+ * frontend is gone, calls go to another cluster's (TEMPORAL_FALLBACK_ADDRESSES).
  */
 export default fp<{ config: Config }>(async (app, { config }) => {
   const pool = createPool(config.DATABASE_URL);
-  const connection = Connection.lazy({ address: config.TEMPORAL_ADDRESS });
+  // This site's frontend, and the others' while it is gone (lib/temporal-frontends.ts).
+  const addresses = frontendAddresses(config.TEMPORAL_ADDRESS, config.TEMPORAL_FALLBACK_ADDRESSES);
+  const frontends = lazyFrontends(addresses, { for: 'calls' });
+  const probes = lazyFrontends(addresses.length > 1 ? addresses : [], { for: 'probes' });
+  const connection = new SwitchableConnection(frontends.get(addresses[0]!)!);
+  const watching = new AbortController();
+  new FrontendWatch({
+    addresses,
+    probe: (address) => probeFrontend(probes.get(address)!, FRONTEND_WATCH.timeoutMs),
+    use: async (address) => connection.use(frontends.get(address)!),
+    log: app.log,
+  }).start(watching.signal);
   const nats = await connectNats(config.NATS_URL, 'cticloud-gateway');
   app.decorate('config', config);
   app.decorate('pg', pool);
@@ -52,7 +72,9 @@ export default fp<{ config: Config }>(async (app, { config }) => {
   });
   app.addHook('onClose', async () => {
     await nats.drain().catch(() => undefined);
-    await connection.close().catch(() => undefined);
+    watching.abort();
+    const all = [...frontends.values(), ...probes.values()];
+    await Promise.all(all.map((c) => c.close().catch(() => undefined)));
     await pool.end();
   });
 });

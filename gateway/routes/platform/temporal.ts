@@ -1,4 +1,3 @@
-import type { Connection } from '@temporalio/client';
 import type { FastifyPluginAsyncZod } from 'fastify-type-provider-zod';
 import { z } from 'zod';
 import { Role } from '../../../lib/api-keys';
@@ -34,7 +33,7 @@ const operator = [Role.Operator] as const;
  * (docs/temporal.md). The same code as `npm run failover`.
  */
 const temporalClusters: FastifyPluginAsyncZod = async (app) => {
-  const connection = app.temporal.connection as Connection;
+  const connection = app.temporal.connection;
   /** CTICloud's own namespaces: never a system namespace. */
   const namespaces = [app.config.TEMPORAL_NAMESPACE, `${app.config.TEMPORAL_NAMESPACE}-test`];
   const replicationOf = (namespace: string) =>
