@@ -18,7 +18,10 @@ export async function startTwoClusterStack(a: Cluster, b: Cluster, taskQueue: st
     TEMPORAL_TASK_QUEUE: taskQueue,
     CALLBACK_START_DELAY_FROM_SEC: '3',
   });
-  return startStack({ gateway: true, workerEnv: { TEMPORAL_ADDRESS: address(b), TEMPORAL_FALLBACK_ADDRESSES: address(a) } });
+  return startStack({
+    gateway: true,
+    workerEnv: { TEMPORAL_ADDRESS: address(b), TEMPORAL_FALLBACK_ADDRESSES: address(a) },
+  });
 }
 
 /** Stops the stack and both clusters, whatever state a failed test left them in. */
