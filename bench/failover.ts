@@ -3,6 +3,8 @@
  * global namespace active on A and replicated to B, a worker connected to B (its local cluster), and
  * workflows that take a task every --tick ms. Measures (issue #15):
  *  - replication lag: a workflow started on A → visible on B, while --rate workflows/s are started;
+ *    with --calls-per-second N, also while SIPp places N calls/s (answered, held 1 s) into a CTICloud worker
+ *    on A, the probes then started at 2/s;
  *  - failover time: the command → the namespace's next workflow task completed on the new cluster, forced
  *    (A → B) and graceful (B → A, the server's handover workflow);
  *  - RTO and RPO with A killed (kill -9) while active: the kill → the next task completed on B after a
@@ -11,6 +13,7 @@
  *  - RTO with the worker's own frontend killed (B, while A is active): the kill → the next task completed,
  *    the worker having moved to A by itself (lib/temporal-frontends.ts).
  * Usage: npm run bench -- failover [--tick 200] [--workflows 5] [--rate 20] [--lag-samples 200]
+ *   [--calls-per-second 0]
  *   [--dynamic-config FILE] (instead of temporal/dynamicconfig.yaml, e.g. to measure without a setting)
  */
 import { Client, Connection } from '@temporalio/client';
@@ -28,6 +31,9 @@ import {
   type Cluster,
 } from '../test/support/clusters';
 import { machine, resultsFile, revision, saveResults, sleep } from './acd-kit';
+import { connectNats } from '../asterisk/event-log';
+import { loadConfig } from '../lib/config';
+import { runSipp } from './sipp-run';
 import { summarize } from './stats';
 import { eventMs } from './workflow-history';
 
@@ -37,6 +43,7 @@ const { values: args } = parseArgs({
     workflows: { type: 'string', default: '5' },
     rate: { type: 'string', default: '20' },
     'lag-samples': { type: 'string', default: '200' },
+    'calls-per-second': { type: 'string', default: '0' },
     'dynamic-config': { type: 'string' },
   },
 });
@@ -85,9 +92,13 @@ async function untilTicking(
 }
 
 /** Started on A → visible on B, for --lag-samples workflows started at --rate per second. */
-async function replicationLag(a: Client, b: Client) {
-  const n = Number(args['lag-samples']);
-  const gap = 1000 / Number(args.rate);
+async function replicationLag(
+  a: Client,
+  b: Client,
+  n = Number(args['lag-samples']),
+  rate = Number(args.rate),
+) {
+  const gap = 1000 / rate;
   const lags: number[] = [];
   const pending: Promise<void>[] = [];
   for (let i = 0; i < n; i++) {
@@ -118,6 +129,63 @@ async function replicationLag(a: Client, b: Client) {
   }
   await Promise.all(pending);
   return { started: n, seenOnB: lags.length, lagMs: summarize(lags) };
+}
+
+/**
+ * Replication lag while CTICloud carries `rate` calls/s on A: a worker, its bridges and SIPp's answer
+ * scenario (each call answered by its CallWorkflow, held 1 s), 100 lag probes at 2/s meanwhile.
+ */
+async function lagUnderCalls(a: Client, b: Client, rate: number) {
+  const env = {
+    ARI_APP: 'cticloud-xdc',
+    TEMPORAL_ADDRESS: address(A),
+    TEMPORAL_NAMESPACE: NAMESPACE,
+    TEMPORAL_TASK_QUEUE: 'xdc-calls',
+    LOG_LEVEL: 'warn',
+  };
+  const stack = [
+    new ManagedProcess('xdc-bridge', 'asterisk/bridge.ts', { ...env, LOG_LEVEL: 'info' }),
+    new ManagedProcess('xdc-bridge-mirror', 'asterisk/bridge.ts', {
+      ...env,
+      ARI_BRIDGE_ROLE: 'mirror',
+      LOG_LEVEL: 'info',
+    }),
+    new ManagedProcess('xdc-call-worker', 'workers/worker.ts', { ...env, LOG_LEVEL: 'info' }),
+  ].map((p) => p.start());
+  try {
+    await Promise.all([
+      stack[0]!.waitFor(/ARI connected/),
+      stack[1]!.waitFor(/ARI connected/),
+      stack[2]!.waitFor(/worker ready/, 90_000),
+    ]);
+    const seconds = 60;
+    const calls = runSipp({
+      scenario: 'answer.xml',
+      service: '5559000',
+      port: 25460,
+      calls: rate * seconds,
+      ratePerSecond: rate,
+      keys: { app: 'cticloud-xdc' },
+      extraArgs: ['-d', '1000'],
+    });
+    // Probes from the tenth second: the calls' load has built up by then.
+    await sleep(10_000);
+    const lag = await replicationLag(a, b, 100, 2);
+    const placed = await calls;
+    return { callsPerSecond: rate, calls: { successful: placed.successful, failed: placed.failed }, ...lag };
+  } finally {
+    await Promise.all(stack.map((p) => p.stop()));
+    // The router's durable consumers are named after the task queue and outlive the worker.
+    const nc = await connectNats(loadConfig().NATS_URL, 'xdc-bench');
+    const jsm = await nc.jetstreamManager();
+    for await (const stream of jsm.streams.names()) {
+      for await (const consumer of jsm.consumers.list(stream)) {
+        if (consumer.config.durable_name?.includes('xdc-calls'))
+          await jsm.consumers.delete(stream, consumer.name).catch(() => false);
+      }
+    }
+    await nc.close();
+  }
 }
 
 async function main(): Promise<void> {
@@ -155,6 +223,11 @@ async function main(): Promise<void> {
 
     report.replication = await replicationLag(a.client, b.client);
     console.log('replication', JSON.stringify(report.replication));
+    const callRate = Number(args['calls-per-second']);
+    if (callRate > 0) {
+      report.replicationUnderCalls = await lagUnderCalls(a.client, b.client, callRate);
+      console.log('replication under calls', JSON.stringify(report.replicationUnderCalls));
+    }
 
     // Forced, A → B, sent to B as if A could not be reached. Also the case tried by hand before this work
     // (issue #15: 61.7 s): a workflow whose one 8 s timer was set on A before the failover, due after it.
