@@ -13,10 +13,11 @@
  *  - RTO with the worker's own frontend killed (B, while A is active): the kill → the next task completed,
  *    the worker having moved to A by itself (lib/temporal-frontends.ts).
  * Usage: npm run bench -- failover [--tick 200] [--workflows 5] [--rate 20] [--lag-samples 200]
- *   [--calls-per-second 0]
+ *   [--calls-per-second 0] [--task-timeout 2s]
  *   [--dynamic-config FILE] (instead of temporal/dynamicconfig.yaml, e.g. to measure without a setting)
  */
 import { Client, Connection } from '@temporalio/client';
+import type { Duration } from '@temporalio/common';
 import { parseArgs } from 'node:util';
 import { failover, describeReplication } from '../lib/temporal-clusters';
 import { ManagedProcess } from '../test/support/process';
@@ -44,11 +45,18 @@ const { values: args } = parseArgs({
     rate: { type: 'string', default: '20' },
     'lag-samples': { type: 'string', default: '200' },
     'calls-per-second': { type: 'string', default: '0' },
+    /** The ticking workflows' workflow task timeout, e.g. `2s`. @default the SDK's (10 s) */
+    'task-timeout': { type: 'string' },
     'dynamic-config': { type: 'string' },
   },
 });
 if (args['dynamic-config']) process.env.CTI_CLUSTER_DYNAMIC_CONFIG = args['dynamic-config'];
 const NAMESPACE = 'cticloud-xdc';
+/**
+ * A workflow task handed to a worker before a failover and never completed is retried only after this
+ * timeout (helper's reading of the server, docs/benchmarks.md); the bench can set it to see.
+ */
+const taskTimeout = args['task-timeout'] ? { workflowTaskTimeout: args['task-timeout'] as Duration } : {};
 const QUEUE = 'xdc-ticks';
 const [A, B] = clusterPair('xdc', 7433, NAMESPACE);
 
@@ -216,6 +224,7 @@ async function main(): Promise<void> {
         workflowId: id,
         taskQueue: QUEUE,
         args: [{ everyMs: Number(args.tick) }],
+        ...taskTimeout,
       });
       ids.push(id);
     }
@@ -237,6 +246,7 @@ async function main(): Promise<void> {
       workflowId: longTimer,
       taskQueue: QUEUE,
       args: [{ everyMs: 8000, ticksPerRun: 1 }],
+      ...taskTimeout,
     });
     await sleep(2000);
     let t0 = Date.now();
