@@ -207,3 +207,26 @@ export function lazyFrontends(
     ]),
   );
 }
+
+/**
+ * Starts following `addresses` (the local one first): probes each over a connection of its own and calls
+ * `use` to move. `stop` ends the probing and closes those connections. With one address it does nothing.
+ */
+export function watchFrontends(
+  addresses: readonly string[],
+  options: Pick<FrontendWatchOptions, 'current' | 'use' | 'log'>,
+): { stop(): Promise<void> } {
+  const probes = lazyFrontends(addresses.length > 1 ? addresses : [], { for: 'probes' });
+  const watching = new AbortController();
+  new FrontendWatch({
+    addresses,
+    ...options,
+    probe: (address) => probeFrontend(probes.get(address)!, FRONTEND_WATCH.timeoutMs),
+  }).start(watching.signal);
+  return {
+    async stop() {
+      watching.abort();
+      await Promise.all([...probes.values()].map((c) => c.close().catch(() => undefined)));
+    },
+  };
+}

@@ -1,13 +1,6 @@
 import { NativeConnection, type Worker } from '@temporalio/worker';
 import type { Logger } from './logger';
-import {
-  FRONTEND_WATCH,
-  FrontendWatch,
-  SwitchableConnection,
-  frontendAddresses,
-  lazyFrontends,
-  probeFrontend,
-} from './temporal-frontends';
+import { SwitchableConnection, frontendAddresses, watchFrontends } from './temporal-frontends';
 
 /**
  * Connects to the first of `addresses` that answers, local first, waiting for one to come up (it may be
@@ -40,8 +33,7 @@ export async function connectTemporal(
 export class WorkerFrontends {
   readonly clientConnection: SwitchableConnection;
   private readonly workers = new Set<Worker>();
-  private readonly probes: ReturnType<typeof lazyFrontends>;
-  private readonly watching = new AbortController();
+  private readonly watch: { stop(): Promise<void> };
 
   private constructor(
     private current: NativeConnection,
@@ -50,15 +42,12 @@ export class WorkerFrontends {
     private readonly log: Logger,
   ) {
     this.clientConnection = new SwitchableConnection(current);
-    this.probes = lazyFrontends(addresses, { for: 'probes' });
-    new FrontendWatch({
-      addresses,
+    this.watch = watchFrontends(addresses, {
       // Started away from home, the watch's rules bring it back once the local frontend answers.
       current: address,
-      probe: (to) => probeFrontend(this.probes.get(to)!, FRONTEND_WATCH.timeoutMs),
       use: (to) => this.moveTo(to),
       log,
-    }).start(this.watching.signal);
+    });
   }
 
   /** Connected to `TEMPORAL_ADDRESS`, or to a fallback while that does not answer. */
@@ -85,8 +74,7 @@ export class WorkerFrontends {
   }
 
   async close(): Promise<void> {
-    this.watching.abort();
-    await Promise.all([...this.probes.values()].map((c) => c.close().catch(() => undefined)));
+    await this.watch.stop();
     await this.current.close();
   }
 

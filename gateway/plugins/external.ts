@@ -7,12 +7,10 @@ import { connectNats } from '../../asterisk/event-log';
 import { asteriskNodes, type Config } from '../../lib/config';
 import { createPool, type Pool } from '../../lib/db';
 import {
-  FRONTEND_WATCH,
-  FrontendWatch,
   SwitchableConnection,
   frontendAddresses,
   lazyFrontends,
-  probeFrontend,
+  watchFrontends,
 } from '../../lib/temporal-frontends';
 
 declare module 'fastify' {
@@ -38,15 +36,11 @@ export default fp<{ config: Config }>(async (app, { config }) => {
   // This site's frontend, and the others' while it is gone (lib/temporal-frontends.ts).
   const addresses = frontendAddresses(config.TEMPORAL_ADDRESS, config.TEMPORAL_FALLBACK_ADDRESSES);
   const frontends = lazyFrontends(addresses, { for: 'calls' });
-  const probes = lazyFrontends(addresses.length > 1 ? addresses : [], { for: 'probes' });
   const connection = new SwitchableConnection(frontends.get(addresses[0]!)!);
-  const watching = new AbortController();
-  new FrontendWatch({
-    addresses,
-    probe: (address) => probeFrontend(probes.get(address)!, FRONTEND_WATCH.timeoutMs),
+  const watch = watchFrontends(addresses, {
     use: async (address) => connection.use(frontends.get(address)!),
     log: app.log,
-  }).start(watching.signal);
+  });
   const nats = await connectNats(config.NATS_URL, 'cticloud-gateway');
   app.decorate('config', config);
   app.decorate('pg', pool);
@@ -72,9 +66,8 @@ export default fp<{ config: Config }>(async (app, { config }) => {
   });
   app.addHook('onClose', async () => {
     await nats.drain().catch(() => undefined);
-    watching.abort();
-    const all = [...frontends.values(), ...probes.values()];
-    await Promise.all(all.map((c) => c.close().catch(() => undefined)));
+    await watch.stop();
+    await Promise.all([...frontends.values()].map((c) => c.close().catch(() => undefined)));
     await pool.end();
   });
 });
