@@ -8,6 +8,7 @@ import { watchRouting } from './routing-watchdog';
 import { createCallControlActivities } from '../activities/call-control';
 import { createCampaignActivities } from '../activities/campaign';
 import { createAttemptPreparation } from '../activities/campaign-prepare';
+import { createAttemptLauncher } from '../activities/campaign-launch';
 import { createCampaignControlActivities } from '../activities/campaign-control';
 import { createCdrActivities } from '../activities/cdr';
 import { createTicketActivities } from '../activities/tickets';
@@ -110,6 +111,7 @@ async function main(): Promise<void> {
         ...createCdrActivities(pool),
         ...createCampaignActivities(pool),
         ...createAttemptPreparation({ pool, nodes, events }),
+        ...createAttemptLauncher({ client, taskQueue: config.TEMPORAL_TASK_QUEUE }),
         ...createCampaignControlActivities({ pool, client, taskQueue: config.TEMPORAL_TASK_QUEUE }),
         ...createTicketActivities(pool),
         ...createAcdActivities({ pool, client, js: nc.jetstream(), taskQueue: config.TEMPORAL_TASK_QUEUE }),

@@ -11,6 +11,7 @@ import {
 import { announcementGapSec } from '../../workflows/acd/wait-in-queue';
 import { HISTORY_CEILINGS } from '../../domain/history-ceilings';
 import { quietTemporalRuntime, temporalBinary } from '../support/temporal';
+import { createAttemptLauncher } from '../../activities/campaign-launch';
 
 /**
  * The documented history ceilings (domain/history-ceilings.ts, docs/architecture.md) checked where a
@@ -55,6 +56,8 @@ test('a campaign of 330 contacts continues as new after 300 attempts; no run pas
     isDoNotCall: async () => true,
     recordAttempt: async ({ contactId }: { contactId: string }) => void recorded.push(contactId),
     ...capture.activities,
+    // The real launcher: attempts are workflows of their own on the test server.
+    ...createAttemptLauncher({ client: env.client, taskQueue: 'ceilings' }),
   };
   const taskQueue = 'ceilings';
   const worker = await Worker.create({

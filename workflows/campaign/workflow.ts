@@ -11,7 +11,7 @@ import {
   uuid4,
   workflowInfo,
 } from '@temporalio/workflow';
-import { acd, campaignData } from '../shared/activity-profiles';
+import { acd, attemptLauncher, campaignData } from '../shared/activity-profiles';
 import { publish } from '../shared/domain-events';
 import { CallSearchAttributes } from '../call/contract';
 import {
@@ -23,6 +23,7 @@ import {
 } from './contract';
 import { attemptWakeSignal, attemptWorkflowId, type AttemptResult } from '../campaign-attempt/contract';
 import { WorkflowExecutionAlreadyStartedError } from '@temporalio/common';
+import type { AttemptLaunch } from '../../activities/campaign-launch';
 
 /** Attempts started per run before continuing as new: the history stays bounded for any list size. */
 const ATTEMPTS_PER_RUN = 300;
@@ -51,6 +52,12 @@ const LAUNCH_WINDOW_MS = 2000;
  * number), so only a running one is found.
  */
 const ADOPT_ATTEMPTS_PATCH = 'campaign-adopts-started-attempts';
+/**
+ * Campaigns from this release start attempts in batches from an activity, not as children: one event of
+ * the campaign's per attempt (its report) instead of three, and no parent–child link for a failover to
+ * break (docs/benchmarks.md, "What limits a campaign's rate").
+ */
+const LAUNCH_BY_ACTIVITY_PATCH = 'campaign-launches-by-activity';
 
 /** What a run hands the next one. */
 export interface CampaignCarry {
@@ -248,14 +255,26 @@ export async function CampaignWorkflow(input: {
     }
     const unlaunched = claimed.contacts.map((c) => c.id);
     const slotted = patched('campaign-slots');
+    const byActivity = slotted && patched(LAUNCH_BY_ACTIVITY_PATCH);
     let starting: Promise<unknown>[] = [];
+    let batch: AttemptLaunch[] = [];
+    /** The batch's attempts started, in one activity. */
+    const launchBatch = async () => {
+      if (!batch.length) return;
+      const launches = batch;
+      batch = [];
+      await attemptLauncher.startAttempts({ plan, launches });
+    };
     for (const contact of claimed.contacts) {
       let notBefore: string | undefined;
       if (slotted) {
         if (nextLaunchAt - Date.now() > LAUNCH_WINDOW_MS) {
           await Promise.all(starting);
           starting = [];
-          await sleep(nextLaunchAt - Date.now() - LAUNCH_WINDOW_MS / 2);
+          await launchBatch();
+          // Read after the launch: a retried one can take longer than the half window left.
+          const wait = nextLaunchAt - Date.now() - LAUNCH_WINDOW_MS / 2;
+          if (wait > 0) await sleep(wait);
         }
         if (progress.state !== 'running') break;
         if (nextLaunchAt < Date.now() + SHORT_DIAL_LEAD_MS) nextLaunchAt = Date.now() + DIAL_LEAD_MS;
@@ -266,6 +285,16 @@ export async function CampaignWorkflow(input: {
         if (progress.state !== 'running') break;
       }
       const id = attemptWorkflowId(plan.campaignId, contact.id, contact.attempt);
+      if (byActivity) {
+        batch.push({ contact, ...(notBefore ? { notBefore } : {}) });
+        unlaunched.shift();
+        inFlight.add(id);
+        launches.push(nextLaunchAt);
+        nextLaunchAt += spacingMs;
+        progress.launched++;
+        launchedThisRun++;
+        continue;
+      }
       const started = startChild('CampaignAttemptWorkflow', {
         workflowId: id,
         args: [{ plan, contact, ...(notBefore ? { notBefore } : {}) }],
@@ -290,6 +319,7 @@ export async function CampaignWorkflow(input: {
       launchedThisRun++;
     }
     await Promise.all(starting);
+    await launchBatch();
     await campaignData.releaseContacts({ ids: unlaunched });
 
     if (launchedThisRun >= ATTEMPTS_PER_RUN || workflowInfo().continueAsNewSuggested) {

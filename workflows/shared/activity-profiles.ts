@@ -11,6 +11,7 @@ import type { AriActivities } from '../../activities/ari';
 import type { AcdActivities } from '../../activities/acd';
 import type { CallControlActivities } from '../../activities/call-control';
 import type { CampaignActivities } from '../../activities/campaign';
+import type { AttemptLauncherActivities } from '../../activities/campaign-launch';
 import type { TicketActivities } from '../../activities/tickets';
 import type { CdrActivities } from '../../activities/cdr';
 import type { FlowDataActivities } from '../../activities/flow-data';
@@ -214,6 +215,18 @@ export const campaignData = carrying(
       maximumInterval: '10 seconds',
       nonRetryableErrorTypes: ['CampaignNotFound'],
     },
+  }),
+);
+
+/**
+ * A campaign's attempts started in a batch (activities/campaign-launch.ts): retried while Temporal is away;
+ * a batch is at most two seconds of slots, so a retry after 10 s would start attempts whose slot has passed,
+ * which then dial at once, as a late child start did.
+ */
+export const attemptLauncher = carrying(
+  proxyActivities<AttemptLauncherActivities>({
+    startToCloseTimeout: '10 seconds',
+    retry: { initialInterval: '200 milliseconds', backoffCoefficient: 2, maximumInterval: '2 seconds' },
   }),
 );
 
