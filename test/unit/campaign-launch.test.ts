@@ -6,19 +6,11 @@
 import { WorkflowExecutionAlreadyStartedError, type Client } from '@temporalio/client';
 import { MockActivityEnvironment } from '@temporalio/testing';
 import { createAttemptLauncher } from '../../activities/campaign-launch';
-import type { CampaignPlan, ClaimedContact } from '../../workflows/campaign/contract';
+import type { ClaimedContact } from '../../workflows/campaign/contract';
+import { campaignPlan } from '../support/campaign-plan';
 import { attemptWorkflowId } from '../../workflows/campaign-attempt/contract';
 
-const plan: CampaignPlan = {
-  campaignId: 'k1',
-  tenantId: 'default',
-  target: { kind: 'flow', flowId: 'f' },
-  callerId: '5550199',
-  mode: 'agentless',
-  pacing: { callsPerSecond: 10, maxConcurrent: 10, ratio: 1, maxAbandonRate: 0.03 },
-  amd: false,
-  ringSeconds: 10,
-};
+const plan = campaignPlan({ campaignId: 'k1' });
 const contact = (id: string): ClaimedContact => ({
   id,
   phone: `555${id}`,

@@ -3,11 +3,8 @@ import { TestWorkflowEnvironment } from '@temporalio/testing';
 import { Worker } from '@temporalio/worker';
 import path from 'node:path';
 import { CallSearchAttributes } from '../../workflows/call/contract';
-import {
-  campaignWorkflowId,
-  type CampaignPlan,
-  type ClaimedContact,
-} from '../../workflows/campaign/contract';
+import { campaignWorkflowId, type ClaimedContact } from '../../workflows/campaign/contract';
+import { campaignPlan } from '../support/campaign-plan';
 import { announcementGapSec } from '../../workflows/acd/wait-in-queue';
 import { HISTORY_CEILINGS } from '../../domain/history-ceilings';
 import { quietTemporalRuntime, temporalBinary } from '../support/temporal';
@@ -67,16 +64,10 @@ test('a campaign of 330 contacts continues as new after 300 attempts; no run pas
     activities,
     interceptors: capture.interceptors,
   });
-  const plan: CampaignPlan = {
+  const plan = campaignPlan({
     campaignId: `ceiling-${Date.now()}`,
-    tenantId: 'default',
-    target: { kind: 'flow', flowId: 'f' },
-    callerId: '5550199',
-    mode: 'agentless',
     pacing: { callsPerSecond: 100, maxConcurrent: 50, ratio: 1, maxAbandonRate: 0.03 },
-    amd: false,
-    ringSeconds: 10,
-  };
+  });
   // Attempts report to the campaign by its id: the workflow must have the id they address.
   const workflowId = campaignWorkflowId(plan.campaignId);
   const progress = await worker.runUntil(async () => {
