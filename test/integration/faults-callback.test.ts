@@ -17,12 +17,9 @@ afterAll(async () => {
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
 test('a callback whose conversation ends while the worker is dead is completed once, the customer dialed once', async () => {
-  const { queue: makeQueue, agent: makeAgent, setState } = acdKit(stack);
   const since = new Date();
-  const queue = await makeQueue({ wrapUpSec: 0 });
   // The agent talks 8 s; the customer (1xx) answers and hangs up after a short recording.
-  const agent = await makeAgent('108', [queue.id]);
-  await setState(agent.id, 'available');
+  const { queue, agent } = await acdKit(stack).queueWithAvailableAgent('108');
   const number = `1${String(Date.now() % 100).padStart(2, '0')}`;
   const created = await stack.api(
     '/v1/callbacks',

@@ -69,11 +69,8 @@ async function callbackThroughGateway(number: string, queueId: string) {
 }
 
 test('A killed: the gateway moves to B, fail over through it, callbacks served from B; A back, fail back; B killed: the worker moves to A', async () => {
-  const { queue: makeQueue, agent: makeAgent, setState } = acdKit(stack);
   const since = new Date();
-  const queue = await makeQueue({ wrapUpSec: 0 });
-  const agent = await makeAgent('130', [queue.id]);
-  await setState(agent.id, 'available');
+  const { queue } = await acdKit(stack).queueWithAvailableAgent('130');
   const earliest = new Date(Date.now() + 8000).toISOString();
   const made = await stack.api('/v1/callbacks', json('POST', { number: '181', queueId: queue.id, earliest }));
   expect(made.status).toBe(201);

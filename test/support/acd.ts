@@ -17,7 +17,7 @@ export function acdKit(stack: TestStack) {
     if (res.status !== status) throw new Error(`HTTP ${res.status}: ${JSON.stringify(res.body)}`);
     return res.body as Record<string, unknown> & { id: string };
   };
-  return {
+  const kit = {
     async queue(settings: Record<string, unknown> = {}) {
       return expectStatus(
         await stack.api(
@@ -50,6 +50,13 @@ export function acdKit(stack: TestStack) {
     },
     setState: (agentId: string, state: string, reason?: string) =>
       stack.api(`/v1/agents/${agentId}/state`, json('POST', { state, reason })),
+    /** A queue without wrap-up and one available agent in it (`ext` as for `agent`): where callbacks go. */
+    async queueWithAvailableAgent(ext: string) {
+      const queue = await kit.queue({ wrapUpSec: 0 });
+      const agent = await kit.agent(ext, [queue.id]);
+      await kit.setState(agent.id, 'available');
+      return { queue, agent };
+    },
     /** A published flow that queues the caller, then hangs up; answers the number that reaches it. */
     async queueFlow(queueId: string, params: Record<string, unknown> = {}, afterOverflow?: object[]) {
       const nodes = [
@@ -96,6 +103,7 @@ export function acdKit(stack: TestStack) {
       return (await (await callWorkflow(stack.temporal, c.workflowId)).result()) as FlowCallStatus;
     },
   };
+  return kit;
 }
 
 /**
