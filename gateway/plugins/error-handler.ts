@@ -41,7 +41,9 @@ const PG_INPUT_ERRORS: Record<string, string> = {
  * again. During a failover the frontend can answer NamespaceNotActive (FAILED_PRECONDITION, "… is a standby
  * cluster") until its namespace cache sees the new active cluster, and a query "no poller seen for task
  * queue recently" until the workers' polls reach the new cluster, each about a second (issue #15: a
- * failover is not an outage). The same query answer while a worker restarts is also worth a retry.
+ * failover is not an outage). The same query answer while a worker restarts is also worth a retry. A query
+ * while the workflow's task is being retried is the server's WorkflowNotReady ("… Workflow Task in failed
+ * state"): seen right after a forced failover, when the first tasks on the new cluster can fail once.
  */
 function isUnavailable(err: unknown): boolean {
   const e = err as { name?: string; code?: number; cause?: { code?: number; message?: string } };
@@ -55,7 +57,9 @@ function isUnavailable(err: unknown): boolean {
       code === 14 ||
       /DEADLINE_EXCEEDED|UNAVAILABLE/.test(text) ||
       ((code === 9 || /FAILED_PRECONDITION/.test(text)) &&
-        /is a standby cluster|NamespaceNotActive|no poller seen/.test(text)))
+        /is a standby cluster|NamespaceNotActive|no poller seen|Workflow Task in failed state|Workflow task is not scheduled yet/i.test(
+          text,
+        )))
   );
 }
 

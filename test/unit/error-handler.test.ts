@@ -41,6 +41,15 @@ test('a namespace active on the other cluster (a failover under way) is 503, try
   );
   expect((await answer(noPoller)).status).toBe(503);
   expect((await answer(serviceError(14, 'UNAVAILABLE: connection refused'))).status).toBe(503);
+  // The server's WorkflowNotReady: a query while the workflow's task is being retried, as on the new
+  // cluster right after a forced failover (a CI run of the two-cluster test answered 500 for it).
+  const notReady = serviceError(
+    9,
+    'FAILED_PRECONDITION: Unable to query workflow due to Workflow Task in failed state.',
+  );
+  expect((await answer(notReady)).status).toBe(503);
+  const notScheduled = serviceError(9, 'FAILED_PRECONDITION: Workflow task is not scheduled yet.');
+  expect((await answer(notScheduled)).status).toBe(503);
 });
 
 test('another failed precondition, or a plain bug, stays a 500 without Retry-After', async () => {
