@@ -321,6 +321,30 @@ test('an attempt reads what it needs before dialing in one local activity, then 
   expect(history.events!.filter((e) => e.markerRecordedEventAttributes).length).toBeGreaterThan(0);
 }, 60_000);
 
+test('a start that moved the row but never reached Temporal is finished by the next start, once', async () => {
+  const flowId = await publishFlow(
+    [
+      { id: 'listen', type: 'play', params: { prompt: { kind: 'sound', name: 'beep' } } },
+      { id: 'bye', type: 'hangup' },
+    ],
+    [{ from: 'listen', exit: 'next', to: 'bye' }],
+  );
+  const id = await campaign({ target: { kind: 'flow', flowId } }, [{ phone: '172', tz: zones().open }]);
+  // What a start leaves when Temporal does not answer after the row moved (the request got a 503).
+  await stack.pool.query(`update campaigns set state = 'running' where id = $1`, [id]);
+  const retried = await stack.api(`/v1/campaigns/${id}/start`, json('POST'));
+  expect(retried.status).toBe(202);
+  expect(retried.body).toMatchObject({ campaignId: id, state: 'running', launched: 0 });
+  // The workflow exists now: one more start changes nothing.
+  expect((await stack.api(`/v1/campaigns/${id}/start`, json('POST'))).status).toBe(409);
+  await finished(id);
+  expect(await contactsOf(id)).toEqual({ '172': 'done/1/answered' });
+  // A finished campaign is not started again, whatever its row says.
+  await stack.pool.query(`update campaigns set state = 'running' where id = $1`, [id]);
+  expect((await stack.api(`/v1/campaigns/${id}/start`, json('POST'))).status).toBe(409);
+  await stack.pool.query(`update campaigns set state = 'completed' where id = $1`, [id]);
+}, 60_000);
+
 test('every call and campaign of this file replays deterministically from its history', async () => {
   const { replayed, failures } = await stack.replayCalls();
   expect(failures).toEqual([]);

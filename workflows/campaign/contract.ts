@@ -43,6 +43,22 @@ export interface CampaignProgress {
   startedAt: string;
 }
 
+/** A campaign's progress when its workflow starts: the workflow's first state, and the start request's answer. */
+export function initialProgress(plan: CampaignPlan, startedAt: string): CampaignProgress {
+  return {
+    campaignId: plan.campaignId,
+    state: 'running',
+    launched: 0,
+    finished: 0,
+    inFlight: 0,
+    byDisposition: {},
+    pace: 0,
+    abandonRate: null,
+    ratio: plan.pacing.ratio,
+    startedAt,
+  };
+}
+
 export const campaignWorkflowId = (campaignId: string): string => `campaign-${campaignId}`;
 
 /** Stasis argument of campaign calls: the router leaves them to their attempt workflow. */

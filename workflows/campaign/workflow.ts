@@ -18,6 +18,7 @@ import {
   attemptDoneSignal,
   campaignControlUpdate,
   campaignProgressQuery,
+  initialProgress,
   type CampaignPlan,
   type CampaignProgress,
 } from './contract';
@@ -79,18 +80,7 @@ export async function CampaignWorkflow(input: {
   carry?: CampaignCarry;
 }): Promise<CampaignProgress> {
   const { plan } = input;
-  const progress: CampaignProgress = input.carry?.progress ?? {
-    campaignId: plan.campaignId,
-    state: 'running',
-    launched: 0,
-    finished: 0,
-    inFlight: 0,
-    byDisposition: {},
-    pace: 0,
-    abandonRate: null,
-    ratio: plan.pacing.ratio,
-    startedAt: new Date().toISOString(),
-  };
+  const progress: CampaignProgress = input.carry?.progress ?? initialProgress(plan, new Date().toISOString());
   const inFlight = new Set(input.carry?.inFlight ?? []);
   let launches = input.carry?.launches ?? [];
   let outcomes = input.carry?.outcomes ?? [];

@@ -7,6 +7,7 @@ import {
   campaignControlUpdate,
   campaignProgressQuery,
   campaignWorkflowId,
+  initialProgress,
 } from '../../../workflows/campaign/contract';
 import type { CampaignScheduleInput } from '../../../workflows/campaign-schedule/contract';
 import { InvalidFieldError, NotFoundError } from '../../errors';
@@ -57,12 +58,16 @@ const lifecycle: FastifyPluginAsyncZod = async (app) => {
     async (request, reply) => {
       const { tenantId } = request.principal;
       const campaign = await campaignOf(tenantId, request.params.id);
-      if (campaign.state !== 'draft') throw new ConflictError(`a ${campaign.state} campaign cannot start`);
+      // A running one may be a start that did not finish (startCampaign finishes it, or says it had).
+      if (campaign.state !== 'draft' && campaign.state !== 'running') {
+        throw new ConflictError(`a ${campaign.state} campaign cannot start`);
+      }
       // The row moves first and only from draft: two start requests cannot both start a workflow.
-      const started = await startCampaign(deps, tenantId, campaign.id);
-      if (started !== 'started') throw new ConflictError('the campaign was started already');
-      const handle = app.temporal.workflow.getHandle(campaignWorkflowId(campaign.id));
-      return reply.code(202).send(await handle.query(campaignProgressQuery));
+      const start = await startCampaign(deps, tenantId, campaign.id);
+      if (!start.started) throw new ConflictError('the campaign was started already');
+      // The workflow's first state, not a query of it: the campaign has started, and a query can time out
+      // (a worker busy, a namespace just failed over), which must not turn a done start into an error.
+      return reply.code(202).send(initialProgress(start.plan, new Date().toISOString()));
     },
   );
 
