@@ -9,6 +9,7 @@ import { createCallControlActivities } from '../activities/call-control';
 import { createCampaignActivities } from '../activities/campaign';
 import { createAttemptPreparation } from '../activities/campaign-prepare';
 import { createAttemptLauncher } from '../activities/campaign-launch';
+import { createAttemptReport } from '../activities/campaign-report';
 import { createCampaignControlActivities } from '../activities/campaign-control';
 import { createCdrActivities } from '../activities/cdr';
 import { createTicketActivities } from '../activities/tickets';
@@ -96,6 +97,7 @@ async function main(): Promise<void> {
   const perNode = new Map(nodes.nodes.map((node) => [node.name, nodeActivities(node)] as const));
   // The primary's connection first: the calls already running on it need it before anything else.
   await nodes.connected(nodes.primary.name);
+  const campaignActivities = createCampaignActivities(pool);
   const worker = frontends.adopt(
     await Worker.create({
       connection: frontends.connection,
@@ -109,7 +111,8 @@ async function main(): Promise<void> {
         ...routeByNode(perNode, nodes.primary.name),
         ...createNodeActivities({ nodes }),
         ...createCdrActivities(pool),
-        ...createCampaignActivities(pool),
+        ...campaignActivities,
+        ...createAttemptReport({ recordAttempt: campaignActivities.recordAttempt, client }),
         ...createAttemptPreparation({ pool, nodes, events }),
         ...createAttemptLauncher({ client, taskQueue: config.TEMPORAL_TASK_QUEUE }),
         ...createCampaignControlActivities({ pool, client, taskQueue: config.TEMPORAL_TASK_QUEUE }),

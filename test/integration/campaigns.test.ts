@@ -319,6 +319,16 @@ test('an attempt reads what it needs before dialing in one local activity, then 
   expect(scheduled).not.toContain('eventPosition');
   expect(scheduled).toContain('dialOut');
   expect(history.events!.filter((e) => e.markerRecordedEventAttributes).length).toBeGreaterThan(0);
+  // The flow's load and the attempt's end are local activities (patch attempt-local-finish): no activity
+  // and no signal command of their own, and the campaign still counted the attempt.
+  expect(scheduled).not.toContain('loadSubflow');
+  expect(scheduled).not.toContain('recordAttempt');
+  expect(history.events!.filter((e) => e.signalExternalWorkflowExecutionInitiatedEventAttributes)).toEqual(
+    [],
+  );
+  expect(history.events!.length).toBeLessThanOrEqual(40);
+  const progress = (await stack.api(`/v1/campaigns/${id}/progress`)).body;
+  expect(progress).toMatchObject({ launched: 1, finished: 1, byDisposition: { answered: 1 } });
 }, 60_000);
 
 test('a start that moved the row but never reached Temporal is finished by the next start, once', async () => {

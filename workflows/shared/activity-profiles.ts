@@ -12,6 +12,7 @@ import type { AcdActivities } from '../../activities/acd';
 import type { CallControlActivities } from '../../activities/call-control';
 import type { CampaignActivities } from '../../activities/campaign';
 import type { AttemptLauncherActivities } from '../../activities/campaign-launch';
+import type { AttemptReportActivities } from '../../activities/campaign-report';
 import type { TicketActivities } from '../../activities/tickets';
 import type { CdrActivities } from '../../activities/cdr';
 import type { FlowDataActivities } from '../../activities/flow-data';
@@ -193,6 +194,32 @@ const UNTIL_A_NODE_ANSWERS = {
  * the attempt's first workflow task. Retried while no Asterisk answers, as choosing a node was.
  */
 export const attemptNow = proxyLocalActivities<AttemptPreparationActivities>(UNTIL_A_NODE_ANSWERS);
+
+/**
+ * A campaign attempt's other steps without a round trip to the server (issue #14, I): its flow loaded when
+ * the contact answers, as flowData would (retried while PostgreSQL is away; an unpublished flow is final),
+ * and its end recorded and reported (activities/campaign-report.ts), retried until PostgreSQL and Temporal
+ * take it: an attempt's outcome must not be lost.
+ */
+export const attemptFlowNow = proxyLocalActivities<FlowDataActivities>({
+  startToCloseTimeout: '30 seconds',
+  retry: {
+    initialInterval: '500 milliseconds',
+    backoffCoefficient: 2,
+    maximumInterval: '10 seconds',
+    maximumAttempts: 10,
+    nonRetryableErrorTypes: ['FlowNotFound'],
+  },
+});
+export const attemptReportNow = proxyLocalActivities<AttemptReportActivities>({
+  startToCloseTimeout: '10 seconds',
+  retry: {
+    initialInterval: '500 milliseconds',
+    backoffCoefficient: 2,
+    maximumInterval: '10 seconds',
+    nonRetryableErrorTypes: ['CampaignNotFound'],
+  },
+});
 
 /**
  * Reads a waiting caller can do without (their position for an announcement): two quick tries, then the
