@@ -9,6 +9,7 @@ import { announcementGapSec } from '../../workflows/acd/wait-in-queue';
 import { HISTORY_CEILINGS } from '../../domain/history-ceilings';
 import { quietTemporalRuntime, temporalBinary } from '../support/temporal';
 import { createAttemptLauncher } from '../../activities/campaign-launch';
+import { createAttemptReport } from '../../activities/campaign-report';
 
 /**
  * The documented history ceilings (domain/history-ceilings.ts, docs/architecture.md) checked where a
@@ -40,6 +41,7 @@ test('a campaign of 330 contacts continues as new after 300 attempts; no run pas
   const pending = [...contacts];
   const recorded: string[] = [];
   const capture = eventCapture(() => undefined);
+  const recordAttempt = async ({ contactId }: { contactId: string }) => void recorded.push(contactId);
   const activities = {
     claimContacts: async ({ limit }: { limit: number }) => ({
       contacts: pending.splice(0, limit),
@@ -50,8 +52,10 @@ test('a campaign of 330 contacts continues as new after 300 attempts; no run pas
     },
     setCampaignState: async () => undefined,
     // Every number is on the do-not-call list: attempts finish without dialing, as fast as they start.
-    isDoNotCall: async () => true,
-    recordAttempt: async ({ contactId }: { contactId: string }) => void recorded.push(contactId),
+    prepareAttempt: async () => ({ doNotCall: true, node: '', fromSeq: 0 }),
+    recordAttempt,
+    // The real report: the row (here a list) and the campaign's signal, as a local activity.
+    ...createAttemptReport({ recordAttempt, client: env.client }),
     ...capture.activities,
     // The real launcher: attempts are workflows of their own on the test server.
     ...createAttemptLauncher({ client: env.client, taskQueue: 'ceilings' }),
