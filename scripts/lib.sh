@@ -9,6 +9,9 @@ STATE="${CTICLOUD_STATE:-$CACHE/state}"
 LOGS="$STATE/logs"
 RUN="$STATE/run"
 ASTERISK_ROOT="${ASTERISK_ROOT:-$CACHE/asterisk-root}"
+# PostgreSQL for two sites (scripts/provision-site-postgres.sh): a version with `origin = none`.
+SITE_PG_MAJOR=18
+SITE_PG_ROOT="${SITE_PG_ROOT:-$CACHE/postgres-$SITE_PG_MAJOR-root}"
 TEMPORAL_CLI_VERSION="1.5.1"
 TEMPORAL_SERVER_VERSION="1.31.2"
 # The full server, its schema tool and the schemas it ships, built once per version (scripts/provision.sh).
