@@ -138,7 +138,7 @@ export const callControl = onChannelNode<CallControlActivities>({
 });
 
 /** Flow data in PostgreSQL and Asterisk's store: quick, retried while the database is away. */
-export const flowData = onChannelNode<FlowDataActivities>({
+const FLOW_DATA_OPTIONS = {
   startToCloseTimeout: '30 seconds',
   retry: {
     initialInterval: '500 milliseconds',
@@ -147,7 +147,8 @@ export const flowData = onChannelNode<FlowDataActivities>({
     maximumAttempts: 10,
     nonRetryableErrorTypes: ['RecordingNotFound', 'FlowNotFound'],
   },
-});
+} satisfies ActivityOptions;
+export const flowData = onChannelNode<FlowDataActivities>(FLOW_DATA_OPTIONS);
 
 /** An http node's request: its own timeout and retries are the node's, so one attempt here. */
 export const flowHttp = (timeoutMs: number) =>
@@ -201,16 +202,7 @@ export const attemptNow = proxyLocalActivities<AttemptPreparationActivities>(UNT
  * and its end recorded and reported (activities/campaign-report.ts), retried until PostgreSQL and Temporal
  * take it: an attempt's outcome must not be lost.
  */
-export const attemptFlowNow = proxyLocalActivities<FlowDataActivities>({
-  startToCloseTimeout: '30 seconds',
-  retry: {
-    initialInterval: '500 milliseconds',
-    backoffCoefficient: 2,
-    maximumInterval: '10 seconds',
-    maximumAttempts: 10,
-    nonRetryableErrorTypes: ['FlowNotFound'],
-  },
-});
+export const attemptFlowNow = proxyLocalActivities<FlowDataActivities>(FLOW_DATA_OPTIONS);
 export const attemptReportNow = proxyLocalActivities<AttemptReportActivities>({
   startToCloseTimeout: '10 seconds',
   retry: {
