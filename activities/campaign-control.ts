@@ -52,8 +52,9 @@ export async function startCampaign(
       ...(unfinished ? { workflowIdReusePolicy: 'REJECT_DUPLICATE' as const } : {}),
     });
   } catch (err) {
-    // Running (or run) already: the start was finished before; this one changes nothing.
-    if (unfinished && err instanceof WorkflowExecutionAlreadyStartedError) return { started: false };
+    // Running (or run) already: another request or an earlier try started it; this one changes nothing. On
+    // the draft path too: a concurrent request can finish the start this one began (a 409, not a 500).
+    if (err instanceof WorkflowExecutionAlreadyStartedError) return { started: false };
     throw err;
   }
   return { started: true, plan };

@@ -30,7 +30,7 @@ const VARIABLE_NAME = /^[A-Za-z_][A-Za-z0-9_]*$/;
 const PREPARE_LOCAL_PATCH = 'attempt-prepare-local';
 /**
  * Attempts from this release load their flow and finish (record and report) in local activities: 51 events
- * of an answered attempt become 37, and three workflow tasks and two activity dispatches go.
+ * of an answered attempt become 38, and three workflow tasks and two activity dispatches go.
  */
 const LOCAL_FINISH_PATCH = 'attempt-local-finish';
 
