@@ -4,11 +4,12 @@
 #                        /srv/cticloud-sites/<site>), starts it on 127.0.0.1:<port> with logical replication
 #                        on, and prints the URL of its `cticloud` database; a no-op when it runs already
 #   stop <site>          stops it
+#   kill <site>          kill -9 of its server, as when the site is lost (the next start recovers from its WAL)
 #   drop <site>          stops it and removes its data
 source "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
 
 cmd="${1:-}" site="${2:-}" port="${3:-}"
-[[ "$site" =~ ^[a-z][a-z0-9]{0,15}$ ]] || die "usage: site-postgres.sh start|stop|drop <site> [port]"
+[[ "$site" =~ ^[a-z][a-z0-9]{0,15}$ ]] || die "usage: site-postgres.sh start|stop|kill|drop <site> [port]"
 PGBIN="/usr/lib/postgresql/$SITE_PG_MAJOR/bin"
 DATA="/srv/cticloud-sites/$site"
 PASSFILE="$STATE/sites/$site.password"
@@ -50,9 +51,13 @@ SQL
   stop)
     if running; then as_postgres "$PGBIN/pg_ctl" -D "$DATA" -m fast -w stop >>"$LOGS/site-postgres-$site.log" 2>&1; fi
     ;;
+  kill)
+    pid=$(head -1 "$SITE_PG_ROOT$DATA/postmaster.pid" 2>/dev/null) || true
+    [ -z "$pid" ] || kill -KILL "$pid" 2>/dev/null || true
+    ;;
   drop)
     if running; then as_postgres "$PGBIN/pg_ctl" -D "$DATA" -m immediate -w stop >>"$LOGS/site-postgres-$site.log" 2>&1; fi
     rm -rf "${SITE_PG_ROOT:?}$DATA"
     ;;
-  *) die "usage: site-postgres.sh start|stop|drop <site> [port]" ;;
+  *) die "usage: site-postgres.sh start|stop|kill|drop <site> [port]" ;;
 esac

@@ -7,6 +7,7 @@ import path from 'node:path';
 import { promisify } from 'node:util';
 import pg from 'pg';
 import { migrate } from '../../lib/db';
+import { streaming } from '../../lib/sites/bring-up';
 import { prepareSite, subscribe } from '../../lib/sites/replication';
 
 const run = promisify(execFile);
@@ -41,19 +42,6 @@ export async function startTwoSites(
   await subscribe(siteB.pool, { site: a, url: siteA.url }, false);
   for (const s of sites) await streaming(s.pool);
   return [siteA, siteB];
-}
-
-/** Until the site's subscription has an apply worker that has heard from its publisher. */
-async function streaming(pool: pg.Pool, timeoutMs = 60_000): Promise<void> {
-  const end = Date.now() + timeoutMs;
-  for (;;) {
-    const { rows } = await pool.query(
-      'select 1 from pg_stat_subscription where pid is not null and last_msg_receipt_time is not null',
-    );
-    if (rows.length) return;
-    if (Date.now() > end) throw new Error('the subscription is not streaming');
-    await new Promise((r) => setTimeout(r, 200));
-  }
 }
 
 export async function stopTwoSites(sites: TestSite[] | undefined): Promise<void> {
