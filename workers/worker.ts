@@ -25,21 +25,22 @@ import { AriNodes } from '../asterisk/nodes';
 import { ariTaskQueue, type AsteriskNode } from '../domain/asterisk-nodes';
 import { createNodeActivities, routeByNode } from '../activities/nodes';
 import { connectNats, ensureAriStream } from '../asterisk/event-log';
-import { asteriskNodes, loadConfig } from '../lib/config';
+import { asteriskNodes, loadConfig, type Config } from '../lib/config';
 import { outboundRules } from '../lib/outbound/rules';
 import { ChannelGoneError } from '../asterisk/ari-errors';
 import { createPool } from '../lib/db';
-import { createLogger } from '../lib/logger';
+import { createLogger, type Logger } from '../lib/logger';
 import { WorkerFrontends } from '../lib/temporal';
 import { loadWorkflowBundle } from './workflow-bundle';
 import { resolveFlow } from './flow-resolver';
 import { CallRouter } from './router';
 import { WebhookDispatcher } from './webhook-dispatcher';
+import { untilActiveHere, watchActiveHere } from './takeover';
 
 /** The call worker: runs CallWorkflow and its activities, and routes new ARI channels to it. */
-async function main(): Promise<void> {
-  const config = loadConfig();
-  const log = createLogger('worker', config.LOG_LEVEL);
+async function main(config: Config, log: Logger): Promise<void> {
+  // A takeover worker runs the other site's workflows; the site's own worker routes, delivers and watches.
+  const ownSite = config.WORKER_ROLE === 'site';
   // This site's frontend, or another cluster's while it is gone: the workers and the client move together.
   const frontends = await WorkerFrontends.connect(config, log);
   const nc = await connectNats(config.NATS_URL, 'cticloud-worker');
@@ -147,6 +148,21 @@ async function main(): Promise<void> {
     nodeWorkers.push(nodeWorker);
     await nodeWorker.run();
   });
+  // Ends the takeover when the namespace fails back: its own site's worker goes on with it.
+  const activeWatch =
+    ownSite || !config.TEMPORAL_CLUSTER
+      ? undefined
+      : watchActiveHere(
+          {
+            address: config.TEMPORAL_ADDRESS,
+            namespace: config.TEMPORAL_NAMESPACE,
+            cluster: config.TEMPORAL_CLUSTER,
+            log,
+          },
+          () => {
+            if (worker.getState() === 'RUNNING') worker.shutdown();
+          },
+        );
   const router = new CallRouter({
     nc,
     client,
@@ -168,7 +184,7 @@ async function main(): Promise<void> {
       }
     },
   });
-  await router.start();
+  if (ownSite) await router.start();
   const webhooks = new WebhookDispatcher({
     nc,
     client,
@@ -177,17 +193,19 @@ async function main(): Promise<void> {
     log,
     retry: { initialIntervalMs: config.WEBHOOK_RETRY_INITIAL_MS },
   });
-  await webhooks.start();
+  if (ownSite) await webhooks.start();
   // Its own two connections: the statistics never wait in line with (or ahead of) a call's activities.
   const statsPool = createPool(config.DATABASE_URL, 2);
-  const stopStats = publishQueueStats({ pool: statsPool, nc, log });
-  const stopWatchdog = watchRouting({
-    pool,
-    client,
-    js: nc.jetstream(),
-    log,
-    warn: (message, context) => log.warn(context, message),
-  });
+  const stopStats = ownSite ? publishQueueStats({ pool: statsPool, nc, log }) : () => undefined;
+  const stopWatchdog = ownSite
+    ? watchRouting({
+        pool,
+        client,
+        js: nc.jetstream(),
+        log,
+        warn: (message, context) => log.warn(context, message),
+      })
+    : () => undefined;
   // At debug level: event-loop delay, to tell a saturated worker from a slow dependency.
   const loop = monitorEventLoopDelay({ resolution: 10 });
   loop.enable();
@@ -201,6 +219,7 @@ async function main(): Promise<void> {
       taskQueue: config.TEMPORAL_TASK_QUEUE,
       app: config.ARI_APP,
       nodes: nodes.nodes.map((n) => n.name),
+      role: config.WORKER_ROLE,
     },
     'worker ready',
   );
@@ -215,6 +234,7 @@ async function main(): Promise<void> {
     for (const w of nodeWorkers) if (w.getState() === 'RUNNING') w.shutdown();
     await failed;
   } finally {
+    await activeWatch?.stop();
     stopStats();
     stopWatchdog();
     sharedEvents?.close();
@@ -227,7 +247,30 @@ async function main(): Promise<void> {
   }
 }
 
-main().catch((err: unknown) => {
+/** A takeover worker stands by until its namespace is active here, runs until it is not, and stands by again. */
+async function takeover(config: Config, log: Logger): Promise<void> {
+  const stopping = new AbortController();
+  for (const signal of ['SIGINT', 'SIGTERM'] as const) process.once(signal, () => stopping.abort());
+  const watch = {
+    address: config.TEMPORAL_ADDRESS,
+    namespace: config.TEMPORAL_NAMESPACE,
+    cluster: config.TEMPORAL_CLUSTER!,
+    log,
+  };
+  while (!stopping.signal.aborted) {
+    try {
+      await untilActiveHere(watch, stopping.signal);
+    } catch {
+      return; // stopped while standing by
+    }
+    log.info({ namespace: config.TEMPORAL_NAMESPACE, cluster: config.TEMPORAL_CLUSTER }, 'taking over');
+    await main(config, log);
+  }
+}
+
+const config = loadConfig();
+const log = createLogger('worker', config.LOG_LEVEL);
+(config.WORKER_ROLE === 'takeover' ? takeover(config, log) : main(config, log)).catch((err: unknown) => {
   console.error(err);
   process.exit(1);
 });

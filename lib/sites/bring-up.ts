@@ -113,7 +113,21 @@ export function siteProcessEnv(env: SiteEnv, peer: SiteEnv): Record<string, stri
   return {
     ...(env as unknown as Record<string, string>),
     TEMPORAL_FALLBACK_ADDRESSES: peer.TEMPORAL_ADDRESS,
-    PEER_SITE: peer.SITE,
+    TEMPORAL_PEER_NAMESPACE: peer.TEMPORAL_NAMESPACE,
+  };
+}
+
+/**
+ * The environment of the site's takeover worker: the peer's namespace, run with this site's database,
+ * Asterisk and NATS while that namespace is active on this site's cluster (workers/takeover.ts). It never
+ * falls back to the peer's frontend: it exists for when the peer is gone.
+ */
+export function takeoverProcessEnv(env: SiteEnv, peer: SiteEnv): Record<string, string> {
+  return {
+    ...(env as unknown as Record<string, string>),
+    TEMPORAL_NAMESPACE: peer.TEMPORAL_NAMESPACE,
+    WORKER_ROLE: 'takeover',
+    TEMPORAL_FALLBACK_ADDRESSES: '',
   };
 }
 

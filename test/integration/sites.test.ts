@@ -8,7 +8,14 @@
 import { json } from '../support/acd';
 import { placeCall } from '../support/caller';
 import { callWorkflow } from '../support/stack';
-import { startTwoSiteStack, stopTwoSiteStack, type SiteStack } from '../support/two-sites';
+import {
+  startSiteProcesses,
+  startTwoSiteStack,
+  stopTwoSiteStack,
+  type SiteStack,
+} from '../support/two-sites';
+import { killSite, startSiteInfrastructure } from '../../lib/sites/bring-up';
+import { ticketQuery, ticketWorkflowId } from '../../workflows/ticket/contract';
 import type { FlowCallStatus } from '../../workflows/flow-call/contract';
 
 const PLACES = [
@@ -137,3 +144,68 @@ test('a number is answered at either site: each call runs in its own site’s na
     expect([await cdrs(here), await cdrs(there)]).toEqual([1, 0]);
   }
 }, 180_000);
+
+test('site A lost: its namespace fails over to B, where its ticket SLA clock runs on; A comes back and takes it back', async () => {
+  const everyDay = ['mon', 'tue', 'wed', 'thu', 'fri', 'sat', 'sun'];
+  const target = { firstResponseSec: 8, resolutionSec: 3600 };
+  const settings = await A.api(
+    '/v1/tenant/ticket-settings',
+    json('PUT', {
+      calendar: { timeZone: 'UTC', weekly: [{ days: everyDay, open: '00:00', close: '23:59' }] },
+      targets: { low: target, normal: target, high: target, urgent: target },
+      escalateTo: 'team-lead',
+    }),
+  );
+  expect(settings.status).toBe(200);
+  const created = await A.api(
+    '/v1/tickets',
+    json('POST', { subject: 'site lost', description: 'clock started at A', priority: 'low' }),
+  );
+  expect(created.status).toBe(201);
+  const workflowId = ticketWorkflowId(created.body.ticketId);
+
+  // kill -9 of every process of site A: CTICloud's, Asterisk, NATS, PostgreSQL, Temporal.
+  await Promise.all(A.processes.map((p) => p.kill()));
+  await killSite(A.site);
+  const killedAt = Date.now();
+  const failover = (cluster: string, mode: 'forced' | 'graceful') =>
+    B.api('/v1/platform/temporal/failover', {
+      ...json('POST', { namespace: A.env.TEMPORAL_NAMESPACE, cluster, mode }),
+      key: operatorKey(),
+    });
+  const forced = await failover(B.env.TEMPORAL_CLUSTER, 'forced');
+  expect(forced.status).toBe(200);
+  const takeover = B.processes.find((p) => p.name.startsWith('worker-takeover'))!;
+  await takeover.waitFor(/"msg":"worker ready"/, 60_000);
+  const tookOverMs = Date.now() - killedAt;
+
+  // The ticket's clock ran on at B and breached there, once.
+  const atB = B.namespace(A.env.TEMPORAL_NAMESPACE).workflow.getHandle(workflowId);
+  let ticket = await atB.query(ticketQuery);
+  for (let i = 0; i < 120 && ticket.sla[0]?.state !== 'breached'; i++) {
+    await new Promise((r) => setTimeout(r, 250));
+    ticket = await atB.query(ticketQuery);
+  }
+  expect(ticket.sla[0]).toMatchObject({ kind: 'first_response', state: 'breached' });
+  const versions = new Set(((await atB.fetchHistory()).events ?? []).map((e) => Number(e.version)));
+  expect(versions).toContain(forced.body.failoverVersion);
+
+  // A comes back on its data, catches up, and takes its namespace back; B's takeover stands by again.
+  A.processes = await startSiteProcesses(await startSiteInfrastructure(PLACES[0]), B.env);
+  const graceful = await failover(A.env.TEMPORAL_CLUSTER, 'graceful');
+  expect(graceful.status).toBe(200);
+  await takeover.waitFor(/takeover ends/, 30_000);
+  const atA = await servedWithin(
+    () => A.api(`/v1/tickets/${created.body.ticketId}`),
+    (r) => r.status === 200,
+    30_000,
+  );
+  const read = await A.api(`/v1/tickets/${created.body.ticketId}`);
+  const states = (read.body.timeline as { kind: string; detail: { state: string } }[])
+    .filter((e) => e.kind === 'sla')
+    .map((e) => e.detail.state);
+  expect(states.filter((s) => s === 'breached')).toEqual(['breached']);
+  console.log(
+    `site failover: takeover worker ready ${tookOverMs} ms after the kill; A served the ticket ${atA} ms after fail-back`,
+  );
+}, 300_000);

@@ -12,7 +12,7 @@ export const json = (method: string, body?: unknown): RequestInit => ({
 export const unique = (name: string) => `${name} ${Date.now()}-${Math.round(Math.random() * 1e6)}`;
 
 /** Queues, agents, flows and callers for ACD tests, through the public API. */
-export function acdKit(stack: TestStack) {
+export function acdKit(stack: Pick<TestStack, 'api' | 'pool' | 'ari' | 'config' | 'temporal'>) {
   const expectStatus = (res: { status: number; body: unknown }, status: number) => {
     if (res.status !== status) throw new Error(`HTTP ${res.status}: ${JSON.stringify(res.body)}`);
     return res.body as Record<string, unknown> & { id: string };

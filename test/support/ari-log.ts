@@ -3,18 +3,21 @@ import { ARI_STREAM, type AriEvent } from '../../asterisk/ari-events';
 import { EVENT_SUBJECT_ROOT, EVENTS_STREAM } from '../../lib/events/subjects';
 import type { TestStack } from './stack';
 
+/** What reading the stream takes: the stack's NATS and its Asterisk node. */
+type Streams = Pick<TestStack, 'config'>;
+
 /**
  * Asterisk's own record of the channels created since `since`, read back from the ARI event stream in
  * JetStream: what fault tests count dials with (a retry that dials again shows up here, whatever the
  * workflows believe).
  */
-export async function channelsCreatedSince(stack: TestStack, since: Date): Promise<AriEvent['channel'][]> {
+export async function channelsCreatedSince(stack: Streams, since: Date): Promise<AriEvent['channel'][]> {
   return (await channelsCreatedOn(stack, since, stack.config.ASTERISK_NODE)).map((c) => c.channel);
 }
 
 /** The same on every node (or one), each channel with the Asterisk node that created it. */
 export async function channelsCreatedOn(
-  stack: TestStack,
+  stack: Streams,
   since: Date,
   node = '*',
 ): Promise<{ node: string; channel: AriEvent['channel'] }[]> {
@@ -26,7 +29,7 @@ export async function channelsCreatedOn(
 
 /** Every event of one type that Asterisk sent since `since` (ChannelDestroyed, ChannelStateChange, …). */
 export async function ariEventsSince(
-  stack: TestStack,
+  stack: Streams,
   since: Date,
   type: string,
   node = '*',
@@ -36,7 +39,7 @@ export async function ariEventsSince(
 }
 
 /** Every message a stream stored on `subject` since `since`, read with a consumer of the test's own. */
-async function storedSince(stack: TestStack, stream: string, subject: string, since: Date): Promise<JsMsg[]> {
+async function storedSince(stack: Streams, stream: string, subject: string, since: Date): Promise<JsMsg[]> {
   const nc = await connect({ servers: stack.config.NATS_URL });
   try {
     const consumer = await nc.jetstream().consumers.get(stream, {
@@ -61,7 +64,7 @@ async function storedSince(stack: TestStack, stream: string, subject: string, si
  * JetStream had stored it twice).
  */
 export async function callEventsSince(
-  stack: TestStack,
+  stack: Streams,
   since: Date,
   callId: string,
 ): Promise<{ id: string; type: string }[]> {

@@ -8,12 +8,13 @@ import type { RawAriClient } from 'ari-client';
 import pg from 'pg';
 import { connectAri } from '../../asterisk/ari';
 import { AriCommands } from '../../asterisk/ari-commands';
-import { loadConfig } from '../../lib/config';
+import { loadConfig, type Config } from '../../lib/config';
 import {
   dropSite,
   pairSites,
   siteProcessEnv,
   startSiteInfrastructure,
+  takeoverProcessEnv,
   type SiteEnv,
   type SitePlace,
 } from '../../lib/sites/bring-up';
@@ -23,6 +24,8 @@ import { ready } from './stack';
 export interface SiteStack {
   site: string;
   env: SiteEnv;
+  /** The configuration the site's processes run with. */
+  config: Config;
   pool: pg.Pool;
   ari: AriCommands;
   rawAri: RawAriClient;
@@ -39,28 +42,38 @@ const PROCESSES = [
   ['bridge-mirror', 'asterisk/bridge.ts', { ARI_BRIDGE_ROLE: 'mirror' }, ready.bridge],
   ['worker', 'workers/worker.ts', {}, ready.worker],
   ['gateway', 'gateway/server.ts', {}, ready.gateway],
+  // The peer's namespace, standing by until a site failover makes it active here.
+  ['worker-takeover', 'workers/worker.ts', 'takeover', /"msg":"takeover standing by"|"msg":"taking over"/],
 ] as const;
 
 /** Starts CTICloud's processes for a site whose infrastructure runs. */
 export async function startSiteProcesses(env: SiteEnv, peer: SiteEnv): Promise<ManagedProcess[]> {
   const base = siteProcessEnv(env, peer);
   const processes = PROCESSES.map(
-    ([name, script, extra]) => new ManagedProcess(`${name}-site-${env.SITE}`, script, { ...base, ...extra }),
+    ([name, script, extra]) =>
+      new ManagedProcess(
+        `${name}-site-${env.SITE}`,
+        script,
+        extra === 'takeover' ? takeoverProcessEnv(env, peer) : { ...base, ...extra },
+      ),
   );
   processes.forEach((p) => p.start());
   await Promise.all(processes.map((p, i) => p.waitFor(PROCESSES[i]![3], 90_000)));
   return processes;
 }
 
-async function connectSite(env: SiteEnv, processes: ManagedProcess[]): Promise<SiteStack> {
-  const config = loadConfig();
+export async function connectSite(env: SiteEnv, processes: ManagedProcess[]): Promise<SiteStack> {
+  const config = loadConfig(env as unknown as Record<string, string>);
   const pool = new pg.Pool({ connectionString: env.DATABASE_URL, max: 4 });
+  // A site killed on purpose ends the idle connections: no reason to fail the test.
+  pool.on('error', () => undefined);
   const rawAri = await connectAri({ url: env.ARI_URL, user: config.ARI_USER, password: config.ARI_PASSWORD });
   const connection = await Connection.connect({ address: env.TEMPORAL_ADDRESS });
   const base = `http://${config.API_HOST}:${env.API_PORT}`;
   return {
     site: env.SITE,
     env,
+    config,
     pool,
     ari: new AriCommands(rawAri),
     rawAri,

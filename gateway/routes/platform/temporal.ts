@@ -34,8 +34,12 @@ const operator = [Role.Operator] as const;
  */
 const temporalClusters: FastifyPluginAsyncZod = async (app) => {
   const connection = app.temporal.connection;
-  /** CTICloud's own namespaces: never a system namespace. */
-  const namespaces = [app.config.TEMPORAL_NAMESPACE, `${app.config.TEMPORAL_NAMESPACE}-test`];
+  /** CTICloud's own namespaces, and the other site's (taken over when it fails): never a system namespace. */
+  const namespaces = [
+    app.config.TEMPORAL_NAMESPACE,
+    `${app.config.TEMPORAL_NAMESPACE}-test`,
+    ...(app.config.TEMPORAL_PEER_NAMESPACE ? [app.config.TEMPORAL_PEER_NAMESPACE] : []),
+  ];
   const replicationOf = (namespace: string) =>
     describeReplication(connection, namespace).catch((err: unknown) => {
       if (isGrpcNotFound(err)) throw new NotFoundError('namespace', namespace);
