@@ -4,8 +4,15 @@
  * kind possible when the active cluster is down. --graceful runs the server's handover workflow on the
  * active cluster: it waits until <cluster> has caught up, then moves the namespace with nothing lost.
  * --address is any live cluster's frontend (default TEMPORAL_ADDRESS).
+ *
+ * npm run failover -- site-a [--fail-back]   (two sites: npm start -- --sites 2)
+ * Site a is lost: its namespace moves to the other site's cluster (forced), whose takeover worker runs it.
+ * --fail-back: site a is back; its namespace returns to it gracefully (nothing lost).
  */
 import { Connection } from '@temporalio/client';
+import { readdirSync, readFileSync } from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
 import { parseArgs } from 'node:util';
 import { failover } from '../lib/temporal-clusters';
 
@@ -13,30 +20,90 @@ const { values, positionals } = parseArgs({
   allowPositionals: true,
   options: {
     graceful: { type: 'boolean', default: false },
+    'fail-back': { type: 'boolean', default: false },
     'allowed-lag': { type: 'string', default: '5' },
     address: { type: 'string', default: process.env.TEMPORAL_ADDRESS ?? '127.0.0.1:7233' },
   },
 });
-const [namespace, cluster] = positionals;
-if (!namespace || !cluster) {
-  console.error(
-    'usage: npm run failover -- <namespace> <cluster> [--graceful] [--allowed-lag S] [--address A]',
+
+interface Move {
+  namespace: string;
+  cluster: string;
+  address: string;
+  graceful: boolean;
+}
+
+/** The sites npm start -- --sites 2 wrote (scripts/sites.ts), by name. */
+function sites(): Map<string, Record<string, string>> {
+  const dir = path.join(
+    process.env.CTICLOUD_STATE ?? path.join(os.homedir(), '.cache', 'cticloud', 'state'),
+    'sites',
   );
-  process.exit(2);
+  const found = new Map<string, Record<string, string>>();
+  let files: string[] = [];
+  try {
+    files = readdirSync(dir).filter((f) => /^[a-z0-9]+\.env$/.test(f));
+  } catch {
+    // no sites
+  }
+  for (const file of files) {
+    const env = Object.fromEntries(
+      readFileSync(path.join(dir, file), 'utf8')
+        .split('\n')
+        .filter((l) => l.includes('='))
+        .map((l) => [l.slice(0, l.indexOf('=')), l.slice(l.indexOf('=') + 1)]),
+    );
+    found.set(env.SITE!, env);
+  }
+  return found;
+}
+
+function siteMove(name: string): Move {
+  const all = sites();
+  const site = all.get(name);
+  const peer = [...all.values()].find((s) => s.SITE !== name);
+  if (!site || !peer) {
+    throw new Error(
+      `no site ${name} and peer: start them with npm start -- --sites 2 (found: ${[...all.keys()]})`,
+    );
+  }
+  // Failing over: to the peer, asked of the peer (the lost site does not answer). Failing back: to the site,
+  // asked of the peer, where the namespace is active.
+  return {
+    namespace: site.TEMPORAL_NAMESPACE!,
+    cluster: values['fail-back'] ? site.TEMPORAL_CLUSTER! : peer.TEMPORAL_CLUSTER!,
+    address: peer.TEMPORAL_ADDRESS!,
+    graceful: values['fail-back'] || values.graceful,
+  };
+}
+
+function move(): Move {
+  const [first, second] = positionals;
+  const site = /^site-([a-z][a-z0-9]*)$/.exec(first ?? '');
+  if (site && !second) return siteMove(site[1]!);
+  if (!first || !second) {
+    console.error(
+      'usage: npm run failover -- <namespace> <cluster> [--graceful] [--allowed-lag S] [--address A]\n' +
+        '       npm run failover -- site-<name> [--fail-back]',
+    );
+    process.exit(2);
+  }
+  return { namespace: first, cluster: second, address: values.address, graceful: values.graceful };
 }
 
 async function main(): Promise<void> {
-  const connection = await Connection.connect({ address: values.address, connectTimeout: 5000 });
+  const m = move();
+  const connection = await Connection.connect({ address: m.address, connectTimeout: 5000 });
   try {
     const result = await failover(connection, {
-      namespace: namespace!,
-      cluster: cluster!,
-      mode: values.graceful ? 'graceful' : 'forced',
+      namespace: m.namespace,
+      cluster: m.cluster,
+      mode: m.graceful ? 'graceful' : 'forced',
       allowedLagSeconds: Number(values['allowed-lag']),
     });
     console.log(
-      `${namespace}: active on ${result.activeCluster} (was ${result.previousActiveCluster}), ` +
-        `${values.graceful ? 'graceful' : 'forced'}, ${result.tookMs} ms, failover version ${result.failoverVersion}`,
+      `${m.namespace}: active on ${result.activeCluster} (was ${result.previousActiveCluster}), ` +
+        `${m.graceful ? 'graceful' : 'forced'}, ${result.tookMs} ms, failover version ${result.failoverVersion}`,
     );
   } finally {
     await connection.close();

@@ -173,9 +173,12 @@ asterisk_cli() { chroot "$ASTERISK_ROOT" /usr/sbin/asterisk -C /etc/cticloud-ast
 
 case "${1:-start}" in
   start) start_postgres; start_nats; start_temporal; start_second_cluster; start_asterisk ;;
+  # Two sites (npm start -- --sites 2) bring their own NATS, Temporal and Asterisk; their clusters keep their
+  # state in this PostgreSQL.
+  postgres) start_postgres ;;
   stop) for s in asterisk temporal-b-ui temporal-b temporal-ui temporal nats; do stop_pid "$s"; done ;;
   # For fault tests: Temporal goes away and comes back on the same state (PostgreSQL, or the dev server's file).
   restart-temporal) stop_pid temporal; start_temporal ;;
   asterisk-cli) asterisk_cli "$2" ;;
-  *) die "usage: services.sh start|stop|restart-temporal|asterisk-cli CMD" ;;
+  *) die "usage: services.sh start|postgres|stop|restart-temporal|asterisk-cli CMD" ;;
 esac

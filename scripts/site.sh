@@ -70,25 +70,32 @@ start() {
   print_env "$url"
 }
 
-# Every process of the site, CTICloud's own included (spawned as <process>-site-<site>), by its pid file.
+# Every process of the site by its pid file ("<dir> <name>"): its infrastructure's in the state directory,
+# CTICloud's own (spawned by npm start as <process>-site-<site>) in the checkout's .run.
 site_processes() {
-  local f
-  for f in "$RUN"/*-site-"$site".pid; do [ -f "$f" ] && basename "$f" .pid; done
+  local dir f
+  for dir in "$ROOT/.run" "$RUN"; do
+    for f in "$dir"/*-site-"$site".pid; do [ -f "$f" ] && echo "$dir $(basename "$f" .pid)"; done
+  done
+  return 0
 }
 
 stop() {
-  local p
-  for p in $(site_processes); do stop_pid "$p"; done
+  local dir p
+  # CTICloud's processes first (listed first), then what they use.
+  while read -r dir p; do RUN="$dir" stop_pid "$p"; done < <(site_processes)
   bash "$ROOT/scripts/site-postgres.sh" stop "$site"
 }
 
 kill_site() {
-  local p pid
-  for p in $(site_processes); do
+  local dir p pid
+  while read -r dir p; do
     # The process group: spawn's setsid made each process the leader of its own.
-    if pid_alive "$p"; then pid=$(pid_of "$p") && { kill -KILL -- "-$pid" 2>/dev/null || kill -KILL "$pid"; }; fi
-    rm -f "$RUN/$p.pid"
-  done
+    if RUN="$dir" pid_alive "$p"; then
+      pid=$(RUN="$dir" pid_of "$p") && { kill -KILL -- "-$pid" 2>/dev/null || kill -KILL "$pid"; }
+    fi
+    rm -f "$dir/$p.pid"
+  done < <(site_processes)
   bash "$ROOT/scripts/site-postgres.sh" kill "$site"
 }
 

@@ -4,13 +4,17 @@
 # app: start refuses, saying who holds them, instead of reporting that stack's gateway as its own.
 source "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
 # npm start -- --clusters 2: a second Temporal cluster replicating the first (docs/temporal.md).
+# npm start -- --sites 2: two whole sites, a and b, each with its own infrastructure (docs/architecture.md).
+SITES=1
 while [ $# -gt 0 ]; do
   case "$1" in
     --clusters) export TEMPORAL_CLUSTERS="${2:?--clusters needs a number}"; shift 2 ;;
-    *) die "unknown option $1 (npm start [-- --clusters 1|2])" ;;
+    --sites) SITES="${2:?--sites needs a number}"; shift 2 ;;
+    *) die "unknown option $1 (npm start [-- --clusters 1|2] [-- --sites 1|2])" ;;
   esac
 done
 case "${TEMPORAL_CLUSTERS:-1}" in 1 | 2) ;; *) die "--clusters takes 1 or 2" ;; esac
+case "$SITES" in 1 | 2) ;; *) die "--sites takes 1 or 2" ;; esac
 # First, so that a newly created .env and its admin key are reported before anything else.
 load_env
 bash "$ROOT/scripts/provision.sh"
@@ -63,6 +67,67 @@ last_error() { # name
     grep -m1 -E '^[A-Za-z]*Error' <<<"$lines" ||
     grep -v '^\s*$' <<<"$lines" | tail -1 || true
 }
+
+# Waits for a process's line, refusing (and stopping what this run started) when it exits or is silent.
+await_started() { # name pattern seconds what
+  local status=0
+  await_log "$1" "$2" "$3" || status=$?
+  ((status != 1)) || refuse "the $1 exited: $(last_error "$1") (log: $LOGS/$1.log)"
+  ((status != 2)) || refuse "the $1 did not $4 within $3 s: $(last_error "$1") (log: $LOGS/$1.log)"
+}
+
+site_value() { grep "^$2=" "$STATE/sites/$1.env" | cut -d= -f2-; }
+
+# Two sites: their infrastructure and pairing (scripts/sites.ts), then each site's processes with the
+# environment it wrote; CTICloud's processes are named <process>-site-<site> (scripts/site.sh kills them).
+start_sites() {
+  bash "$ROOT/scripts/services.sh" postgres
+  bash "$ROOT/scripts/build-ui.sh"
+  (cd "$ROOT" && tsx scripts/sites.ts up) || die "the sites did not come up (logs: $LOGS)"
+  local site name vars takeover
+  for site in a b; do
+    mapfile -t vars <"$STATE/sites/$site.env"
+    mapfile -t takeover <"$STATE/sites/$site.takeover.env"
+    for name in bridge bridge-mirror worker gateway worker-takeover; do
+      pid_alive "$name-site-$site" && continue
+      case "$name" in
+        bridge) start_proc "$name-site-$site" env "${vars[@]}" node --import tsx "$ROOT/asterisk/bridge.ts" ;;
+        bridge-mirror)
+          start_proc "$name-site-$site" env "${vars[@]}" ARI_BRIDGE_ROLE=mirror node --import tsx "$ROOT/asterisk/bridge.ts"
+          ;;
+        worker) start_proc "$name-site-$site" env "${vars[@]}" node --import tsx "$ROOT/workers/worker.ts" ;;
+        gateway) start_proc "$name-site-$site" env "${vars[@]}" node --import tsx "$ROOT/gateway/server.ts" ;;
+        worker-takeover) start_proc "$name-site-$site" env "${takeover[@]}" node --import tsx "$ROOT/workers/worker.ts" ;;
+      esac
+    done
+  done
+  for site in a b; do
+    [ -z "${log_from[bridge-site-$site]:-}" ] || await_started "bridge-site-$site" '"msg":"ARI connected"' 60 "connect to ARI"
+    [ -z "${log_from[gateway-site-$site]:-}" ] || await_started "gateway-site-$site" 'Server listening' 60 listen
+    [ -z "${log_from[worker-site-$site]:-}" ] || await_started "worker-site-$site" '"worker ready"' 90 "get ready"
+    [ -z "${log_from[worker-takeover-site-$site]:-}" ] ||
+      await_started "worker-takeover-site-$site" '"takeover standing by"\|"taking over"' 90 "stand by"
+  done
+  local lines=""
+  for site in a b; do
+    lines+="
+    Site $site       API http://$API_HOST:$(site_value "$site" API_PORT)/v1 (UI at /), ARI $(site_value "$site" ARI_URL), Temporal $(site_value "$site" TEMPORAL_ADDRESS)"
+  done
+  cat <<MSG
+
+  CTICloud is running at two sites (docs/architecture.md, "Two sites").$lines
+    Sign in      with the admin key (ADMIN_API_KEY in $ROOT/.env): it works at both sites
+    Site lost    npm run failover -- site-a      (its namespace moves to b, whose takeover worker runs it)
+    Site back    npm run failover -- site-a --fail-back
+    Logs         $LOGS
+  Stop with: npm stop
+
+MSG
+}
+if [ "$SITES" = 2 ]; then
+  start_sites
+  exit 0
+fi
 
 # The API port first: it costs nothing to check, and nothing of this stack has started yet.
 if ! pid_alive gateway && port_open "$API_HOST" "$API_PORT"; then
