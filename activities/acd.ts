@@ -15,13 +15,15 @@ import { activityEventId } from './events';
 export interface AcdActivityDeps {
   pool: Pool;
   client: Client;
+  /** At two sites, the other namespace this site serves (lib/acd/dispatch.ts). */
+  otherClient?: Client;
   js: JetStreamClient;
   taskQueue: string;
 }
 
 /** What call and callback workflows need from the routing workflow and the queue configuration. */
-export function createAcdActivities({ pool, client, js, taskQueue }: AcdActivityDeps) {
-  const routing = { pool, client, js };
+export function createAcdActivities({ pool, client, otherClient, js, taskQueue }: AcdActivityDeps) {
+  const routing = { pool, client, otherClient, js };
   const readQueue = async (tenantId: string, queueId: string): Promise<QueueConfig | undefined> => {
     const { rows } = await pool.query<{ id: string; name: string; config: unknown }>(
       'select id, name, config from queues where id = $1 and tenant_id = $2 and deleted_at is null',

@@ -17,6 +17,7 @@ import flowImport from './routes/flows/import';
 import numbers from './routes/numbers';
 import platform from './routes/platform';
 import temporalClusters from './routes/platform/temporal';
+import sites from './routes/platform/sites';
 import recordings from './routes/recordings';
 import tenant from './routes/tenant';
 import queues from './routes/queues';
@@ -35,6 +36,7 @@ import me from './routes/me';
 import webUi from './plugins/web-ui';
 import rateLimitPlugin from './plugins/rate-limit';
 import noNul from './plugins/no-nul';
+import siteHeartbeat from './plugins/site-heartbeat';
 
 export interface GatewayOptions {
   config: Config;
@@ -54,6 +56,7 @@ export async function buildGateway({ config, logger }: GatewayOptions): Promise<
   await app.register(errorHandler);
   await app.register(noNul);
   await app.register(external, { config });
+  await app.register(siteHeartbeat);
   await app.register(openapi);
   await app.register(asyncapi);
   await app.register(health);
@@ -75,6 +78,7 @@ export async function buildGateway({ config, logger }: GatewayOptions): Promise<
       await v1.register(numbers, { prefix: '/numbers' });
       await v1.register(platform, { prefix: '/platform' });
       await v1.register(temporalClusters, { prefix: '/platform/temporal' });
+      await v1.register(sites, { prefix: '/platform/sites' });
       await v1.register(recordings, { prefix: '/recordings' });
       await v1.register(tenant, { prefix: '/tenant' });
       await v1.register(queues, { prefix: '/queues' });

@@ -54,6 +54,20 @@ const ConfigSchema = z
      */
     TEMPORAL_PEER_NAMESPACE: z.string().optional(),
     /**
+     * Signs the event stream's short-lived tokens, so a token minted at any gateway sharing it (both sites)
+     * opens the stream at every one. Generated into .env at first start. @default none: tokens are kept in
+     * this site's NATS instead
+     */
+    STREAM_TOKEN_SECRET: z.string().min(32, 'STREAM_TOKEN_SECRET must be at least 32 characters').optional(),
+    /** At two sites, this site's name (docs/architecture.md, "Two sites"). @default none (one site) */
+    SITE: z
+      .string()
+      .regex(/^[a-z][a-z0-9]{0,15}$/, 'SITE: a-z0-9, up to 16')
+      .optional(),
+    /** At two sites, the other site's name and its gateway's base URL (whose health this site reports). */
+    PEER_SITE: z.string().optional(),
+    PEER_API_URL: z.string().url().optional(),
+    /**
      * `site`: the worker of this site's namespace (routes new calls, delivers webhooks, watches routing).
      * `takeover`: at a site, the worker of the other site's namespace, running that namespace's workflows and
      * activities with this site's Asterisk only while the namespace is active on this site's cluster (after a

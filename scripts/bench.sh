@@ -15,6 +15,7 @@ tsx scripts/migrate.ts >/dev/null
 [ "${1:-}" = callbacks ] && shift && exec tsx bench/callbacks-pending.ts "$@" # npm run bench -- callbacks [--count 10000]
 [ "${1:-}" = campaign ] && shift && exec tsx bench/campaign-dialer.ts "$@" # npm run bench -- campaign [--contacts N] [--rate R] [--cut S]
 [ "${1:-}" = capacity ] && shift && exec tsx bench/capacity.ts "$@" # npm run bench -- capacity [--rates 2,4,6] [--step-seconds 20] [--max-rate R] [--only cticloud|dialplan]
+[ "${1:-}" = sites-drill ] && shift && exec tsx bench/sites-drill.ts "$@" # npm run bench -- sites-drill [--minutes 30] [--kill-every 5] [--down 60] [--calls-per-second 2] [--callbacks 200]
 [ "${1:-}" = sites-lag ] && shift && exec tsx bench/sites-lag.ts "$@" # npm run bench -- sites-lag [--seconds 60] [--load 20] [--probe-ms 250]
 [ "${1:-}" = failover ] && shift && exec tsx bench/failover.ts "$@" # npm run bench -- failover [--tick 200] [--workflows 5] [--rate 20]
 # npm run bench -- engines [--only answer,flow,capacity]: the smoke benches on the dev server, then on the full

@@ -45,6 +45,16 @@ load_env() {
     fi
     log "the platform operator's key (tenants and numbers: /v1/platform), shown this once: $operator_value (kept in .env)"
   fi
+  # The event stream tokens' secret, shared by every gateway of this .env (both sites), also for an older .env.
+  if ! grep -Eq '^STREAM_TOKEN_SECRET=[A-Za-z0-9]{32,}$' "$ROOT/.env"; then
+    local secret_value
+    secret_value="$(head -c 64 /dev/urandom | base64 | tr -dc 'A-Za-z0-9' | head -c 48)"
+    if grep -q '^STREAM_TOKEN_SECRET=' "$ROOT/.env"; then
+      sed -i "s/^STREAM_TOKEN_SECRET=.*/STREAM_TOKEN_SECRET=$secret_value/" "$ROOT/.env"
+    else
+      echo "STREAM_TOKEN_SECRET=$secret_value" >> "$ROOT/.env"
+    fi
+  fi
   # ARI's password is never a shipped default: generated for the bundled Asterisk, also in a .env made by an
   # earlier release (which shipped "cticloud-ari"). Someone else's Asterisk (ARI_URL) keeps what they set.
   if ! grep -q '^ARI_URL=' "$ROOT/.env" && grep -Eq '^ARI_PASSWORD=(generate|cticloud-ari)$' "$ROOT/.env"; then

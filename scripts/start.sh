@@ -104,9 +104,11 @@ start_sites() {
   for site in a b; do
     [ -z "${log_from[bridge-site-$site]:-}" ] || await_started "bridge-site-$site" '"msg":"ARI connected"' 60 "connect to ARI"
     [ -z "${log_from[gateway-site-$site]:-}" ] || await_started "gateway-site-$site" 'Server listening' 60 listen
-    [ -z "${log_from[worker-site-$site]:-}" ] || await_started "worker-site-$site" '"worker ready"' 90 "get ready"
+    # A site whose namespace is active at the other site (failed over) stands by until the fail-back.
+    [ -z "${log_from[worker-site-$site]:-}" ] ||
+      await_started "worker-site-$site" '"worker ready"\|"standing by"' 90 "get ready"
     [ -z "${log_from[worker-takeover-site-$site]:-}" ] ||
-      await_started "worker-takeover-site-$site" '"takeover standing by"\|"taking over"' 90 "stand by"
+      await_started "worker-takeover-site-$site" '"standing by"\|"active here"' 90 "stand by"
   done
   local lines=""
   for site in a b; do

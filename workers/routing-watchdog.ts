@@ -43,13 +43,18 @@ export function watchRouting(deps: RoutingDeps & { log: Logger }, options: Watch
   let running = false;
   let ticks = 0;
 
+  // Gone from every namespace this site serves: an entry taken over from the other site runs in its namespace.
   const gone = async (workflowId: string): Promise<boolean> => {
-    try {
-      const d = await deps.client.workflow.getHandle(workflowId).describe();
-      return d.status.name !== 'RUNNING';
-    } catch (err) {
-      return err instanceof WorkflowNotFoundError;
+    for (const client of [deps.client, deps.otherClient]) {
+      if (!client) continue;
+      try {
+        const d = await client.workflow.getHandle(workflowId).describe();
+        if (d.status.name === 'RUNNING') return false;
+      } catch (err) {
+        if (!(err instanceof WorkflowNotFoundError)) return false;
+      }
     }
+    return true;
   };
 
   const freeOrphans = async () => {

@@ -1,8 +1,9 @@
 /**
- * A takeover worker (WORKER_ROLE=takeover) runs another site's namespace at this site only while Temporal
- * says that namespace is active on this site's cluster: after `npm run failover -- site-a` moved it here,
- * and no longer once it has failed back. The namespace's active cluster is the one truth both sites read,
- * so no second record of "who serves what" can disagree with it.
+ * At two sites, a worker runs its namespace only while Temporal says it is active on this site's cluster:
+ * a takeover worker (WORKER_ROLE=takeover) after `npm run failover -- site-a` moved the other site's
+ * namespace here, and no longer once it has failed back; a site's own worker likewise after its site came
+ * back, until the fail-back. The namespace's active cluster is the one truth both sites read, so no second
+ * record of "who serves what" can disagree with it.
  */
 import { Connection } from '@temporalio/client';
 import type { Logger } from 'pino';
@@ -37,7 +38,7 @@ export async function untilActiveHere(watch: ActiveWatch, signal: AbortSignal): 
         const active = await activeCluster(connection, watch.namespace);
         if (active === watch.cluster) return;
         if (!logged) {
-          watch.log.info({ namespace: watch.namespace, active, here: watch.cluster }, 'takeover standing by');
+          watch.log.info({ namespace: watch.namespace, active, here: watch.cluster }, 'standing by');
           logged = true;
         }
       } catch (err) {
@@ -64,7 +65,7 @@ export function watchActiveHere(watch: ActiveWatch, onLeave: () => void): { stop
         await new Promise((r) => setTimeout(r, watch.intervalMs ?? 1000));
         const active = await activeCluster(connection, watch.namespace).catch(() => undefined);
         if (active && active !== watch.cluster && !stopped) {
-          watch.log.info({ namespace: watch.namespace, active }, 'namespace active elsewhere: takeover ends');
+          watch.log.info({ namespace: watch.namespace, active }, 'namespace active elsewhere: stopping');
           onLeave();
           return;
         }

@@ -64,6 +64,10 @@ async function main(config: Config, log: Logger): Promise<void> {
   const media = { hostDir: config.TTS_HOST_DIR, asteriskDir: config.TTS_ASTERISK_DIR };
   // Sharing the worker's connection is what lets the router start workflows eagerly on this worker.
   const client = new Client({ connection: frontends.clientConnection, namespace: config.TEMPORAL_NAMESPACE });
+  // At two sites, routing here may offer agents to the other namespace's entries (a site taken over).
+  const otherClient = config.TEMPORAL_PEER_NAMESPACE
+    ? new Client({ connection: frontends.clientConnection, namespace: config.TEMPORAL_PEER_NAMESPACE })
+    : undefined;
   const campaignHalted = async (campaignId: string) => {
     const { rows } = await pool.query<{ state: string }>('select state from campaigns where id = $1', [
       campaignId,
@@ -118,7 +122,13 @@ async function main(config: Config, log: Logger): Promise<void> {
         ...createAttemptLauncher({ client, taskQueue: config.TEMPORAL_TASK_QUEUE }),
         ...createCampaignControlActivities({ pool, client, taskQueue: config.TEMPORAL_TASK_QUEUE }),
         ...createTicketActivities(pool),
-        ...createAcdActivities({ pool, client, js: nc.jetstream(), taskQueue: config.TEMPORAL_TASK_QUEUE }),
+        ...createAcdActivities({
+          pool,
+          client,
+          otherClient,
+          js: nc.jetstream(),
+          taskQueue: config.TEMPORAL_TASK_QUEUE,
+        }),
         ...createSpeechActivities(media),
         ...createEventActivities({ js: nc.jetstream(), carried }),
         ...createWebhookActivities({ pool, rules: (allowPrivate) => outboundRules(config, allowPrivate) }),
@@ -148,21 +158,20 @@ async function main(config: Config, log: Logger): Promise<void> {
     nodeWorkers.push(nodeWorker);
     await nodeWorker.run();
   });
-  // Ends the takeover when the namespace fails back: its own site's worker goes on with it.
-  const activeWatch =
-    ownSite || !config.TEMPORAL_CLUSTER
-      ? undefined
-      : watchActiveHere(
-          {
-            address: config.TEMPORAL_ADDRESS,
-            namespace: config.TEMPORAL_NAMESPACE,
-            cluster: config.TEMPORAL_CLUSTER,
-            log,
-          },
-          () => {
-            if (worker.getState() === 'RUNNING') worker.shutdown();
-          },
-        );
+  // At two sites, the workers stop when the namespace becomes active on the other site's cluster.
+  const activeWatch = !config.TEMPORAL_CLUSTER
+    ? undefined
+    : watchActiveHere(
+        {
+          address: config.TEMPORAL_ADDRESS,
+          namespace: config.TEMPORAL_NAMESPACE,
+          cluster: config.TEMPORAL_CLUSTER,
+          log,
+        },
+        () => {
+          if (worker.getState() === 'RUNNING') worker.shutdown();
+        },
+      );
   const router = new CallRouter({
     nc,
     client,
@@ -201,6 +210,7 @@ async function main(config: Config, log: Logger): Promise<void> {
     ? watchRouting({
         pool,
         client,
+        otherClient,
         js: nc.jetstream(),
         log,
         warn: (message, context) => log.warn(context, message),
@@ -247,8 +257,14 @@ async function main(config: Config, log: Logger): Promise<void> {
   }
 }
 
-/** A takeover worker stands by until its namespace is active here, runs until it is not, and stands by again. */
-async function takeover(config: Config, log: Logger): Promise<void> {
+/**
+ * At two sites (TEMPORAL_CLUSTER set), a worker of either role runs only while its namespace is active on
+ * this site's cluster, and stands by otherwise: the takeover worker until a site failover, a site's own
+ * worker after its site came back until the fail-back. A worker polling a cluster where its namespace is
+ * standby has its polls forwarded to the active cluster, and those long polls still wait there after the
+ * namespace returns: measured, queries of the site's workflows timed out for 30 s after a fail-back.
+ */
+async function runWhileActive(config: Config, log: Logger): Promise<void> {
   const stopping = new AbortController();
   for (const signal of ['SIGINT', 'SIGTERM'] as const) process.once(signal, () => stopping.abort());
   const watch = {
@@ -263,14 +279,17 @@ async function takeover(config: Config, log: Logger): Promise<void> {
     } catch {
       return; // stopped while standing by
     }
-    log.info({ namespace: config.TEMPORAL_NAMESPACE, cluster: config.TEMPORAL_CLUSTER }, 'taking over');
+    log.info(
+      { namespace: config.TEMPORAL_NAMESPACE, cluster: config.TEMPORAL_CLUSTER, role: config.WORKER_ROLE },
+      'active here',
+    );
     await main(config, log);
   }
 }
 
 const config = loadConfig();
 const log = createLogger('worker', config.LOG_LEVEL);
-(config.WORKER_ROLE === 'takeover' ? takeover(config, log) : main(config, log)).catch((err: unknown) => {
+(config.TEMPORAL_CLUSTER ? runWhileActive(config, log) : main(config, log)).catch((err: unknown) => {
   console.error(err);
   process.exit(1);
 });

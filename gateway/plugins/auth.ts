@@ -1,6 +1,6 @@
 import fp from 'fastify-plugin';
 import { findApiKey, findApiKeyById, type ApiPrincipal, type Role } from '../../lib/api-keys';
-import { createStreamTokens, type StreamTokens } from '../../lib/events/stream-tokens';
+import { STREAM_TOKEN_TTL_MS, createStreamTokens, type StreamTokens } from '../../lib/events/stream-tokens';
 import { ForbiddenError, UnauthorizedError } from '../errors';
 
 declare module 'fastify' {
@@ -55,7 +55,10 @@ export default fp(async (app) => {
     return principal;
   };
 
-  app.decorate('streamTokens', createStreamTokens(app.nats));
+  app.decorate(
+    'streamTokens',
+    createStreamTokens(app.nats, STREAM_TOKEN_TTL_MS, app.config.STREAM_TOKEN_SECRET),
+  );
   app.decorateRequest('principal', null as unknown as ApiPrincipal);
   app.addHook('onRequest', async (request) => {
     const match = /^Bearer\s+(\S+)$/i.exec(request.headers.authorization ?? '');

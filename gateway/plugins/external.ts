@@ -18,6 +18,8 @@ declare module 'fastify' {
     config: Config;
     pg: Pool;
     temporal: Client;
+    /** At two sites, the other site's namespace, which this site runs after a site failover. */
+    temporalPeer: Client | undefined;
     nats: NatsConnection;
     /** Resolves when ARI answers with our credentials; rejects with the reason otherwise. */
     checkAri: () => Promise<void>;
@@ -45,6 +47,12 @@ export default fp<{ config: Config }>(async (app, { config }) => {
   app.decorate('config', config);
   app.decorate('pg', pool);
   app.decorate('temporal', new Client({ connection, namespace: config.TEMPORAL_NAMESPACE }));
+  app.decorate(
+    'temporalPeer',
+    config.TEMPORAL_PEER_NAMESPACE
+      ? new Client({ connection, namespace: config.TEMPORAL_PEER_NAMESPACE })
+      : undefined,
+  );
   app.decorate('nats', nats);
   app.decorate('checkAri', () =>
     checkAri({

@@ -16,6 +16,11 @@ import { leaveQueue, type AgentChange } from './store';
 export interface RoutingDeps {
   pool: Pool;
   client: Client;
+  /**
+   * At two sites, the other namespace this site serves (its takeover worker's, or the site's own for that
+   * worker): an entry in this site's routing tables may be a workflow of either.
+   */
+  otherClient?: Client;
   js: JetStreamClient;
   /** Told when an event could not be published or an offer not signalled; routing goes on. */
   warn?: (message: string, context: Record<string, unknown>) => void;
@@ -57,7 +62,9 @@ export async function signalOffers(
   await Promise.all(
     offers.map(async ({ tenantId, entryId, offer }) => {
       try {
-        await deps.client.workflow.getHandle(entryId).signal(agentOfferedSignal, offer);
+        if (!(await signalEntry(deps, entryId, offer))) {
+          throw new WorkflowNotFoundError('no such entry workflow', entryId, undefined);
+        }
         await deps.pool.query(
           'update acd_entries set offer_signals = offer_signals + 1 where tenant_id = $1 and entry_id = $2 and offer_id = $3',
           [tenantId, entryId, offer.offerId],
@@ -73,6 +80,24 @@ export async function signalOffers(
     }),
   );
   return freed;
+}
+
+/** Signals the offer to the entry's workflow in whichever namespace it runs; false when in none. */
+async function signalEntry(
+  deps: RoutingDeps,
+  entryId: string,
+  offer: BookedOffer['offer'],
+): Promise<boolean> {
+  for (const client of [deps.client, deps.otherClient]) {
+    if (!client) continue;
+    try {
+      await client.workflow.getHandle(entryId).signal(agentOfferedSignal, offer);
+      return true;
+    } catch (err) {
+      if (!(err instanceof WorkflowNotFoundError)) throw err;
+    }
+  }
+  return false;
 }
 
 /**

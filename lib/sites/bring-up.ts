@@ -114,6 +114,8 @@ export function siteProcessEnv(env: SiteEnv, peer: SiteEnv): Record<string, stri
     ...(env as unknown as Record<string, string>),
     TEMPORAL_FALLBACK_ADDRESSES: peer.TEMPORAL_ADDRESS,
     TEMPORAL_PEER_NAMESPACE: peer.TEMPORAL_NAMESPACE,
+    PEER_SITE: peer.SITE,
+    PEER_API_URL: `http://127.0.0.1:${peer.API_PORT}`,
   };
 }
 
@@ -126,6 +128,8 @@ export function takeoverProcessEnv(env: SiteEnv, peer: SiteEnv): Record<string, 
   return {
     ...(env as unknown as Record<string, string>),
     TEMPORAL_NAMESPACE: peer.TEMPORAL_NAMESPACE,
+    // Routing at this site may offer its agents to this site's own callers too (lib/acd/dispatch.ts).
+    TEMPORAL_PEER_NAMESPACE: env.TEMPORAL_NAMESPACE,
     WORKER_ROLE: 'takeover',
     TEMPORAL_FALLBACK_ADDRESSES: '',
   };

@@ -100,6 +100,18 @@ export async function beat(pool: Pool, site: string): Promise<void> {
   );
 }
 
+/** `peer`'s last heartbeat as this site applied it: when it was sent, and when it arrived here. */
+export async function heartbeatOf(
+  pool: Pool,
+  peer: string,
+): Promise<{ beatAt: Date; appliedAt: Date | null } | undefined> {
+  const { rows } = await pool.query<{ beat_at: Date; applied_at: Date | null }>(
+    'select beat_at, applied_at from site_heartbeats where site = $1',
+    [peer],
+  );
+  return rows[0] && { beatAt: rows[0].beat_at, appliedAt: rows[0].applied_at };
+}
+
 /** How far `peer`'s last applied heartbeat lagged, in ms (undefined before the first): same clock on one box. */
 export async function replicationLag(pool: Pool, peer: string): Promise<number | undefined> {
   const { rows } = await pool.query<{ ms: number | null }>(

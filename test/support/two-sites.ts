@@ -40,10 +40,11 @@ export interface SiteStack {
 const PROCESSES = [
   ['bridge', 'asterisk/bridge.ts', {}, ready.bridge],
   ['bridge-mirror', 'asterisk/bridge.ts', { ARI_BRIDGE_ROLE: 'mirror' }, ready.bridge],
-  ['worker', 'workers/worker.ts', {}, ready.worker],
+  // A site back from the dead stands by until its namespace fails back.
+  ['worker', 'workers/worker.ts', {}, /"msg":"worker ready"|"msg":"standing by"/],
   ['gateway', 'gateway/server.ts', {}, ready.gateway],
   // The peer's namespace, standing by until a site failover makes it active here.
-  ['worker-takeover', 'workers/worker.ts', 'takeover', /"msg":"takeover standing by"|"msg":"taking over"/],
+  ['worker-takeover', 'workers/worker.ts', 'takeover', /"msg":"standing by"|"msg":"active here"/],
 ] as const;
 
 /** Starts CTICloud's processes for a site whose infrastructure runs. */
@@ -120,4 +121,20 @@ export async function stopTwoSiteStack(sites: (SiteStack | undefined)[], places:
     await s.pool.end().catch(() => undefined);
   }
   for (const place of places) await dropSite(place.site).catch(() => undefined);
+}
+
+/** Until `read` at a site answers what `done` accepts; how long that took, in ms. */
+export async function servedWithin(
+  read: () => Promise<{ status: number; body: any }>,
+  done: (r: { status: number; body: any }) => boolean,
+  timeoutMs = 20_000,
+): Promise<number> {
+  const start = Date.now();
+  for (;;) {
+    const answer = await read();
+    if (done(answer)) return Date.now() - start;
+    if (Date.now() - start > timeoutMs)
+      throw new Error(`not served in ${timeoutMs} ms: ${JSON.stringify(answer).slice(0, 500)}`);
+    await new Promise((r) => setTimeout(r, 25));
+  }
 }

@@ -84,6 +84,7 @@ const agents: FastifyPluginAsyncZod = async (app) => {
   const routing = {
     pool: app.pg,
     client: app.temporal,
+    otherClient: app.temporalPeer,
     js: app.nats.jetstream(),
     warn: (message: string, context: Record<string, unknown>) => app.log.warn(context, message),
   };

@@ -93,7 +93,7 @@ const events: FastifyPluginAsyncZod = async (app) => {
           /** A token from POST /v1/events/token, for EventSource, which cannot send Authorization. */
           access_token: z
             .string()
-            .max(100)
+            .max(400)
             .optional()
             .describe('A token from POST /v1/events/token (never an API key): for EventSource'),
           /** For clients that cannot send the Last-Event-ID header. */

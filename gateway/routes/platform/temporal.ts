@@ -15,7 +15,7 @@ const Cluster = z
     initialFailoverVersion: z.number().int(),
   })
   .meta({ id: 'TemporalCluster' });
-const Replication = z
+export const Replication = z
   .object({
     namespace: z.string(),
     global: z.boolean(),

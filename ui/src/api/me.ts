@@ -1,7 +1,7 @@
 import { createContext, useContext } from 'react';
 
 /** The roles of lib/api-keys (which the browser cannot import: it hashes keys with node:crypto). */
-export type Role = 'admin' | 'developer' | 'supervisor' | 'agent';
+export type Role = 'admin' | 'developer' | 'supervisor' | 'agent' | 'operator';
 
 export interface Me {
   keyId: string;

@@ -6,6 +6,7 @@ import { Callbacks } from './Callbacks';
 import { Campaigns } from './Campaigns';
 import { LiveCalls } from './LiveCalls';
 import { Queues } from './Queues';
+import { SitesPage } from './Sites';
 import { Tickets } from './Tickets';
 import './console.css';
 
@@ -23,13 +24,15 @@ export const consolePages: PageSpec[] = [
   {
     section: 'campaigns',
     title: 'Campaigns',
-    visible: (me) => me.role !== 'agent',
+    visible: (me) => me.role !== 'agent' && me.role !== 'operator',
     render: () => <Campaigns />,
   },
   {
     section: 'tickets',
     title: 'Tickets',
-    visible: () => true,
+    // The platform operator never reads a tenant's data (the API refuses it).
+    visible: (me) => me.role !== 'operator',
     render: ([id]) => <Tickets key={id} id={id} />,
   },
+  { section: 'sites', title: 'Sites', visible: (me) => me.role === 'operator', render: () => <SitesPage /> },
 ];
