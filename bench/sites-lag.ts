@@ -15,6 +15,7 @@ import {
   pairSites,
   siteProcessEnv,
   startSiteInfrastructure,
+  stopSite,
   type SiteEnv,
 } from '../lib/sites/bring-up';
 import { beat, replicationLag } from '../lib/sites/replication';
@@ -26,6 +27,7 @@ const { values } = parseArgs({
     seconds: { type: 'string', default: '60' },
     load: { type: 'string', default: '20' },
     'probe-ms': { type: 'string', default: '250' },
+    keep: { type: 'boolean', default: false },
   },
 });
 const SECONDS = Number(values.seconds);
@@ -105,8 +107,21 @@ async function phase(name: string, apis: [Api, Api], pools: [pg.Pool, pg.Pool], 
   }
   stop.done = true;
   await Promise.all(loaders);
+  // Apply errors restart a subscription's worker (after wal_retrieve_retry_interval): a stall to explain.
+  const applyErrors = await Promise.all(
+    pools.map(async (pool) =>
+      Number(
+        (
+          await pool.query<{ n: string }>(
+            'select coalesce(sum(apply_error_count), 0) as n from pg_stat_subscription_stats',
+          )
+        ).rows[0]!.n,
+      ),
+    ),
+  );
   const result = {
     phase: name,
+    applyErrors,
     loadWritesPerSec: withLoad ? Math.round((counts.writes / SECONDS) * 10) / 10 : 0,
     'a→b': summarize(lag['a→b']),
     'b→a': summarize(lag['b→a']),
@@ -155,7 +170,8 @@ async function main(): Promise<void> {
   } finally {
     await Promise.all(gateways.map((g) => g.stop()));
     await Promise.all(pools.map((p) => p.end()));
-    for (const p of PLACES) await dropSite(p.site).catch(() => undefined);
+    // --keep: stopped with their data (each one's server.log under the chroot's /srv/cticloud-sites/<site>).
+    for (const p of PLACES) await (values.keep ? stopSite(p.site) : dropSite(p.site)).catch(() => undefined);
   }
 }
 

@@ -65,10 +65,12 @@ const dnc: FastifyPluginAsyncZod = async (app) => {
         if (result.ok) valid.add(result.e164);
         else rejected.push({ index, number: raw, reason: result.reason });
       });
+      // In key order: at two sites each inserted key is locked (lib/sites/replication.sql), and inserts that
+      // lock keys in one order never deadlock with each other.
       const { rowCount } = await app.pg.query(
         `insert into dnc_numbers (tenant_id, phone, reason)
          select $1, phone, $3 from unnest($2::text[]) as phone on conflict do nothing`,
-        [request.principal.tenantId, [...valid], reason ?? null],
+        [request.principal.tenantId, [...valid].sort(), reason ?? null],
       );
       const added = rowCount ?? 0;
       return { added, existing: valid.size - added, rejected };
