@@ -14,6 +14,7 @@
  */
 import { parseArgs } from 'node:util';
 import { acdKit, json } from '../test/support/acd';
+import { BEEP_THEN_HANG_UP } from '../test/support/definitions';
 import { channelsCreatedOn } from '../test/support/ari-log';
 import { placeCall } from '../test/support/caller';
 import {
@@ -69,6 +70,14 @@ async function main(): Promise<void> {
   const operatorKey = process.env.OPERATOR_API_KEY!;
   const live = new Set<SiteStack>(sites);
   const peerOf = (s: SiteStack) => (s === A ? B : A);
+  /** A site failover or fail-back, asked of the site whose API answers. */
+  const moveNamespace = async (at: SiteStack, namespace: string, cluster: string, mode: string) => {
+    const moved = await at.api('/v1/platform/temporal/failover', {
+      ...json('POST', { namespace, cluster, mode }),
+      key: operatorKey,
+    });
+    if (moved.status !== 200) throw new Error(`${mode} failover: ${JSON.stringify(moved.body)}`);
+  };
   const started = new Date();
   const kills: Kill[] = [];
   const lag: number[] = [];
@@ -82,15 +91,7 @@ async function main(): Promise<void> {
       '/v1/flows',
       json('POST', {
         name: `drill ${Date.now()}`,
-        definition: {
-          schemaVersion: 1,
-          start: 'hello',
-          nodes: [
-            { id: 'hello', type: 'play', params: { prompt: { kind: 'sound', name: 'beep' } } },
-            { id: 'bye', type: 'hangup' },
-          ],
-          edges: [{ from: 'hello', exit: 'next', to: 'bye' }],
-        },
+        definition: BEEP_THEN_HANG_UP,
       }),
     );
     await A.api(`/v1/flows/${flow.body.id}/publish`, { method: 'POST' });
@@ -198,15 +199,7 @@ async function main(): Promise<void> {
       live.delete(victim);
       await Promise.all(victim.processes.map((p) => p.kill()));
       await killSite(victim.site);
-      const forced = await survivor.api('/v1/platform/temporal/failover', {
-        ...json('POST', {
-          namespace: victim.env.TEMPORAL_NAMESPACE,
-          cluster: survivor.env.TEMPORAL_CLUSTER,
-          mode: 'forced',
-        }),
-        key: operatorKey,
-      });
-      if (forced.status !== 200) throw new Error(`failover: ${JSON.stringify(forced.body)}`);
+      await moveNamespace(survivor, victim.env.TEMPORAL_NAMESPACE, survivor.env.TEMPORAL_CLUSTER, 'forced');
       const takeover = survivor.processes.find((p) => p.name.startsWith('worker-takeover'))!;
       const readyBefore = (takeover.log.match(/"msg":"worker ready"/g) ?? []).length;
       while ((takeover.log.match(/"msg":"worker ready"/g) ?? []).length === readyBefore) await sleep(50);
@@ -229,15 +222,7 @@ async function main(): Promise<void> {
         survivor.env,
       );
       const t0 = Date.now();
-      const back = await survivor.api('/v1/platform/temporal/failover', {
-        ...json('POST', {
-          namespace: victim.env.TEMPORAL_NAMESPACE,
-          cluster: victim.env.TEMPORAL_CLUSTER,
-          mode: 'graceful',
-        }),
-        key: operatorKey,
-      });
-      if (back.status !== 200) throw new Error(`fail-back: ${JSON.stringify(back.body)}`);
+      await moveNamespace(survivor, victim.env.TEMPORAL_NAMESPACE, victim.env.TEMPORAL_CLUSTER, 'graceful');
       await victim.processes
         .find((p) => p.name.startsWith('worker-site'))!
         .waitFor(/"msg":"worker ready"/, 120_000);

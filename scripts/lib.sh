@@ -23,11 +23,25 @@ export PATH="$BIN:$ROOT/node_modules/.bin:$PATH"
 log() { printf '\033[1;34m[cticloud]\033[0m %s\n' "$*" >&2; }
 die() { printf '\033[1;31m[cticloud] error:\033[0m %s\n' "$*" >&2; exit 1; }
 
+# Letters and digits from the kernel's random source: keys and secrets generated into .env.
+random_alnum() { # length
+  head -c $(($1 * 2)) /dev/urandom | base64 | tr -dc 'A-Za-z0-9' | head -c "$1"
+}
+
+# Sets KEY=value in .env, replacing the line or adding one.
+set_env_value() { # key value
+  if grep -q "^$1=" "$ROOT/.env"; then
+    sed -i "s/^$1=.*/$1=$2/" "$ROOT/.env"
+  else
+    echo "$1=$2" >>"$ROOT/.env"
+  fi
+}
+
 # .env is created from .env.example once; the environment always wins over the file.
 load_env() {
   if [ ! -f "$ROOT/.env" ]; then
     local key_value
-    key_value="cti_$(head -c 32 /dev/urandom | base64 | tr -dc 'A-Za-z0-9' | head -c 40)"
+    key_value="cti_$(random_alnum 40)"
     # It holds the admin key: readable by its owner only.
     (umask 077 && sed "s/^ADMIN_API_KEY=generate$/ADMIN_API_KEY=$key_value/" "$ROOT/.env.example" > "$ROOT/.env")
     # The only time the key is printed: later runs say where it is kept.
@@ -37,29 +51,17 @@ load_env() {
   # The operator's key, also for a .env made before operators existed.
   if ! grep -Eq '^OPERATOR_API_KEY=cti_' "$ROOT/.env"; then
     local operator_value
-    operator_value="cti_$(head -c 32 /dev/urandom | base64 | tr -dc 'A-Za-z0-9' | head -c 40)"
-    if grep -q '^OPERATOR_API_KEY=' "$ROOT/.env"; then
-      sed -i "s/^OPERATOR_API_KEY=.*/OPERATOR_API_KEY=$operator_value/" "$ROOT/.env"
-    else
-      echo "OPERATOR_API_KEY=$operator_value" >> "$ROOT/.env"
-    fi
+    operator_value="cti_$(random_alnum 40)"
+    set_env_value OPERATOR_API_KEY "$operator_value"
     log "the platform operator's key (tenants and numbers: /v1/platform), shown this once: $operator_value (kept in .env)"
   fi
   # The event stream tokens' secret, shared by every gateway of this .env (both sites), also for an older .env.
-  if ! grep -Eq '^STREAM_TOKEN_SECRET=[A-Za-z0-9]{32,}$' "$ROOT/.env"; then
-    local secret_value
-    secret_value="$(head -c 64 /dev/urandom | base64 | tr -dc 'A-Za-z0-9' | head -c 48)"
-    if grep -q '^STREAM_TOKEN_SECRET=' "$ROOT/.env"; then
-      sed -i "s/^STREAM_TOKEN_SECRET=.*/STREAM_TOKEN_SECRET=$secret_value/" "$ROOT/.env"
-    else
-      echo "STREAM_TOKEN_SECRET=$secret_value" >> "$ROOT/.env"
-    fi
-  fi
+  grep -Eq '^STREAM_TOKEN_SECRET=[A-Za-z0-9]{32,}$' "$ROOT/.env" || set_env_value STREAM_TOKEN_SECRET "$(random_alnum 48)"
   # ARI's password is never a shipped default: generated for the bundled Asterisk, also in a .env made by an
   # earlier release (which shipped "cticloud-ari"). Someone else's Asterisk (ARI_URL) keeps what they set.
   if ! grep -q '^ARI_URL=' "$ROOT/.env" && grep -Eq '^ARI_PASSWORD=(generate|cticloud-ari)$' "$ROOT/.env"; then
     local ari_value
-    ari_value="$(head -c 48 /dev/urandom | base64 | tr -dc 'A-Za-z0-9' | head -c 32)"
+    ari_value="$(random_alnum 32)"
     sed -i "s/^ARI_PASSWORD=.*/ARI_PASSWORD=$ari_value/" "$ROOT/.env"
   fi
   local line key

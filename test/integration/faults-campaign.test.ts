@@ -1,4 +1,5 @@
 import { execFile } from 'node:child_process';
+import { BEEP_THEN_HANG_UP } from '../support/definitions';
 import path from 'node:path';
 import { promisify } from 'node:util';
 import { CampaignSettings } from '../../domain/campaign/settings';
@@ -18,15 +19,7 @@ afterAll(async () => {
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
 test('a campaign survives a worker crash, a gateway restart and a Temporal restart: each contact dialed once', async () => {
-  const definition = {
-    schemaVersion: 1,
-    start: 'hello',
-    nodes: [
-      { id: 'hello', type: 'play', params: { prompt: { kind: 'sound', name: 'beep' } } },
-      { id: 'bye', type: 'hangup' },
-    ],
-    edges: [{ from: 'hello', exit: 'next', to: 'bye' }],
-  };
+  const definition = BEEP_THEN_HANG_UP;
   const flow = await stack.api('/v1/flows', json('POST', { name: unique('Faults'), definition }));
   await stack.api(`/v1/flows/${flow.body.id}/publish`, json('POST'));
   const config = CampaignSettings.parse({

@@ -7,6 +7,7 @@
  * the ticket breaches once, at B. Then A comes back on its data, stands by, and takes its namespace back.
  */
 import { acdKit, json } from '../support/acd';
+import { alwaysOpenTicketSettings } from '../support/definitions';
 import { channelsCreatedOn } from '../support/ari-log';
 import {
   servedWithin,
@@ -58,15 +59,9 @@ test('site A killed with 100 callbacks due and a ticket running: each callback i
   for (const agent of agents) expect((await atA.setState(agent.id, 'available')).status).toBe(200);
 
   // A ticket whose first-response clock runs at A.
-  const everyDay = ['mon', 'tue', 'wed', 'thu', 'fri', 'sat', 'sun'];
-  const target = { firstResponseSec: 8, resolutionSec: 3600 };
   const settings = await A.api(
     '/v1/tenant/ticket-settings',
-    json('PUT', {
-      calendar: { timeZone: 'UTC', weekly: [{ days: everyDay, open: '00:00', close: '23:59' }] },
-      targets: { low: target, normal: target, high: target, urgent: target },
-      escalateTo: 'team-lead',
-    }),
+    json('PUT', alwaysOpenTicketSettings(8, { escalateTo: 'team-lead' })),
   );
   expect(settings.status).toBe(200);
   const ticket = await A.api(

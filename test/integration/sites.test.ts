@@ -7,6 +7,7 @@
  */
 import { json } from '../support/acd';
 import { placeCall } from '../support/caller';
+import { BEEP_THEN_HANG_UP } from '../support/definitions';
 import { ensureUiBuilt, launchBrowser, openUi, screenshot } from '../support/browser';
 import { callWorkflow } from '../support/stack';
 import { servedWithin, startTwoSiteStack, stopTwoSiteStack, type SiteStack } from '../support/two-sites';
@@ -30,15 +31,7 @@ afterAll(async () => {
 
 const operatorKey = () => process.env.OPERATOR_API_KEY!;
 
-const FLOW = {
-  schemaVersion: 1,
-  start: 'hello',
-  nodes: [
-    { id: 'hello', type: 'play', params: { prompt: { kind: 'sound', name: 'beep' } } },
-    { id: 'bye', type: 'hangup' },
-  ],
-  edges: [{ from: 'hello', exit: 'next', to: 'bye' }],
-};
+const FLOW = BEEP_THEN_HANG_UP;
 const NUMBER = '7001234';
 
 test("what one site's API writes, the other's serves within 2 s, and a tenant's key made at one works at the other", async () => {

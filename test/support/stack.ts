@@ -75,14 +75,7 @@ export async function startStack(
     mirror,
     worker,
     gateway,
-    async api(path, init = {}) {
-      const { key = config.ADMIN_API_KEY, ...rest } = init;
-      const headers = new Headers(rest.headers);
-      if (key) headers.set('authorization', `Bearer ${key}`);
-      const response = await fetch(`${base}${path}`, { ...rest, headers });
-      const text = await response.text();
-      return { status: response.status, body: text ? JSON.parse(text) : undefined };
-    },
+    api: apiClient(base, config.ADMIN_API_KEY),
     replayCalls: () => replayClosedSince(temporal, startedAt),
     async close() {
       await Promise.all([bridge.stop(), mirror.stop(), worker.stop(), gateway.stop()]);
@@ -90,6 +83,18 @@ export async function startStack(
       await pool.end();
       rawAri.removeAllListeners();
     },
+  };
+}
+
+/** A gateway's API as the tests call it: JSON answers, with `key` (default `defaultKey`; null: none). */
+export function apiClient(base: string, defaultKey: string): TestStack['api'] {
+  return async (path, init = {}) => {
+    const { key = defaultKey, ...rest } = init;
+    const headers = new Headers(rest.headers);
+    if (key) headers.set('authorization', `Bearer ${key}`);
+    const response = await fetch(`${base}${path}`, { ...rest, headers });
+    const text = await response.text();
+    return { status: response.status, body: text ? JSON.parse(text) : undefined };
   };
 }
 

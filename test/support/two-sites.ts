@@ -19,7 +19,7 @@ import {
   type SitePlace,
 } from '../../lib/sites/bring-up';
 import { ManagedProcess } from './process';
-import { ready } from './stack';
+import { apiClient, ready } from './stack';
 
 export interface SiteStack {
   site: string;
@@ -81,14 +81,7 @@ export async function connectSite(env: SiteEnv, processes: ManagedProcess[]): Pr
     temporal: new Client({ connection, namespace: env.TEMPORAL_NAMESPACE }),
     processes,
     namespace: (namespace) => new Client({ connection, namespace }),
-    async api(path, init = {}) {
-      const { key = config.ADMIN_API_KEY, ...rest } = init;
-      const headers = new Headers(rest.headers);
-      if (key) headers.set('authorization', `Bearer ${key}`);
-      const response = await fetch(`${base}${path}`, { ...rest, headers });
-      const text = await response.text();
-      return { status: response.status, body: text ? JSON.parse(text) : undefined };
-    },
+    api: apiClient(base, config.ADMIN_API_KEY),
   };
 }
 
