@@ -65,6 +65,9 @@ interface Kill {
 
 async function main(): Promise<void> {
   process.env.CALLBACK_START_DELAY_FROM_SEC = '3';
+  // Customers are the synthetic parties of the bundled dialplan, on loopback (as in the tests).
+  process.env.OUTBOUND_DIAL = 'Local/{number}@synthetic-party/n';
+  process.env.OUTBOUND_POLICY = 'loopback-only';
   const sites = await startTwoSiteStack([PLACES[0], PLACES[1]]);
   const [A, B] = sites;
   const operatorKey = process.env.OPERATOR_API_KEY!;
@@ -240,15 +243,17 @@ async function main(): Promise<void> {
     // Every callback's end, read where its namespace is active now (its home, after the fail-backs).
     const outcomes = new Map<string, string>();
     const answeredAt = new Map<string, number>();
+    const collectUntil = Date.now() + 180_000;
     for (const cb of callbacks) {
       const home = cb.site === A.site ? A : B;
+      const handle = home.temporal.workflow.getHandle(callbackWorkflowId(cb.id));
       try {
-        const status = (await Promise.race([
-          home.temporal.workflow.getHandle(callbackWorkflowId(cb.id)).result(),
-          sleep(180_000).then(() => {
-            throw new Error('not finished');
-          }),
-        ])) as CallbackStatus;
+        // Polled, not awaited: a result() still waiting when the stack stops would throw from gRPC's timers.
+        while ((await handle.describe()).status.name === 'RUNNING') {
+          if (Date.now() > collectUntil) throw new Error('not finished');
+          await sleep(1000);
+        }
+        const status = (await handle.result()) as CallbackStatus;
         outcomes.set(cb.id, `${status.state}:${status.attempts.map((a) => a.outcome).join(',')}`);
         const done = status.attempts.at(-1)?.startedAt;
         if (done) answeredAt.set(cb.id, Date.parse(done));
