@@ -161,6 +161,8 @@ export const matrixCases: Record<string, MatrixCase> = {
   },
   'DELETE /v1/platform/numbers/{number}': { cross: 'platform', params: (f) => ({ number: f.number }) },
   'GET /v1/platform/temporal/': { cross: 'platform' },
+  'GET /v1/platform/sites/': { cross: 'platform' },
+  'GET /v1/platform/sites/local': { cross: 'platform' },
   'POST /v1/platform/temporal/failover': {
     cross: 'platform',
     body: () => ({ cluster: 'cluster-a', mode: 'graceful' }),
