@@ -84,9 +84,9 @@ export async function pairSites(
   const pools = [a, b].map((s) => new pg.Pool({ connectionString: s.env.DATABASE_URL, max: 2 }));
   const [poolA, poolB] = pools as [pg.Pool, pg.Pool];
   try {
-    for (const pool of pools) {
+    for (const [i, pool] of pools.entries()) {
       await migrate(pool);
-      await prepareSite(pool);
+      await prepareSite(pool, [a, b][i]!.index);
     }
     await site(['connect', a.site, String(a.index), b.env.TEMPORAL_ADDRESS]);
     await site(['connect', b.site, String(b.index), a.env.TEMPORAL_ADDRESS]);

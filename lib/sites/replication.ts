@@ -14,7 +14,11 @@ interface Replicated {
   keys: readonly string[];
 }
 
-/** What both sites share: a tenant's configuration. Calls, CDRs, projections and queues' live state are per site. */
+/**
+ * What both sites share: a tenant's configuration, and its campaigns with their contacts and attempts (a
+ * campaign taken over by the other site works through the same rows). Calls, CDRs, projections and queues'
+ * live state are per site.
+ */
 export const REPLICATED_TABLES: readonly Replicated[] = [
   { table: 'tenants', keys: ['id', 'uuid'] },
   { table: 'api_keys', keys: ['id', 'key_hash'] },
@@ -27,7 +31,17 @@ export const REPLICATED_TABLES: readonly Replicated[] = [
   { table: 'agents', keys: ['id', 'tenant_id,name;live'] },
   { table: 'webhooks', keys: ['id'] },
   { table: 'dnc_numbers', keys: ['tenant_id,phone'] },
+  { table: 'campaigns', keys: ['id', 'tenant_id,name'] },
+  { table: 'campaign_contacts', keys: ['id', 'campaign_id,phone'] },
+  { table: 'campaign_attempts', keys: ['id', 'call_id'] },
 ] as const;
+
+/**
+ * Sites number their rows apart: a replicated table's `bigserial` counts in steps of this, from the site's
+ * index, so ids made at two sites never meet (contacts uploaded at A and at B, attempts recorded at either).
+ * Up to 9 sites (scripts/site.sh's indexes).
+ */
+export const SITE_ID_STRIDE = 10;
 
 export const PUBLICATION = 'cticloud_sites';
 const SQL = readFileSync(path.join(__dirname, 'replication.sql'), 'utf8');
@@ -36,10 +50,11 @@ const literal = (text: string): string => `'${text.replace(/'/g, "''")}'`;
 
 /**
  * Makes a site's database ready to replicate (after its migrations): the columns that order changes, the
- * triggers, the publication. Idempotent.
+ * triggers, the publication, and (given the site's index, 1-9) ids of its own. Idempotent.
  */
-export async function prepareSite(pool: Pool): Promise<void> {
+export async function prepareSite(pool: Pool, siteIndex?: number): Promise<void> {
   await pool.query(SQL);
+  if (siteIndex !== undefined) await numberRowsApart(pool, siteIndex);
   for (const { table, keys } of REPLICATED_TABLES) {
     const t = ident(table);
     await pool.query(
@@ -58,6 +73,33 @@ export async function prepareSite(pool: Pool): Promise<void> {
   const { rowCount } = await pool.query('select 1 from pg_publication where pubname = $1', [PUBLICATION]);
   if (rowCount) await pool.query(`alter publication ${PUBLICATION} set table ${tables}`);
   else await pool.query(`create publication ${PUBLICATION} for table ${tables}`);
+}
+
+/**
+ * Each replicated table's id sequence counts in steps of SITE_ID_STRIDE from the site's index, above every
+ * id it gave so far. Left as it is once it steps so (a restart must not move it back).
+ */
+async function numberRowsApart(pool: Pool, siteIndex: number): Promise<void> {
+  if (!Number.isInteger(siteIndex) || siteIndex < 1 || siteIndex >= SITE_ID_STRIDE) {
+    throw new RangeError(`site index ${siteIndex}: 1 to ${SITE_ID_STRIDE - 1}`);
+  }
+  for (const { table } of REPLICATED_TABLES) {
+    const { rows } = await pool.query<{ seq: string | null }>(
+      `select pg_get_serial_sequence($1, 'id') as seq
+         from information_schema.columns where table_schema = 'public' and table_name = $2 and column_name = 'id'`,
+      [ident(table), table],
+    );
+    const seq = rows[0]?.seq;
+    if (!seq) continue;
+    const { rows: state } = await pool.query<{ increment_by: string; last_value: string | null }>(
+      `select increment_by, last_value from pg_sequences where format('%I.%I', schemaname, sequencename) = $1`,
+      [seq],
+    );
+    if (Number(state[0]?.increment_by) === SITE_ID_STRIDE) continue;
+    const last = Number(state[0]?.last_value ?? 0);
+    const next = last + 1 + ((siteIndex - ((last + 1) % SITE_ID_STRIDE) + SITE_ID_STRIDE) % SITE_ID_STRIDE);
+    await pool.query(`alter sequence ${seq} increment by ${SITE_ID_STRIDE} restart with ${next}`);
+  }
 }
 
 /**

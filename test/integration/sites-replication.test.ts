@@ -192,3 +192,57 @@ test('the same keys inserted at both sites at the same moment, while replication
     expect(rows.map((r) => Number(r.apply_error_count))).toEqual([0]);
   }
 }, 60_000);
+
+test('a campaign made at A gets contacts uploaded at both sites and attempts recorded at both: ids never meet, both sites hold every row', async () => {
+  await A.pool.query(`insert into tenants (id, name) values ('site-t5', 'campaigns')`);
+  const { rows } = await A.pool.query<{ id: string }>(
+    `insert into campaigns (tenant_id, name, config) values ('site-t5', 'spring', '{}') returning id`,
+  );
+  const campaign = rows[0]!.id;
+  await until(B.pool, 'select 1 from campaigns where id = $1', [campaign], (r) => r.length === 1);
+  const upload = (site: TestSite, phones: string[]) =>
+    Promise.all(
+      phones.map((phone) =>
+        site.pool.query(
+          `insert into campaign_contacts (campaign_id, phone, time_zone) values ($1, $2, 'UTC')`,
+          [campaign, phone],
+        ),
+      ),
+    );
+  // At the same moment at both: each site numbers its own rows (A 1, 11, 21…; B 2, 12, 22…).
+  await Promise.all([upload(A, ['701', '702', '703']), upload(B, ['704', '705', '706'])]);
+  const contacts = (pool: pg.Pool) =>
+    until<{ id: string; phone: string }>(
+      pool,
+      'select id, phone from campaign_contacts where campaign_id = $1 order by phone',
+      [campaign],
+      (r) => r.length === 6,
+    );
+  const atA = await contacts(A.pool);
+  expect(await contacts(B.pool)).toEqual(atA);
+  expect(atA.map((c) => Number(c.id) % 10)).toEqual([1, 1, 1, 2, 2, 2]);
+
+  // The attempt of a contact uploaded at B recorded at A, and the other way round.
+  const attempt = (site: TestSite, contact: { id: string }, callId: string) =>
+    site.pool.query(
+      `insert into campaign_attempts (campaign_id, contact_id, attempt, call_id, started_at)
+       values ($1, $2, 1, $3, now())`,
+      [campaign, contact.id, callId],
+    );
+  await Promise.all([attempt(A, atA[3]!, 'site-t5-a'), attempt(B, atA[0]!, 'site-t5-b')]);
+  const attempts = (pool: pg.Pool) =>
+    until<{ id: string; call_id: string }>(
+      pool,
+      'select id, call_id from campaign_attempts where campaign_id = $1 order by call_id',
+      [campaign],
+      (r) => r.length === 2,
+    );
+  const attemptsAtA = await attempts(A.pool);
+  expect(await attempts(B.pool)).toEqual(attemptsAtA);
+  expect(attemptsAtA.map((a) => Number(a.id) % 10)).toEqual([1, 2]);
+
+  // Deleting the campaign at B deletes its contacts and attempts at A too (the cascade's rows replicate).
+  await B.pool.query('delete from campaigns where id = $1', [campaign]);
+  await until(A.pool, 'select 1 from campaign_contacts where campaign_id = $1', [campaign], (r) => !r.length);
+  await until(A.pool, 'select 1 from campaign_attempts where campaign_id = $1', [campaign], (r) => !r.length);
+}, 60_000);

@@ -19,14 +19,14 @@ export interface TestSite {
   pool: pg.Pool;
 }
 
-async function startSite(site: string, port: number): Promise<TestSite> {
+async function startSite(site: string, port: number, index: number): Promise<TestSite> {
   // A clean database each run: what an earlier run left would meet this run's rows.
   await run('bash', [SCRIPT, 'drop', site], { timeout: 60_000 });
   const { stdout } = await run('bash', [SCRIPT, 'start', site, String(port)], { timeout: 900_000 });
   const url = stdout.trim().split('\n').at(-1)!;
   const pool = new pg.Pool({ connectionString: url, max: 6 });
   await migrate(pool);
-  await prepareSite(pool);
+  await prepareSite(pool, index);
   return { site, url, pool };
 }
 
@@ -35,7 +35,7 @@ export async function startTwoSites(
   [a, b]: [string, string],
   [portA, portB]: [number, number],
 ): Promise<[TestSite, TestSite]> {
-  const sites = await Promise.all([startSite(a, portA), startSite(b, portB)]);
+  const sites = await Promise.all([startSite(a, portA, 1), startSite(b, portB, 2)]);
   const [siteA, siteB] = sites;
   // Both start from the same rows (the migrations'), so neither copies the other's.
   await subscribe(siteA.pool, { site: b, url: siteB.url }, false);
