@@ -48,6 +48,9 @@ async function main(config: Config, log: Logger): Promise<void> {
   const pool = createPool(config.DATABASE_URL);
   // Aborted when the worker stops: a node that never answered must not keep the process from exiting.
   const stopping = new AbortController();
+  // A signal, or a node worker that failed: no more serving the namespace (the SDK stops its workers itself).
+  const halt = new AbortController();
+  for (const signal of ['SIGINT', 'SIGTERM'] as const) process.once(signal, () => halt.abort());
   const nodes = new AriNodes(
     asteriskNodes(config),
     (node, err, delayMs) =>
@@ -103,39 +106,11 @@ async function main(config: Config, log: Logger): Promise<void> {
   // The primary's connection first: the calls already running on it need it before anything else.
   await nodes.connected(nodes.primary.name);
   const campaignActivities = createCampaignActivities(pool);
-  const worker = frontends.adopt(
-    await Worker.create({
-      connection: frontends.connection,
-      namespace: config.TEMPORAL_NAMESPACE,
-      taskQueue: config.TEMPORAL_TASK_QUEUE,
-      workflowBundle: await loadWorkflowBundle(),
-      workflowThreadPoolSize: config.WORKER_WORKFLOW_THREADS,
-      interceptors,
-      activities: {
-        // Local activities and workflows from before node queues reach these; each goes to its node.
-        ...routeByNode(perNode, nodes.primary.name),
-        ...createNodeActivities({ nodes }),
-        ...createCdrActivities(pool),
-        ...campaignActivities,
-        ...createAttemptReport({ recordAttempt: campaignActivities.recordAttempt, client }),
-        ...createAttemptPreparation({ pool, nodes, events }),
-        ...createAttemptLauncher({ client, taskQueue: config.TEMPORAL_TASK_QUEUE }),
-        ...createCampaignControlActivities({ pool, client, taskQueue: config.TEMPORAL_TASK_QUEUE }),
-        ...createTicketActivities(pool),
-        ...createAcdActivities({
-          pool,
-          client,
-          otherClient,
-          js: nc.jetstream(),
-          taskQueue: config.TEMPORAL_TASK_QUEUE,
-        }),
-        ...createSpeechActivities(media),
-        ...createEventActivities({ js: nc.jetstream(), carried }),
-        ...createWebhookActivities({ pool, rules: (allowPrivate) => outboundRules(config, allowPrivate) }),
-      },
-    }),
-  );
-  // Each node's own task queue is polled only once this worker reaches that Asterisk.
+  // Each node's own task queue is polled only once this worker reaches that Asterisk, and for as long as the
+  // process lives: only this site can drive this site's Asterisk, whichever cluster the namespace is active
+  // on (a call taken over still has its media here after the fail-back; a dial in flight when the site died
+  // is resolved from this site's event stream once it is back). On a standby cluster the polls are
+  // forwarded to the active one.
   const nodeWorkers: Worker[] = [];
   const nodeRuns = nodes.nodes.map(async (node) => {
     await nodes.connected(node.name);
@@ -158,64 +133,124 @@ async function main(config: Config, log: Logger): Promise<void> {
     nodeWorkers.push(nodeWorker);
     await nodeWorker.run();
   });
-  // At two sites, the workers stop when the namespace becomes active on the other site's cluster.
-  const activeWatch = !config.TEMPORAL_CLUSTER
-    ? undefined
-    : watchActiveHere(
-        {
-          address: config.TEMPORAL_ADDRESS,
-          namespace: config.TEMPORAL_NAMESPACE,
-          cluster: config.TEMPORAL_CLUSTER,
+
+  /** The namespace's workflows and the activities not bound to one Asterisk; at its own site, routing too. */
+  let serving: Worker | undefined;
+  const serveNamespace = async (): Promise<void> => {
+    const worker = frontends.adopt(
+      await Worker.create({
+        connection: frontends.connection,
+        namespace: config.TEMPORAL_NAMESPACE,
+        taskQueue: config.TEMPORAL_TASK_QUEUE,
+        workflowBundle: await loadWorkflowBundle(),
+        workflowThreadPoolSize: config.WORKER_WORKFLOW_THREADS,
+        interceptors,
+        activities: {
+          // Local activities and workflows from before node queues reach these; each goes to its node.
+          ...routeByNode(perNode, nodes.primary.name),
+          ...createNodeActivities({ nodes }),
+          ...createCdrActivities(pool),
+          ...campaignActivities,
+          ...createAttemptReport({ recordAttempt: campaignActivities.recordAttempt, client }),
+          ...createAttemptPreparation({ pool, nodes, events }),
+          ...createAttemptLauncher({ client, taskQueue: config.TEMPORAL_TASK_QUEUE }),
+          ...createCampaignControlActivities({ pool, client, taskQueue: config.TEMPORAL_TASK_QUEUE }),
+          ...createTicketActivities(pool),
+          ...createAcdActivities({
+            pool,
+            client,
+            otherClient,
+            js: nc.jetstream(),
+            taskQueue: config.TEMPORAL_TASK_QUEUE,
+          }),
+          ...createSpeechActivities(media),
+          ...createEventActivities({ js: nc.jetstream(), carried }),
+          ...createWebhookActivities({ pool, rules: (allowPrivate) => outboundRules(config, allowPrivate) }),
+        },
+      }),
+    );
+    serving = worker;
+    // At two sites, this stops when the namespace becomes active on the other site's cluster.
+    const activeWatch = !config.TEMPORAL_CLUSTER
+      ? undefined
+      : watchActiveHere(
+          {
+            address: config.TEMPORAL_ADDRESS,
+            namespace: config.TEMPORAL_NAMESPACE,
+            cluster: config.TEMPORAL_CLUSTER,
+            log,
+          },
+          () => {
+            if (worker.getState() === 'RUNNING') worker.shutdown();
+          },
+        );
+    const router = new CallRouter({
+      nc,
+      client,
+      taskQueue: config.TEMPORAL_TASK_QUEUE,
+      app: config.ARI_APP,
+      tenantId: config.DEFAULT_TENANT,
+      log,
+      eagerStart: config.WORKER_EAGER_START,
+      resolveFlow: (dialed, callId, caller) => resolveFlow(pool, dialed, callId, caller),
+      answer: async (node, channelId) => {
+        try {
+          await nodes.commands(node).answer(channelId);
+          return true;
+        } catch (err) {
+          // Gone already, or the node is away: the workflow answers (or finds it gone) as it always did.
+          if (!(err instanceof ChannelGoneError))
+            log.warn({ node, channelId, reason: (err as Error).message }, 'router could not answer');
+          return false;
+        }
+      },
+    });
+    if (ownSite) await router.start();
+    const webhooks = new WebhookDispatcher({
+      nc,
+      client,
+      pool,
+      taskQueue: config.TEMPORAL_TASK_QUEUE,
+      log,
+      retry: { initialIntervalMs: config.WEBHOOK_RETRY_INITIAL_MS },
+    });
+    if (ownSite) await webhooks.start();
+    // Its own two connections: the statistics never wait in line with (or ahead of) a call's activities.
+    const statsPool = createPool(config.DATABASE_URL, 2);
+    const stopStats = ownSite ? publishQueueStats({ pool: statsPool, nc, log }) : () => undefined;
+    const stopWatchdog = ownSite
+      ? watchRouting({
+          pool,
+          client,
+          otherClient,
+          js: nc.jetstream(),
           log,
-        },
-        () => {
-          if (worker.getState() === 'RUNNING') worker.shutdown();
-        },
-      );
-  const router = new CallRouter({
-    nc,
-    client,
-    taskQueue: config.TEMPORAL_TASK_QUEUE,
-    app: config.ARI_APP,
-    tenantId: config.DEFAULT_TENANT,
-    log,
-    eagerStart: config.WORKER_EAGER_START,
-    resolveFlow: (dialed, callId, caller) => resolveFlow(pool, dialed, callId, caller),
-    answer: async (node, channelId) => {
-      try {
-        await nodes.commands(node).answer(channelId);
-        return true;
-      } catch (err) {
-        // Gone already, or the node is away: the workflow answers (or finds it gone) as it always did.
-        if (!(err instanceof ChannelGoneError))
-          log.warn({ node, channelId, reason: (err as Error).message }, 'router could not answer');
-        return false;
-      }
-    },
-  });
-  if (ownSite) await router.start();
-  const webhooks = new WebhookDispatcher({
-    nc,
-    client,
-    pool,
-    taskQueue: config.TEMPORAL_TASK_QUEUE,
-    log,
-    retry: { initialIntervalMs: config.WEBHOOK_RETRY_INITIAL_MS },
-  });
-  if (ownSite) await webhooks.start();
-  // Its own two connections: the statistics never wait in line with (or ahead of) a call's activities.
-  const statsPool = createPool(config.DATABASE_URL, 2);
-  const stopStats = ownSite ? publishQueueStats({ pool: statsPool, nc, log }) : () => undefined;
-  const stopWatchdog = ownSite
-    ? watchRouting({
-        pool,
-        client,
-        otherClient,
-        js: nc.jetstream(),
-        log,
-        warn: (message, context) => log.warn(context, message),
-      })
-    : () => undefined;
+          warn: (message, context) => log.warn(context, message),
+        })
+      : () => undefined;
+    log.info(
+      {
+        namespace: config.TEMPORAL_NAMESPACE,
+        taskQueue: config.TEMPORAL_TASK_QUEUE,
+        app: config.ARI_APP,
+        nodes: nodes.nodes.map((n) => n.name),
+        role: config.WORKER_ROLE,
+      },
+      'worker ready',
+    );
+    try {
+      await worker.run();
+    } finally {
+      serving = undefined;
+      await activeWatch?.stop();
+      stopStats();
+      stopWatchdog();
+      await router.stop().catch(() => undefined);
+      await webhooks.stop().catch(() => undefined);
+      await statsPool.end();
+    }
+  };
+
   // At debug level: event-loop delay, to tell a saturated worker from a slow dependency.
   const loop = monitorEventLoopDelay({ resolution: 10 });
   loop.enable();
@@ -223,59 +258,49 @@ async function main(config: Config, log: Logger): Promise<void> {
     log.debug({ p50Ms: loop.percentile(50) / 1e6, p99Ms: loop.percentile(99) / 1e6 }, 'event loop delay');
     loop.reset();
   }, 10_000).unref();
-  log.info(
-    {
-      namespace: config.TEMPORAL_NAMESPACE,
-      taskQueue: config.TEMPORAL_TASK_QUEUE,
-      app: config.ARI_APP,
-      nodes: nodes.nodes.map((n) => n.name),
-      role: config.WORKER_ROLE,
-    },
-    'worker ready',
-  );
+  // A node worker that fails stops the whole worker, as the call worker failing would.
+  const nodesFailed = Promise.all(nodeRuns).catch((err: unknown) => {
+    if (!stopping.signal.aborted) log.error({ err }, 'node worker failed; stopping');
+    halt.abort();
+    if (serving?.getState() === 'RUNNING') serving.shutdown();
+  });
   try {
-    // A node worker that fails stops the whole worker, as the call worker failing would.
-    const failed = Promise.all(nodeRuns).catch((err: unknown) => {
-      if (!stopping.signal.aborted) log.error({ err }, 'node worker failed; stopping');
-      if (worker.getState() === 'RUNNING') worker.shutdown();
-    });
-    await worker.run();
+    if (!config.TEMPORAL_CLUSTER) await serveNamespace();
+    else await serveWhileActive(config, log, halt.signal, serveNamespace);
+  } finally {
     stopping.abort();
     for (const w of nodeWorkers) if (w.getState() === 'RUNNING') w.shutdown();
-    await failed;
-  } finally {
-    await activeWatch?.stop();
-    stopStats();
-    stopWatchdog();
+    await nodesFailed;
     sharedEvents?.close();
-    await router.stop().catch(() => undefined);
-    await webhooks.stop().catch(() => undefined);
     await nc.drain().catch(() => undefined);
     await pool.end();
-    await statsPool.end();
     await frontends.close();
   }
 }
 
 /**
- * At two sites (TEMPORAL_CLUSTER set), a worker of either role runs only while its namespace is active on
- * this site's cluster, and stands by otherwise: the takeover worker until a site failover, a site's own
- * worker after its site came back until the fail-back. A worker polling a cluster where its namespace is
- * standby has its polls forwarded to the active cluster, and those long polls still wait there after the
- * namespace returns: measured, queries of the site's workflows timed out for 30 s after a fail-back.
+ * At two sites (TEMPORAL_CLUSTER set), a worker of either role serves its namespace's workflows only while
+ * the namespace is active on this site's cluster, and stands by otherwise: the takeover worker until a site
+ * failover, a site's own worker after its site came back until the fail-back. (Its node workers run all the
+ * while: see main.) Workflow polls made at a standby cluster would be forwarded to the active one, and
+ * measured, queries of the site's workflows timed out for 30 s after a fail-back while such polls waited
+ * there.
  */
-async function runWhileActive(config: Config, log: Logger): Promise<void> {
-  const stopping = new AbortController();
-  for (const signal of ['SIGINT', 'SIGTERM'] as const) process.once(signal, () => stopping.abort());
+async function serveWhileActive(
+  config: Config,
+  log: Logger,
+  halt: AbortSignal,
+  serve: () => Promise<void>,
+): Promise<void> {
   const watch = {
     address: config.TEMPORAL_ADDRESS,
     namespace: config.TEMPORAL_NAMESPACE,
     cluster: config.TEMPORAL_CLUSTER!,
     log,
   };
-  while (!stopping.signal.aborted) {
+  while (!halt.aborted) {
     try {
-      await untilActiveHere(watch, stopping.signal);
+      await untilActiveHere(watch, halt);
     } catch {
       return; // stopped while standing by
     }
@@ -283,13 +308,13 @@ async function runWhileActive(config: Config, log: Logger): Promise<void> {
       { namespace: config.TEMPORAL_NAMESPACE, cluster: config.TEMPORAL_CLUSTER, role: config.WORKER_ROLE },
       'active here',
     );
-    await main(config, log);
+    await serve();
   }
 }
 
 const config = loadConfig();
 const log = createLogger('worker', config.LOG_LEVEL);
-(config.TEMPORAL_CLUSTER ? runWhileActive(config, log) : main(config, log)).catch((err: unknown) => {
+main(config, log).catch((err: unknown) => {
   console.error(err);
   process.exit(1);
 });
