@@ -24,8 +24,8 @@ export function zones(): { open: string; closed: string } {
 }
 export const everyDay = ['mon', 'tue', 'wed', 'thu', 'fri', 'sat', 'sun'];
 
-/** Helpers bound to the stack `stackOf()` answers once the suite's beforeAll made it. */
-export function campaignKit(stackOf: () => TestStack) {
+/** Helpers bound to the stack (or a site's) `stackOf()` answers once the suite's beforeAll made it. */
+export function campaignKit(stackOf: () => Pick<TestStack, 'pool' | 'api'>) {
   /** A campaign row and its contacts, straight into PostgreSQL (the upload API has its own tests). */
   async function campaign(
     settings: Record<string, unknown>,
