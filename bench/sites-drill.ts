@@ -10,10 +10,16 @@
  * first of the dead site's callbacks answered at the survivor), the fail-back's duration, RPO (configuration
  * writes the dead site acknowledged that never reached the survivor, and callbacks acknowledged that never
  * reached its cluster), replication lag p50/p99, and per callback how many times Asterisk dialed it (target
- * exactly once; customers are numbers 100-199 and 600-699, so at most 200 callbacks).
+ * exactly once; customers are numbers 100-199 and 600-699, so at most 200 callbacks). A campaign started at
+ * each site (contacts 700-749 at A, 750-799 at B) dials at a pace that spreads its contacts over the run: per
+ * contact, how many times Asterisk dialed it (target once) and whether each campaign completed. A webhook
+ * for callbacks' and campaigns' ends counts deliveries of the same happening under different ids (target 0).
  */
+import http from 'node:http';
+import type { AddressInfo } from 'node:net';
 import { parseArgs } from 'node:util';
 import { acdKit, json } from '../test/support/acd';
+import { campaignKit, zones } from '../test/support/campaigns';
 import { BEEP_THEN_HANG_UP } from '../test/support/definitions';
 import { channelsCreatedOn } from '../test/support/ari-log';
 import { placeCall } from '../test/support/caller';
@@ -51,6 +57,36 @@ const PLACES = [
 ] as const;
 const NUMBER = '7007000';
 const customer = (i: number) => String(i < 100 ? 100 + i : 600 + (i - 100));
+/** Contacts per site's campaign: 700-749 at A, 750-799 at B. */
+const CONTACTS_PER_SITE = 50;
+/** No disposition is dialed again: a contact's one dial is the whole story. */
+const ONE_ATTEMPT = Object.fromEntries(
+  ['busy', 'no_answer', 'failed', 'machine', 'abandoned'].map((d) => [d, { delaySec: 0, maxAttempts: 1 }]),
+);
+
+/** A loopback webhook receiver: every delivery's id, and what happened (type and subject). */
+async function webhookReceiver() {
+  const deliveries: { id: string; happening: string }[] = [];
+  const server = http.createServer((req, res) => {
+    const chunks: Buffer[] = [];
+    req.on('data', (c: Buffer) => chunks.push(c));
+    req.on('end', () => {
+      const e = JSON.parse(Buffer.concat(chunks).toString()) as {
+        id: string;
+        type: string;
+        data: Record<string, unknown>;
+      };
+      const subject = e.data.callbackId ?? e.data.campaignId;
+      // A running campaign's progress is announced again and again, each time anew; its end once.
+      if (e.type === 'campaign.progress' && e.data.state !== 'completed')
+        return void res.writeHead(200).end('ok');
+      deliveries.push({ id: e.id, happening: `${e.type} ${String(subject)} ${String(e.data.state ?? '')}` });
+      res.writeHead(200).end('ok');
+    });
+  });
+  await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
+  return { deliveries, server, url: `http://127.0.0.1:${(server.address() as AddressInfo).port}/drill` };
+}
 
 interface Kill {
   site: string;
@@ -68,6 +104,7 @@ async function main(): Promise<void> {
   // Customers are the synthetic parties of the bundled dialplan, on loopback (as in the tests).
   process.env.OUTBOUND_DIAL = 'Local/{number}@synthetic-party/n';
   process.env.OUTBOUND_POLICY = 'loopback-only';
+  const receiver = await webhookReceiver();
   const sites = await startTwoSiteStack([PLACES[0], PLACES[1]]);
   const [A, B] = sites;
   const operatorKey = process.env.OPERATOR_API_KEY!;
@@ -108,6 +145,40 @@ async function main(): Promise<void> {
     for (let i = 0; i < AGENTS; i++) agents.push(await acdKit(A).agent('102', [queue.id]));
     await sleep(2000); // replicated to B
     for (const site of sites) for (const a of agents) await acdKit(site).setState(a.id, 'available');
+
+    // A webhook for callbacks' and campaigns' ends, and a campaign started at each site.
+    await A.pool.query('update tenants set webhook_allow_private = true where id = $1', [
+      A.config.DEFAULT_TENANT,
+    ]);
+    const hook = await A.api(
+      '/v1/webhooks',
+      json('POST', { url: receiver.url, eventTypes: ['callback.completed', 'campaign.progress'] }),
+    );
+    if (hook.status !== 201) throw new Error(`webhook: ${JSON.stringify(hook.body)}`);
+    const campaignRunMs = Math.max(60_000, MINUTES * 60_000 - 150_000);
+    const campaigns: { id: string; site: string; contacts: string[] }[] = [];
+    for (const [i, site] of sites.entries()) {
+      const kit = campaignKit(() => site);
+      const contacts = Array.from({ length: CONTACTS_PER_SITE }, (_, c) =>
+        String(700 + i * CONTACTS_PER_SITE + c),
+      );
+      const id = await kit.campaign(
+        {
+          target: { kind: 'flow', flowId: flow.body.id },
+          pacing: {
+            callsPerSecond: Math.max(0.01, CONTACTS_PER_SITE / (campaignRunMs / 1000)),
+            maxConcurrent: 10,
+          },
+          retries: ONE_ATTEMPT,
+          ringSeconds: 10,
+        },
+        contacts.map((phone) => ({ phone, tz: zones().open })),
+      );
+      const startedCampaign = await site.api(`/v1/campaigns/${id}/start`, json('POST'));
+      if (startedCampaign.status !== 202)
+        throw new Error(`campaign: ${JSON.stringify(startedCampaign.body)}`);
+      campaigns.push({ id, site: site.site, contacts });
+    }
 
     // Inbound calls at the live sites, each checked to the end in the background.
     const pending: Promise<void>[] = [];
@@ -275,6 +346,32 @@ async function main(): Promise<void> {
       }
     }
     const perCallback = callbacks.map((c) => dials.get(c.number) ?? 0);
+    // Each campaign's end, read at its home site, and Asterisk's count of dials per contact.
+    const campaignDials = new Map<string, number>();
+    for (const site of sites) {
+      for (const { channel } of await channelsCreatedOn(site, started, site.env.ASTERISK_NODE)) {
+        const n = /^Local\/(7\d\d)@synthetic-party.*;1$/.exec(channel?.name ?? '')?.[1];
+        if (n) campaignDials.set(n, (campaignDials.get(n) ?? 0) + 1);
+      }
+    }
+    const campaignEnds: Record<string, string> = {};
+    for (const c of campaigns) {
+      const home = c.site === A.site ? A : B;
+      for (let i = 0; i < 120; i++) {
+        const { rows } = await home.pool.query<{ state: string }>(
+          'select state from campaigns where id = $1',
+          [c.id],
+        );
+        campaignEnds[c.site] = rows[0]?.state ?? 'missing';
+        if (campaignEnds[c.site] === 'completed') break;
+        await sleep(1000);
+      }
+    }
+    const perContact = campaigns.flatMap((c) => c.contacts).map((n) => campaignDials.get(n) ?? 0);
+    // Deliveries of the same happening under more than one id: a receiver could not tell them apart.
+    const idsOf = new Map<string, Set<string>>();
+    for (const d of receiver.deliveries)
+      idsOf.set(d.happening, (idsOf.get(d.happening) ?? new Set()).add(d.id));
     const report = {
       bench: 'sites-drill',
       ...revision(),
@@ -292,12 +389,27 @@ async function main(): Promise<void> {
         neverDialed: perCallback.filter((n) => n === 0).length,
         dialedTwiceOrMore: callbacks.filter((_, i) => perCallback[i]! > 1).map((c) => c.number),
       },
+      campaigns: {
+        ends: campaignEnds,
+        contacts: perContact.length,
+        dialedOnce: perContact.filter((n) => n === 1).length,
+        neverDialed: perContact.filter((n) => n === 0).length,
+        dialedTwiceOrMore: perContact.filter((n) => n > 1).length,
+      },
+      webhooks: {
+        deliveries: receiver.deliveries.length,
+        happenings: idsOf.size,
+        callbacksCompleted: [...idsOf.keys()].filter((k) => k.startsWith('callback.completed')).length,
+        underTwoIds: [...idsOf.values()].filter((ids) => ids.size > 1).length,
+      },
       replicationLagMs: summarize(lag),
     };
     console.log(JSON.stringify(report, null, 2));
     console.log(`saved ${await saveResults(resultsFile('sites-drill'), report)}`);
   } finally {
     await stopTwoSiteStack(sites, [...PLACES]);
+    receiver.server.closeAllConnections();
+    receiver.server.close();
   }
 }
 
