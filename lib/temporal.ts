@@ -82,7 +82,11 @@ export class WorkerFrontends {
     const next = await NativeConnection.connect({ address });
     const previous = this.current;
     this.current = next;
-    for (const worker of this.workers) worker.connection = next;
+    for (const worker of this.workers) {
+      // A worker that served its namespace until a fail-back is done with; a new one took its place.
+      if (worker.getState() === 'STOPPED' || worker.getState() === 'FAILED') this.workers.delete(worker);
+      else worker.connection = next;
+    }
     this.clientConnection.use(next);
     // Nothing holds it any more; a close that fails (a dead server) is of no consequence.
     await previous.close().catch((err: unknown) => this.log.debug({ err }, 'previous connection close'));
