@@ -74,6 +74,14 @@ const ConfigSchema = z
      * site failover); it routes nothing itself (docs/architecture.md, "Two sites"). @default 'site'
      */
     WORKER_ROLE: z.enum(['site', 'takeover']).default('site'),
+    /**
+     * At two sites: the takeover worker fails the other site's namespace over to this site by itself once the
+     * other site has been silent on every path this long and the witness (SITE_WITNESS_URL) cannot reach it
+     * either (lib/sites/auto-failover.ts). @default none: failover is an operator's command
+     */
+    SITE_AUTO_FAILOVER_SEC: z.coerce.number().int().min(3).max(3600).optional(),
+    /** The witness asked before an automatic failover (lib/sites/witness.ts), in a third place. */
+    SITE_WITNESS_URL: z.string().url().optional(),
     ARI_URL: z.string().url().default('http://127.0.0.1:8088'),
     ARI_USER: z.string().default('cticloud'),
     /** No default: generated into .env at first start (scripts/lib.sh), or yours with ARI_URL. */
@@ -138,7 +146,18 @@ const ConfigSchema = z
   .refine((c) => c.WORKER_ROLE !== 'takeover' || !!c.TEMPORAL_CLUSTER, {
     path: ['TEMPORAL_CLUSTER'],
     message: "TEMPORAL_CLUSTER: a takeover worker needs the name of its site's cluster",
-  });
+  })
+  .refine(
+    (c) =>
+      c.WORKER_ROLE !== 'takeover' ||
+      !c.SITE_AUTO_FAILOVER_SEC ||
+      (!!c.SITE_WITNESS_URL && !!c.PEER_SITE && !!c.PEER_API_URL),
+    {
+      path: ['SITE_WITNESS_URL'],
+      message:
+        'SITE_WITNESS_URL: an automatic failover needs a witness (and PEER_SITE, PEER_API_URL): without a third vote a cut link would make both sites run both namespaces',
+    },
+  );
 
 export type Config = z.infer<typeof ConfigSchema>;
 

@@ -45,9 +45,13 @@ async function up(): Promise<void> {
     [envB!, envA!],
   ] as const) {
     writeFileSync(path.join(dir, `${env.SITE}.env`), lines(siteProcessEnv(env, peer)), { mode: 0o600 });
-    writeFileSync(path.join(dir, `${env.SITE}.takeover.env`), lines(takeoverProcessEnv(env, peer)), {
-      mode: 0o600,
-    });
+    // The witness scripts/start.sh runs next to the pair, unless .env names one elsewhere.
+    const witness = { SITE_WITNESS_URL: config.SITE_WITNESS_URL ?? 'http://127.0.0.1:3009' };
+    writeFileSync(
+      path.join(dir, `${env.SITE}.takeover.env`),
+      lines({ ...takeoverProcessEnv(env, peer), ...witness }),
+      { mode: 0o600 },
+    );
   }
 }
 

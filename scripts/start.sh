@@ -85,6 +85,12 @@ start_sites() {
   bash "$ROOT/scripts/build-ui.sh"
   (cd "$ROOT" && tsx scripts/sites.ts up) || die "the sites did not come up (logs: $LOGS)"
   local site name vars takeover
+  # The witness of automatic failover (off unless SITE_AUTO_FAILOVER_SEC is set): a third vote, here on the
+  # same box; in production it runs in a third place (docs/architecture.md, "Split brain").
+  pid_alive witness ||
+    start_proc witness env WITNESS_PORT=3009 \
+      WITNESS_SITES="a=http://127.0.0.1:$(site_value a API_PORT),b=http://127.0.0.1:$(site_value b API_PORT)" \
+      node --import tsx "$ROOT/scripts/witness.ts"
   for site in a b; do
     mapfile -t vars <"$STATE/sites/$site.env"
     mapfile -t takeover <"$STATE/sites/$site.takeover.env"
@@ -110,7 +116,8 @@ start_sites() {
     [ -z "${log_from[worker-takeover-site-$site]:-}" ] ||
       await_started "worker-takeover-site-$site" '"standing by"\|"active here"' 90 "stand by"
   done
-  local lines=""
+  local lines="" auto="off: set SITE_AUTO_FAILOVER_SEC in .env (a witness runs on :3009)"
+  [ -z "${SITE_AUTO_FAILOVER_SEC:-}" ] || auto="a site silent ${SITE_AUTO_FAILOVER_SEC} s, the witness agreeing, is taken over"
   for site in a b; do
     lines+="
     Site $site       API http://$API_HOST:$(site_value "$site" API_PORT)/v1 (UI at /), ARI $(site_value "$site" ARI_URL), Temporal $(site_value "$site" TEMPORAL_ADDRESS)"
@@ -121,6 +128,7 @@ start_sites() {
     Sign in      with the admin key (ADMIN_API_KEY in $ROOT/.env): it works at both sites
     Site lost    npm run failover -- site-a      (its namespace moves to b, whose takeover worker runs it)
     Site back    npm run failover -- site-a --fail-back
+    By itself    $auto
     Logs         $LOGS
   Stop with: npm stop
 

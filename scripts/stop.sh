@@ -2,7 +2,7 @@
 # npm stop: stops CTICloud's processes, then the infrastructure that the scripts started.
 source "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
 RUN="$ROOT/.run"
-for p in gateway worker bridge-mirror bridge; do stop_pid "$p"; done
+for p in gateway worker bridge-mirror bridge witness; do stop_pid "$p"; done
 # Sites of npm start -- --sites 2, if any ran: their processes and infrastructure, their data kept.
 for f in "$STATE"/sites/*.env; do
   [ -f "$f" ] || continue

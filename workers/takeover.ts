@@ -7,6 +7,12 @@
  */
 import { Connection } from '@temporalio/client';
 import type { Logger } from 'pino';
+import type { Pool } from '../lib/db';
+import type { Config } from '../lib/config';
+import { askWitness, PEER_PROBE, watchPeer } from '../lib/sites/auto-failover';
+import { heartbeatOf } from '../lib/sites/replication';
+import { failover, listClusters } from '../lib/temporal-clusters';
+import { probeFrontend } from '../lib/temporal-frontends';
 
 export interface ActiveWatch {
   address: string;
@@ -78,6 +84,86 @@ export function watchActiveHere(watch: ActiveWatch, onLeave: () => void): { stop
     async stop() {
       stopped = true;
       await done;
+    },
+  };
+}
+
+/**
+ * While a takeover worker stands by with SITE_AUTO_FAILOVER_SEC set: watches the other site on its three
+ * paths (gateway, Temporal frontend, replicated heartbeat) and, once it is silent on all of them that long
+ * and the witness agrees, fails its namespace over to this site's cluster (forced: the other cluster is
+ * gone). Undefined when automatic failover is off.
+ */
+export function watchPeerForTakeover(
+  config: Config,
+  pool: Pool,
+  log: Logger,
+): { stop(): Promise<void> } | undefined {
+  const { SITE_AUTO_FAILOVER_SEC, SITE_WITNESS_URL, PEER_SITE, PEER_API_URL } = config;
+  if (!SITE_AUTO_FAILOVER_SEC || !SITE_WITNESS_URL || !PEER_SITE || !PEER_API_URL) return undefined;
+  let local: Connection | undefined;
+  let peerFrontend: Connection | undefined;
+  const localConnection = async () =>
+    (local ??= await Connection.connect({ address: config.TEMPORAL_ADDRESS, connectTimeout: 5000 }));
+  /** The other cluster's frontend, at the address this cluster's metadata gives for it. */
+  const peerTemporal = async (): Promise<boolean> => {
+    try {
+      if (!peerFrontend) {
+        const other = (await listClusters(await localConnection())).find(
+          (c) => c.name !== config.TEMPORAL_CLUSTER,
+        );
+        if (!other) return false;
+        peerFrontend = await Connection.connect({
+          address: other.address,
+          connectTimeout: PEER_PROBE.timeoutMs,
+        });
+      }
+      return await probeFrontend(peerFrontend, PEER_PROBE.timeoutMs);
+    } catch {
+      return false;
+    }
+  };
+  const peerApi = async (): Promise<boolean> => {
+    try {
+      return (await fetch(`${PEER_API_URL}/healthz`, { signal: AbortSignal.timeout(PEER_PROBE.timeoutMs) }))
+        .ok;
+    } catch {
+      return false;
+    }
+  };
+  const heartbeatAgeMs = async (): Promise<number | undefined> => {
+    const beat = await heartbeatOf(pool, PEER_SITE).catch(() => undefined);
+    return beat?.appliedAt ? Date.now() - beat.appliedAt.getTime() : undefined;
+  };
+  const watch = watchPeer({
+    afterMs: SITE_AUTO_FAILOVER_SEC * 1000,
+    log,
+    observe: async () => {
+      const [api, temporal, age] = await Promise.all([peerApi(), peerTemporal(), heartbeatAgeMs()]);
+      return { api, temporal, heartbeatAgeMs: age };
+    },
+    askWitness: () => askWitness(SITE_WITNESS_URL, PEER_SITE),
+    takeOver: async () => {
+      const moved = await failover(await localConnection(), {
+        namespace: config.TEMPORAL_NAMESPACE,
+        cluster: config.TEMPORAL_CLUSTER!,
+        mode: 'forced',
+      });
+      log.warn(
+        {
+          namespace: moved.namespace,
+          from: moved.previousActiveCluster,
+          to: moved.activeCluster,
+          tookMs: moved.tookMs,
+        },
+        'automatic site failover done',
+      );
+    },
+  });
+  return {
+    async stop() {
+      await watch.stop();
+      await Promise.all([local?.close(), peerFrontend?.close()].map((p) => p?.catch(() => undefined)));
     },
   };
 }

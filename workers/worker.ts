@@ -35,7 +35,7 @@ import { loadWorkflowBundle } from './workflow-bundle';
 import { resolveFlow } from './flow-resolver';
 import { CallRouter } from './router';
 import { WebhookDispatcher } from './webhook-dispatcher';
-import { untilActiveHere, watchActiveHere } from './takeover';
+import { untilActiveHere, watchActiveHere, watchPeerForTakeover } from './takeover';
 
 /** The call worker: runs CallWorkflow and its activities, and routes new ARI channels to it. */
 async function main(config: Config, log: Logger): Promise<void> {
@@ -266,7 +266,10 @@ async function main(config: Config, log: Logger): Promise<void> {
   });
   try {
     if (!config.TEMPORAL_CLUSTER) await serveNamespace();
-    else await serveWhileActive(config, log, halt.signal, serveNamespace);
+    else
+      await serveWhileActive(config, log, halt.signal, serveNamespace, () =>
+        watchPeerForTakeover(config, pool, log),
+      );
   } finally {
     stopping.abort();
     for (const w of nodeWorkers) if (w.getState() === 'RUNNING') w.shutdown();
@@ -291,6 +294,8 @@ async function serveWhileActive(
   log: Logger,
   halt: AbortSignal,
   serve: () => Promise<void>,
+  /** While standing by: the automatic failover's watch of the other site, when on. */
+  watchPeer: () => { stop(): Promise<void> } | undefined,
 ): Promise<void> {
   const watch = {
     address: config.TEMPORAL_ADDRESS,
@@ -299,10 +304,13 @@ async function serveWhileActive(
     log,
   };
   while (!halt.aborted) {
+    const peerWatch = config.WORKER_ROLE === 'takeover' ? watchPeer() : undefined;
     try {
       await untilActiveHere(watch, halt);
     } catch {
       return; // stopped while standing by
+    } finally {
+      await peerWatch?.stop();
     }
     log.info(
       { namespace: config.TEMPORAL_NAMESPACE, cluster: config.TEMPORAL_CLUSTER, role: config.WORKER_ROLE },

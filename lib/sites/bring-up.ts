@@ -132,6 +132,9 @@ export function takeoverProcessEnv(env: SiteEnv, peer: SiteEnv): Record<string, 
     TEMPORAL_PEER_NAMESPACE: env.TEMPORAL_NAMESPACE,
     WORKER_ROLE: 'takeover',
     TEMPORAL_FALLBACK_ADDRESSES: '',
+    // Watched for an automatic failover, when SITE_AUTO_FAILOVER_SEC is set (lib/sites/auto-failover.ts).
+    PEER_SITE: peer.SITE,
+    PEER_API_URL: `http://127.0.0.1:${peer.API_PORT}`,
   };
 }
 
