@@ -18,6 +18,7 @@ import {
   startSiteProcesses,
   startTwoSiteStack,
   stopTwoSiteStack,
+  TEST_SITES,
   type SiteStack,
 } from '../support/two-sites';
 import http from 'node:http';
@@ -26,10 +27,7 @@ import { killSite, startSiteInfrastructure } from '../../lib/sites/bring-up';
 import { ticketQuery, ticketWorkflowId } from '../../workflows/ticket/contract';
 import { callbackWorkflowId, type CallbackStatus } from '../../workflows/callback/contract';
 
-const PLACES = [
-  { site: 'xa', index: 3 },
-  { site: 'xb', index: 4 },
-] as const;
+const PLACES = TEST_SITES;
 /** Customers 100-199 of the synthetic-party dialplan answer; agents 102 ring a second and talk two. */
 const CALLBACKS = 100;
 const AGENTS = 10;

@@ -10,13 +10,16 @@ import { placeCall } from '../support/caller';
 import { BEEP_THEN_HANG_UP } from '../support/definitions';
 import { ensureUiBuilt, launchBrowser, openUi, screenshot } from '../support/browser';
 import { callWorkflow } from '../support/stack';
-import { servedWithin, startTwoSiteStack, stopTwoSiteStack, type SiteStack } from '../support/two-sites';
+import {
+  servedWithin,
+  startTwoSiteStack,
+  stopTwoSiteStack,
+  TEST_SITES,
+  type SiteStack,
+} from '../support/two-sites';
 import type { FlowCallStatus } from '../../workflows/flow-call/contract';
 
-const PLACES = [
-  { site: 'xa', index: 3 },
-  { site: 'xb', index: 4 },
-] as const;
+const PLACES = TEST_SITES;
 
 let A: SiteStack;
 let B: SiteStack;

@@ -37,6 +37,12 @@ export interface SiteStack {
   namespace(namespace: string): Client;
 }
 
+/** The integration tests' two sites (indexes 3 and 4 of scripts/site.sh; npm start uses 1-2, the benches 5-8). */
+export const TEST_SITES = [
+  { site: 'xa', index: 3 },
+  { site: 'xb', index: 4 },
+] as const satisfies readonly [SitePlace, SitePlace];
+
 const PROCESSES = [
   ['bridge', 'asterisk/bridge.ts', {}, ready.bridge],
   ['bridge-mirror', 'asterisk/bridge.ts', { ARI_BRIDGE_ROLE: 'mirror' }, ready.bridge],
