@@ -31,7 +31,7 @@ import {
 } from '../test/support/two-sites';
 import { killSite, startSiteInfrastructure } from '../lib/sites/bring-up';
 import { replicationLag } from '../lib/sites/replication';
-import { callbackWorkflowId, type CallbackStatus } from '../workflows/callback/contract';
+import { callbackStatusQuery, callbackWorkflowId, type CallbackStatus } from '../workflows/callback/contract';
 import { machine, resultsFile, revision, saveResults, sleep } from './acd-kit';
 import { summarize } from './stats';
 
@@ -321,7 +321,13 @@ async function main(): Promise<void> {
       try {
         // Polled, not awaited: a result() still waiting when the stack stops would throw from gRPC's timers.
         while ((await handle.describe()).status.name === 'RUNNING') {
-          if (Date.now() > collectUntil) throw new Error('not finished');
+          if (Date.now() > collectUntil) {
+            // Where it stands, so a callback still going can be told from one that is stuck.
+            const now = await handle.query(callbackStatusQuery).catch(() => undefined);
+            throw new Error(
+              `not finished: ${now?.state}, attempts ${now?.attempts.map((a) => a.outcome).join(',')}, next ${now?.nextAttemptAt}`,
+            );
+          }
           await sleep(1000);
         }
         const status = (await handle.result()) as CallbackStatus;
@@ -329,7 +335,7 @@ async function main(): Promise<void> {
         const done = status.attempts.at(-1)?.startedAt;
         if (done) answeredAt.set(cb.id, Date.parse(done));
       } catch (err) {
-        outcomes.set(cb.id, `unknown: ${(err as Error).message.slice(0, 80)}`);
+        outcomes.set(cb.id, `unknown: ${(err as Error).message.slice(0, 160)}`);
       }
     }
     for (const k of kills) {
