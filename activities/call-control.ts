@@ -5,6 +5,7 @@ import { dialAgentThenCustomer, type AgentFirstParams, type AgentFirstResult } f
 import { dialAndBridge, type DialAndBridgeResult } from './dial-bridge';
 import { dialOut, type DialOutInput, type DialOutResult } from './dial-out';
 import { isEnd, nextEvent, type ChannelRef } from './ari';
+import { nextOrGone } from './channel-gone';
 import type { ChannelEventCursor, ChannelEventSource } from './channel-events';
 
 export interface TransferInput extends ChannelRef {
@@ -190,8 +191,11 @@ export function createCallControlActivities({
         });
         let started = 0;
         for (;;) {
-          const event = await readUntil(cursor, input.channelId, Number.POSITIVE_INFINITY, state);
-          if (!event) continue;
+          const event = await nextOrGone((until) => readUntil(cursor, input.channelId, until, state), ari, [
+            input.channelId,
+          ]);
+          // The caller's channel lost without an event (its Asterisk crashed or restarted): taken as a hang-up.
+          if (!event) return { name: undefined, durationMs: 0, hungUp: true, nextSeq: state.nextSeq };
           if (event.type === 'RecordingStarted' && event.recording?.name === name) started = Date.now();
           const mine = event.recording?.name === name;
           if (mine && event.type === 'RecordingFinished') {

@@ -2,6 +2,7 @@ import type { AriCommands } from '../asterisk/ari-commands';
 import type { AriEvent } from '../asterisk/ari-events';
 import { DIALED_LEG_ARG } from '../workflows/call/contract';
 import { isEnd, nextEvent, replayFirstTry } from './ari';
+import { nextOrGone } from './channel-gone';
 import type { ChannelEventSource } from './channel-events';
 import { unanswered } from './dial-bridge';
 
@@ -166,8 +167,13 @@ export async function dialAgentThenCustomer(
     await step(ari.addToBridge(p.bridgeId, [p.agent.legId, p.customer.legId]));
     if (p.recordAs) await step(ari.recordBridge(p.bridgeId, p.recordAs));
     for (;;) {
-      const event = await read(Number.POSITIVE_INFINITY);
-      if (!event || !isEnd(event)) continue;
+      const event = await nextOrGone(read, ari, [p.agent.legId, p.customer.legId]);
+      if (!event) {
+        // A leg its Asterisk lost without an event (a crash or restart, its site lost): the conversation is over.
+        await hangUpBoth();
+        return { agent: 'answered', customer: 'answered', talkSeconds: talk() };
+      }
+      if (!isEnd(event)) continue;
       const id = event.channel?.id;
       if (id === p.agent.legId || id === p.customer.legId || id === farHalf) {
         await hangUpBoth();

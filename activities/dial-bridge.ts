@@ -3,6 +3,7 @@ import { ChannelGoneError } from '../asterisk/ari-errors';
 import type { AriEvent } from '../asterisk/ari-events';
 import { DIALED_LEG_ARG } from '../workflows/call/contract';
 import { isEnd, nextEvent } from './ari';
+import { nextOrGone } from './channel-gone';
 import type { ChannelEventCursor, ChannelEventSource } from './channel-events';
 
 export interface DialAndBridgeParams {
@@ -142,8 +143,13 @@ export async function dialAndBridge(
     if (p.recordAs) await ari.recordBridge(p.bridgeId, p.recordAs);
     connectedAt = Date.now();
     for (;;) {
-      const event = await read(Number.POSITIVE_INFINITY);
-      if (!event || !isEnd(event)) continue;
+      const event = await nextOrGone(read, ari, [callerId, p.legId]);
+      if (!event) {
+        // A leg its Asterisk lost without an event (a crash or restart, its site lost): the call is over.
+        await ari.hangup(p.legId);
+        return result('hangup');
+      }
+      if (!isEnd(event)) continue;
       if (event.channel?.id === p.legId || (farHalf && event.channel?.id === farHalf))
         return result('completed');
       if (event.channel?.id === callerId) {

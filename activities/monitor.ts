@@ -4,6 +4,7 @@ import { ChannelGoneError } from '../asterisk/ari-errors';
 import { MonitorError, startMonitor, stopMonitor, type MonitorResources } from '../asterisk/monitor';
 import type { MonitorSessionInput } from '../workflows/monitor-session/contract';
 import { isEnd, nextEvent } from './ari';
+import { nextOrGone } from './channel-gone';
 import type { ChannelEventSource } from './channel-events';
 
 export interface MonitorActivityDeps {
@@ -55,8 +56,12 @@ export function createMonitorActivities({ ari, events, node }: MonitorActivityDe
           if (gone) return;
         }
         for (;;) {
-          const next = await nextEvent(cursor, Number.POSITIVE_INFINITY);
-          if (next && isEnd(next.event) && watched.includes(next.event.channel?.id ?? '')) return;
+          // Undefined: one of them was lost without an event (its Asterisk crashed or restarted).
+          const next = await nextOrGone((until) => nextEvent(cursor, until), ari, [
+            input.agentLegId,
+            supervisorId,
+          ]);
+          if (!next || (isEnd(next.event) && watched.includes(next.event.channel?.id ?? ''))) return;
         }
       } finally {
         await cursor.close();
