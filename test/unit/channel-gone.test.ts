@@ -44,8 +44,15 @@ test('quiet channels that still exist keep the wait going, until an event comes'
 });
 
 test('one leg gone without an event ends the wait', async () => {
-  const { read } = scriptedRead([undefined]);
-  expect(await nextOrGone(read, asterisk(new Set(['a'])), ['a', 'b'], 10)).toBeUndefined();
+  const { read, calls } = scriptedRead([undefined, undefined]);
+  expect(await nextOrGone(read, asterisk(new Set(['a'])), ['a', 'b'], 10, 10)).toBeUndefined();
+  // After the check, one more read for the events of a hang-up that raced it.
+  expect(calls).toHaveLength(2);
+});
+
+test('a leg that ended just as Asterisk was asked is answered by its own event', async () => {
+  const { read } = scriptedRead([undefined, 'ChannelDestroyed']);
+  expect(await nextOrGone(read, asterisk(new Set(['a'])), ['a', 'b'], 10, 10)).toBe('ChannelDestroyed');
 });
 
 test('an Asterisk that does not answer is not taken for one that lost the channels', async () => {
