@@ -15,13 +15,9 @@
  * contact, how many times Asterisk dialed it (target once) and whether each campaign completed. A webhook
  * for callbacks' and campaigns' ends counts deliveries of the same happening under different ids (target 0).
  */
-import http from 'node:http';
-import type { AddressInfo } from 'node:net';
 import { parseArgs } from 'node:util';
 import { acdKit, json } from '../test/support/acd';
-import { campaignKit, zones } from '../test/support/campaigns';
 import { BEEP_THEN_HANG_UP } from '../test/support/definitions';
-import { channelsCreatedOn } from '../test/support/ari-log';
 import { placeCall } from '../test/support/caller';
 import {
   startSiteProcesses,
@@ -34,6 +30,7 @@ import { replicationLag } from '../lib/sites/replication';
 import { callbackStatusQuery, callbackWorkflowId, type CallbackStatus } from '../workflows/callback/contract';
 import { machine, resultsFile, revision, saveResults, sleep } from './acd-kit';
 import { summarize } from './stats';
+import { CONTACTS_PER_SITE, dialsPerCustomer, startCampaign, webhookReceiver } from './sites-drill-kit';
 
 const { values } = parseArgs({
   options: {
@@ -57,37 +54,6 @@ const PLACES = [
 ] as const;
 const NUMBER = '7007000';
 const customer = (i: number) => String(i < 100 ? 100 + i : 600 + (i - 100));
-/** Contacts per site's campaign: 700-749 at A, 750-799 at B. */
-const CONTACTS_PER_SITE = 50;
-/** No disposition is dialed again: a contact's one dial is the whole story. */
-const ONE_ATTEMPT = Object.fromEntries(
-  ['busy', 'no_answer', 'failed', 'machine', 'abandoned'].map((d) => [d, { delaySec: 0, maxAttempts: 1 }]),
-);
-
-/** A loopback webhook receiver: every delivery's id, and what happened (type and subject). */
-async function webhookReceiver() {
-  const deliveries: { id: string; happening: string }[] = [];
-  const server = http.createServer((req, res) => {
-    const chunks: Buffer[] = [];
-    req.on('data', (c: Buffer) => chunks.push(c));
-    req.on('end', () => {
-      const e = JSON.parse(Buffer.concat(chunks).toString()) as {
-        id: string;
-        type: string;
-        data: Record<string, unknown>;
-      };
-      const subject = e.data.callbackId ?? e.data.campaignId;
-      // A running campaign's progress is announced again and again, each time anew; its end once.
-      if (e.type === 'campaign.progress' && e.data.state !== 'completed')
-        return void res.writeHead(200).end('ok');
-      deliveries.push({ id: e.id, happening: `${e.type} ${String(subject)} ${String(e.data.state ?? '')}` });
-      res.writeHead(200).end('ok');
-    });
-  });
-  await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
-  return { deliveries, server, url: `http://127.0.0.1:${(server.address() as AddressInfo).port}/drill` };
-}
-
 interface Kill {
   site: string;
   at: number;
@@ -156,29 +122,9 @@ async function main(): Promise<void> {
     );
     if (hook.status !== 201) throw new Error(`webhook: ${JSON.stringify(hook.body)}`);
     const campaignRunMs = Math.max(60_000, MINUTES * 60_000 - 150_000);
-    const campaigns: { id: string; site: string; contacts: string[] }[] = [];
-    for (const [i, site] of sites.entries()) {
-      const kit = campaignKit(() => site);
-      const contacts = Array.from({ length: CONTACTS_PER_SITE }, (_, c) =>
-        String(700 + i * CONTACTS_PER_SITE + c),
-      );
-      const id = await kit.campaign(
-        {
-          target: { kind: 'flow', flowId: flow.body.id },
-          pacing: {
-            callsPerSecond: Math.max(0.01, CONTACTS_PER_SITE / (campaignRunMs / 1000)),
-            maxConcurrent: 10,
-          },
-          retries: ONE_ATTEMPT,
-          ringSeconds: 10,
-        },
-        contacts.map((phone) => ({ phone, tz: zones().open })),
-      );
-      const startedCampaign = await site.api(`/v1/campaigns/${id}/start`, json('POST'));
-      if (startedCampaign.status !== 202)
-        throw new Error(`campaign: ${JSON.stringify(startedCampaign.body)}`);
-      campaigns.push({ id, site: site.site, contacts });
-    }
+    const campaigns = [];
+    for (const [i, site] of sites.entries())
+      campaigns.push(await startCampaign(site, flow.body.id, 700 + i * CONTACTS_PER_SITE, campaignRunMs));
 
     // Inbound calls at the live sites, each checked to the end in the background.
     const pending: Promise<void>[] = [];
@@ -343,23 +289,10 @@ async function main(): Promise<void> {
       const after = theirs.filter((t) => t > k.at);
       if (after.length) k.firstCallbackAtSurvivorMs = Math.min(...after) - k.at;
     }
-    // Asterisk's own count of dials per customer, at both sites.
-    const dials = new Map<string, number>();
-    for (const site of sites) {
-      for (const { channel } of await channelsCreatedOn(site, started, site.env.ASTERISK_NODE)) {
-        const n = /^Local\/([16]\d\d)@synthetic-party.*;1$/.exec(channel?.name ?? '')?.[1];
-        if (n) dials.set(n, (dials.get(n) ?? 0) + 1);
-      }
-    }
+    // Asterisk's own count of dials per customer (callbacks 1xx and 6xx, campaign contacts 7xx), at both sites.
+    const dials = await dialsPerCustomer(sites, started);
     const perCallback = callbacks.map((c) => dials.get(c.number) ?? 0);
-    // Each campaign's end, read at its home site, and Asterisk's count of dials per contact.
-    const campaignDials = new Map<string, number>();
-    for (const site of sites) {
-      for (const { channel } of await channelsCreatedOn(site, started, site.env.ASTERISK_NODE)) {
-        const n = /^Local\/(7\d\d)@synthetic-party.*;1$/.exec(channel?.name ?? '')?.[1];
-        if (n) campaignDials.set(n, (campaignDials.get(n) ?? 0) + 1);
-      }
-    }
+    // Each campaign's end, read at its home site.
     const campaignEnds: Record<string, string> = {};
     for (const c of campaigns) {
       const home = c.site === A.site ? A : B;
@@ -373,7 +306,7 @@ async function main(): Promise<void> {
         await sleep(1000);
       }
     }
-    const perContact = campaigns.flatMap((c) => c.contacts).map((n) => campaignDials.get(n) ?? 0);
+    const perContact = campaigns.flatMap((c) => c.contacts).map((n) => dials.get(n) ?? 0);
     // Deliveries of the same happening under more than one id: a receiver could not tell them apart.
     const idsOf = new Map<string, Set<string>>();
     for (const d of receiver.deliveries)
