@@ -1,5 +1,6 @@
 import { ApplicationFailure } from '@temporalio/common';
 import { NoLiveAsteriskNodeError, type AriNodes } from '../asterisk/nodes';
+import { nodeLostFailure } from './lost-node';
 
 export interface NodeActivityDeps {
   nodes: AriNodes;
@@ -30,15 +31,21 @@ type ActivitySet = Record<string, (...args: never[]) => Promise<unknown>>;
 /**
  * Several nodes' activity sets as one: each call runs in the set of the node its input names (a
  * `ChannelRef`'s `node`), the primary's when it names none. Serves local activities and the calls of
- * workflows that predate node task queues, which reach the call task queue rather than the node's.
+ * workflows that predate node task queues, which reach the call task queue rather than the node's. A call
+ * for a node declared lost (`isLost`) fails as the lost node's own queue would answer it.
  */
-export function routeByNode<T extends ActivitySet>(perNode: ReadonlyMap<string, T>, primary: string): T {
+export function routeByNode<T extends ActivitySet>(
+  perNode: ReadonlyMap<string, T>,
+  primary: string,
+  isLost: (node: string) => boolean = () => false,
+): T {
   const home = perNode.get(primary);
   if (!home) throw new Error(`primary node ${primary} has no activities`);
   const routed: Record<string, (...args: unknown[]) => Promise<unknown>> = {};
   for (const name of Object.keys(home)) {
     routed[name] = async (...args: unknown[]) => {
       const node = (args[0] as { node?: unknown } | undefined)?.node;
+      if (typeof node === 'string' && isLost(node)) throw nodeLostFailure(node);
       const set = typeof node === 'string' ? perNode.get(node) : home;
       if (!set) throw ApplicationFailure.retryable(`Asterisk node ${String(node)} is not configured here`);
       return (set[name] as unknown as (...a: unknown[]) => Promise<unknown>)(...args);

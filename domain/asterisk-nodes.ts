@@ -67,3 +67,13 @@ export function parseAsteriskNodes(
   if (!nodes.length) throw new AsteriskNodesError(spec, 'no node');
   return nodes;
 }
+
+/**
+ * The failure type of every command for a channel on a node declared lost (its site gone for good): the
+ * channel went with its Asterisk. Workflows treat it as a vanished channel, and a call it ends is recorded as
+ * ended by the system.
+ */
+export const NODE_LOST_FAILURE = 'NodeLost';
+
+/** Whether `name` could be a node's name (a NATS subject token). */
+export const isNodeName = (name: string): boolean => NODE_NAME.test(name);

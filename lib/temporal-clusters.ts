@@ -6,6 +6,7 @@
  */
 import { Client, Connection, type ConnectionLike } from '@temporalio/client';
 import { temporal } from '@temporalio/proto';
+import { LOST_NODES_KEY, parseLostNodes, setLostNodes } from './sites/lost-nodes';
 
 const ReplicationState = temporal.api.enums.v1.ReplicationState;
 
@@ -24,6 +25,8 @@ export interface NamespaceReplication {
   failoverVersion: number;
   /** `handover` while a graceful failover blocks the namespace. */
   state: 'normal' | 'handover' | 'unspecified';
+  /** Its Asterisk nodes declared lost for good (lib/sites/lost-nodes.ts). */
+  lostNodes: string[];
 }
 
 /** A failover that cannot be done as asked; the API answers it as a 409 or 400. */
@@ -66,6 +69,7 @@ export async function describeReplication(
         : state === ReplicationState.REPLICATION_STATE_NORMAL
           ? 'normal'
           : 'unspecified',
+    lostNodes: parseLostNodes(d.namespaceInfo?.data?.[LOST_NODES_KEY]),
   };
 }
 
@@ -106,6 +110,8 @@ export async function failover(
       request,
     );
   }
+  // A graceful failover needs both clusters up: a node declared lost came back with its site.
+  if (request.mode === 'graceful' && before.lostNodes.length) await setLostNodes(connection, namespace, []);
   if (before.activeCluster !== cluster) {
     if (request.mode === 'forced') {
       await connection.workflowService.updateNamespace({

@@ -5,9 +5,11 @@
  * active cluster: it waits until <cluster> has caught up, then moves the namespace with nothing lost.
  * --address is any live cluster's frontend (default TEMPORAL_ADDRESS).
  *
- * npm run failover -- site-a [--fail-back]   (two sites: npm start -- --sites 2)
+ * npm run failover -- site-a [--lost | --fail-back]   (two sites: npm start -- --sites 2)
  * Site a is lost: its namespace moves to the other site's cluster (forced), whose takeover worker runs it.
- * --fail-back: site a is back; its namespace returns to it gracefully (nothing lost).
+ * --lost: site a will not come back; its Asterisk nodes are declared lost too, so what was left on them
+ * ends at once instead of waiting for them (docs/architecture.md, "A site that never comes back").
+ * --fail-back: site a is back; its namespace returns to it gracefully (nothing lost, no node lost).
  */
 import { Connection } from '@temporalio/client';
 import { readdirSync, readFileSync } from 'node:fs';
@@ -15,12 +17,14 @@ import os from 'node:os';
 import path from 'node:path';
 import { parseArgs } from 'node:util';
 import { failover } from '../lib/temporal-clusters';
+import { setLostNodes } from '../lib/sites/lost-nodes';
 
 const { values, positionals } = parseArgs({
   allowPositionals: true,
   options: {
     graceful: { type: 'boolean', default: false },
     'fail-back': { type: 'boolean', default: false },
+    lost: { type: 'boolean', default: false },
     'allowed-lag': { type: 'string', default: '5' },
     address: { type: 'string', default: process.env.TEMPORAL_ADDRESS ?? '127.0.0.1:7233' },
   },
@@ -31,6 +35,14 @@ interface Move {
   cluster: string;
   address: string;
   graceful: boolean;
+  /** Asterisk nodes to declare lost once the namespace has moved. */
+  lostNodes: string[];
+}
+
+/** A site's Asterisk nodes' names, from its environment (ASTERISK_NODES, or ASTERISK_NODE). */
+function nodesOf(env: Record<string, string>): string[] {
+  if (env.ASTERISK_NODES) return env.ASTERISK_NODES.split(',').map((e) => e.slice(0, e.indexOf('=')).trim());
+  return [env.ASTERISK_NODE ?? 'asterisk-1'];
 }
 
 /** The sites npm start -- --sites 2 wrote (scripts/sites.ts), by name. */
@@ -74,6 +86,7 @@ function siteMove(name: string): Move {
     cluster: values['fail-back'] ? site.TEMPORAL_CLUSTER! : peer.TEMPORAL_CLUSTER!,
     address: peer.TEMPORAL_ADDRESS!,
     graceful: values['fail-back'] || values.graceful,
+    lostNodes: values.lost && !values['fail-back'] ? nodesOf(site) : [],
   };
 }
 
@@ -84,11 +97,17 @@ function move(): Move {
   if (!first || !second) {
     console.error(
       'usage: npm run failover -- <namespace> <cluster> [--graceful] [--allowed-lag S] [--address A]\n' +
-        '       npm run failover -- site-<name> [--fail-back]',
+        '       npm run failover -- site-<name> [--lost | --fail-back]',
     );
     process.exit(2);
   }
-  return { namespace: first, cluster: second, address: values.address, graceful: values.graceful };
+  return {
+    namespace: first,
+    cluster: second,
+    address: values.address,
+    graceful: values.graceful,
+    lostNodes: [],
+  };
 }
 
 async function main(): Promise<void> {
@@ -105,6 +124,10 @@ async function main(): Promise<void> {
       `${m.namespace}: active on ${result.activeCluster} (was ${result.previousActiveCluster}), ` +
         `${m.graceful ? 'graceful' : 'forced'}, ${result.tookMs} ms, failover version ${result.failoverVersion}`,
     );
+    if (m.lostNodes.length) {
+      const lost = await setLostNodes(connection, m.namespace, m.lostNodes);
+      console.log(`${m.namespace}: Asterisk nodes declared lost: ${lost.join(', ')}`);
+    }
   } finally {
     await connection.close();
   }

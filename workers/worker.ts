@@ -36,6 +36,7 @@ import { resolveFlow } from './flow-resolver';
 import { CallRouter } from './router';
 import { WebhookDispatcher } from './webhook-dispatcher';
 import { untilActiveHere, watchActiveHere, watchPeerForTakeover } from './takeover';
+import { serveLostNodes } from './lost-nodes';
 
 /** The call worker: runs CallWorkflow and its activities, and routes new ARI channels to it. */
 async function main(config: Config, log: Logger): Promise<void> {
@@ -112,6 +113,8 @@ async function main(config: Config, log: Logger): Promise<void> {
   // is resolved from this site's event stream once it is back). On a standby cluster the polls are
   // forwarded to the active one.
   const nodeWorkers: Worker[] = [];
+  /** The nodes whose node worker runs here. */
+  const driven = new Set<string>();
   const nodeRuns = nodes.nodes.map(async (node) => {
     await nodes.connected(node.name);
     if (stopping.signal.aborted) return;
@@ -131,12 +134,29 @@ async function main(config: Config, log: Logger): Promise<void> {
       'node worker ready',
     );
     nodeWorkers.push(nodeWorker);
-    await nodeWorker.run();
+    driven.add(node.name);
+    try {
+      await nodeWorker.run();
+    } finally {
+      driven.delete(node.name);
+    }
   });
 
   /** The namespace's workflows and the activities not bound to one Asterisk; at its own site, routing too. */
   let serving: Worker | undefined;
   const serveNamespace = async (): Promise<void> => {
+    // A site gone for good: its nodes' queues are answered here, once the operator declares them lost.
+    const lost = serveLostNodes({
+      frontends,
+      namespace: config.TEMPORAL_NAMESPACE,
+      taskQueue: config.TEMPORAL_TASK_QUEUE,
+      drives: (node) => driven.has(node),
+      ownNodes: () => nodes.nodes.map((n) => n.name),
+      activityNames: Object.keys(perNode.get(nodes.primary.name)!),
+      interceptors,
+      client,
+      log,
+    });
     const worker = frontends.adopt(
       await Worker.create({
         connection: frontends.connection,
@@ -147,7 +167,7 @@ async function main(config: Config, log: Logger): Promise<void> {
         interceptors,
         activities: {
           // Local activities and workflows from before node queues reach these; each goes to its node.
-          ...routeByNode(perNode, nodes.primary.name),
+          ...routeByNode(perNode, nodes.primary.name, lost.isLost),
           ...createNodeActivities({ nodes }),
           ...createCdrActivities(pool),
           ...campaignActivities,
@@ -242,6 +262,7 @@ async function main(config: Config, log: Logger): Promise<void> {
       await worker.run();
     } finally {
       serving = undefined;
+      await lost.stop();
       await activeWatch?.stop();
       stopStats();
       stopWatchdog();

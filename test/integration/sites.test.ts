@@ -168,7 +168,7 @@ test("the operator sees both sites from either: each one's health, how far behin
   expect((await A.api('/v1/platform/sites')).status).toBe(403);
 });
 
-test("the Sites page shows both sites; its take-over and fail-back buttons move B's namespace to A and back", async () => {
+test("the Sites page shows both sites; its take-over and fail-back buttons move B's namespace to A and back; a node declared lost is shown until the fail-back clears it", async () => {
   const browser = await launchBrowser();
   try {
     const { page, errors, serverErrors } = await openUi(
@@ -176,7 +176,11 @@ test("the Sites page shows both sites; its take-over and fail-back buttons move 
       `http://127.0.0.1:${A.env.API_PORT}`,
       operatorKey(),
     );
-    page.on('dialog', (dialog) => void dialog.accept());
+    // Confirmations accepted; the prompt for a lost site's nodes keeps its default (site-<name>).
+    page.on(
+      'dialog',
+      (dialog) => void dialog.accept(dialog.type() === 'prompt' ? dialog.defaultValue() : undefined),
+    );
     await page.getByRole('link', { name: 'Sites' }).click();
     const sites = page.getByRole('table', { name: 'Sites' });
     const row = (text: string | RegExp) => sites.getByRole('row').filter({ hasText: text });
@@ -191,9 +195,17 @@ test("the Sites page shows both sites; its take-over and fail-back buttons move 
     const takeoverAtA = A.processes.find((p) => p.name.startsWith('worker-takeover'))!;
     await takeoverAtA.waitFor(/"msg":"active here"/, 15_000);
     await B.processes.find((p) => p.name.startsWith('worker-site'))!.waitFor(/active elsewhere/, 15_000);
+    // Declared lost from the page (no call is on B's Asterisk here): A's takeover worker answers its queue.
+    await namespaces.getByRole('button', { name: 'xb lost for good' }).click();
+    await namespaces.getByText('lost: site-xb').waitFor({ timeout: 15_000 });
+    await takeoverAtA.waitFor(/node declared lost/, 15_000);
     await namespaces.getByRole('button', { name: 'Fail back to xb' }).click();
     await namespaces.getByRole('button', { name: 'Take over xb here' }).waitFor({ timeout: 30_000 });
     await takeoverAtA.waitFor(/active elsewhere/, 15_000);
+    // B is back: the fail-back cleared the declaration.
+    await namespaces.getByText('lost: site-xb').waitFor({ state: 'detached', timeout: 15_000 });
+    const seen = await A.api('/v1/platform/sites', { key: operatorKey() });
+    expect(seen.body.namespaces.find((n: any) => n.namespace === 'cticloud-xb').lostNodes).toEqual([]);
     expect({ errors, serverErrors }).toEqual({ errors: [], serverErrors: [] });
   } finally {
     await browser.close();

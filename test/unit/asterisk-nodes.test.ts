@@ -1,5 +1,16 @@
 import { routeByNode } from '../../activities/nodes';
-import { ariTaskQueue, AsteriskNodesError, parseAsteriskNodes } from '../../domain/asterisk-nodes';
+import {
+  ariTaskQueue,
+  AsteriskNodesError,
+  NODE_LOST_FAILURE,
+  parseAsteriskNodes,
+} from '../../domain/asterisk-nodes';
+import { ActivityFailure, ApplicationFailure, RetryState } from '@temporalio/common';
+import { createLostNodeActivities, nodeLostFailure } from '../../activities/lost-node';
+import { parseLostNodes } from '../../lib/sites/lost-nodes';
+import { isChannelGone, isNodeLost } from '../../workflows/shared/failures';
+import { noteEnding } from '../../workflows/shared/call-ending';
+import type { CallStatus } from '../../workflows/call/contract';
 
 const defaults = { user: 'cticloud', password: 'secret' };
 
@@ -51,5 +62,86 @@ describe('routeByNode', () => {
 
   test('a node this worker does not know fails (retryably), never reaching another Asterisk', async () => {
     await expect(routed.hangup({ channelId: 'c', node: 'ast9' })).rejects.toThrow('ast9 is not configured');
+  });
+});
+
+describe('a node declared lost', () => {
+  const lost = new Set(['ast2', 'gone']);
+  const routed = routeByNode(
+    new Map([
+      ['ast1', { hangup: async (input: { channelId: string; node?: string }) => `ast1:${input.channelId}` }],
+      ['ast2', { hangup: async (input: { channelId: string; node?: string }) => `ast2:${input.channelId}` }],
+    ]),
+    'ast1',
+    (node) => lost.has(node),
+  );
+  const failureOf = async (p: Promise<unknown>) => {
+    const err = await p.then(
+      () => undefined,
+      (e: unknown) => e,
+    );
+    expect(err).toBeInstanceOf(ApplicationFailure);
+    return err as ApplicationFailure;
+  };
+
+  test('a local activity for a channel there fails with NodeLost, not retried; other nodes still answer', async () => {
+    for (const node of ['ast2', 'gone']) {
+      const failure = await failureOf(routed.hangup({ channelId: 'c', node }));
+      expect([failure.type, failure.nonRetryable]).toEqual([NODE_LOST_FAILURE, true]);
+      expect(failure.message).toContain(node);
+    }
+    await expect(routed.hangup({ channelId: 'c', node: 'ast1' })).resolves.toBe('ast1:c');
+  });
+
+  test("its task queue's worker answers every activity a live node registers with NodeLost", async () => {
+    const answered = createLostNodeActivities('site-a', ['hangup', 'callbackAttempt', 'dialOut']);
+    expect(Object.keys(answered)).toEqual(['hangup', 'callbackAttempt', 'dialOut']);
+    for (const fn of Object.values(answered)) {
+      const failure = await failureOf(fn());
+      expect([failure.type, failure.nonRetryable]).toEqual([NODE_LOST_FAILURE, true]);
+    }
+  });
+
+  test('the namespace record keeps node names only', () => {
+    expect(parseLostNodes('site-a, ast_2,,bad name,x.y')).toEqual(['site-a', 'ast_2']);
+    expect(parseLostNodes('')).toEqual([]);
+    expect(parseLostNodes(undefined)).toEqual([]);
+  });
+
+  test('workflows take it for a vanished channel, and the call as ended by the system', () => {
+    const lostFailure = new ActivityFailure(
+      'activity failed',
+      'hangup',
+      '1',
+      RetryState.NON_RETRYABLE_FAILURE,
+      undefined,
+      nodeLostFailure('ast2'),
+    );
+    const gone = new ActivityFailure(
+      'activity failed',
+      'hangup',
+      '1',
+      RetryState.NON_RETRYABLE_FAILURE,
+      undefined,
+      ApplicationFailure.create({ type: 'ChannelGone', nonRetryable: true }),
+    );
+    expect([isChannelGone(lostFailure), isNodeLost(lostFailure)]).toEqual([true, true]);
+    expect([isChannelGone(gone), isNodeLost(gone)]).toEqual([true, false]);
+    const status = (): CallStatus =>
+      ({
+        workflowId: 'w',
+        channelId: 'c',
+        tenantId: 't',
+        from: '1',
+        to: '2',
+        startedAt: '',
+        digits: '',
+      }) as unknown as CallStatus;
+    const lostCall = status();
+    noteEnding(lostCall, lostFailure);
+    const leftCall = status();
+    noteEnding(leftCall, gone);
+    expect([lostCall.endedBy, lostCall.disposition]).toEqual(['system', undefined]);
+    expect([leftCall.endedBy, leftCall.disposition]).toEqual(['caller', undefined]);
   });
 });

@@ -1,14 +1,17 @@
 import { CancellationScope, isCancellation, patched, sleep } from '@temporalio/workflow';
 import { ariCommand, persistence } from './activity-profiles';
 import { Disposition, type CallStatus } from '../call/contract';
-import { isChannelGone } from './failures';
+import { isChannelGone, isNodeLost } from './failures';
 
 /**
- * How a call's script ended, recorded on its status: the caller left (channel gone, or `callerLeft` says
- * so), the hangup signal cancelled it, or something failed.
+ * How a call's script ended, recorded on its status: its Asterisk was declared lost (the system ended it),
+ * the caller left (channel gone, or `callerLeft` says so), the hangup signal cancelled it, or something
+ * failed. A lost node's failure exists only since it was introduced, so replays of older calls take the
+ * branches they took.
  */
 export function noteEnding(status: CallStatus, err: unknown, callerLeft = (_e: unknown) => false): void {
-  if (callerLeft(err) || isChannelGone(err)) status.endedBy ??= 'caller';
+  if (isNodeLost(err)) status.endedBy ??= 'system';
+  else if (callerLeft(err) || isChannelGone(err)) status.endedBy ??= 'caller';
   else if (!isCancellation(err)) {
     status.disposition = Disposition.Failed;
     status.endedBy ??= 'system';

@@ -19,6 +19,7 @@ interface Namespace {
   activeCluster: string;
   clusters: string[];
   state: string;
+  lostNodes: string[];
 }
 interface Sites {
   site: string | null;
@@ -49,6 +50,24 @@ export function SitesPage() {
     if (!window.confirm(question)) return;
     setBusy(true);
     api('POST', '/v1/platform/temporal/failover', { namespace: ns.namespace, cluster, mode })
+      .then(refresh)
+      .catch(setError)
+      .finally(() => setBusy(false));
+  };
+  /** A site gone for good: its Asterisk nodes' leftovers end at once (PUT /v1/platform/temporal/lost-nodes). */
+  const declareLost = (ns: Namespace) => {
+    const names = window.prompt(
+      `Site ${ns.home} will not come back? Its Asterisk nodes (comma-separated) are declared lost: the calls ` +
+        'and dials left on them end now, recorded as ended by the system, and callbacks are dialed again from here.',
+      ns.lostNodes.length ? ns.lostNodes.join(',') : `site-${ns.home}`,
+    );
+    if (names === null) return;
+    setBusy(true);
+    const nodes = names
+      .split(',')
+      .map((n) => n.trim())
+      .filter(Boolean);
+    api('PUT', '/v1/platform/temporal/lost-nodes', { namespace: ns.namespace, nodes })
       .then(refresh)
       .catch(setError)
       .finally(() => setBusy(false));
@@ -113,8 +132,21 @@ export function SitesPage() {
                   <td>
                     {ns.activeCluster}
                     {away && <span className="badge site-unavailable">failed over</span>}
+                    {ns.lostNodes.length > 0 && (
+                      <span className="badge site-unreachable">lost: {ns.lostNodes.join(', ')}</span>
+                    )}
                   </td>
                   <td>
+                    {away && here && ns.activeCluster === (here.cluster ?? clusterOf(here.name)) && (
+                      <button
+                        type="button"
+                        className="danger"
+                        disabled={busy}
+                        onClick={() => declareLost(ns)}
+                      >
+                        {ns.home} lost for good
+                      </button>
+                    )}
                     {away ? (
                       <button
                         type="button"
