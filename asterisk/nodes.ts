@@ -103,7 +103,8 @@ export class AriNodes {
     return live[this.turn]!;
   }
 
-  private async isAlive(name: string): Promise<boolean> {
+  /** Whether the node answers ARI now (a check at most every LIVENESS_TTL_MS). */
+  async isAlive(name: string): Promise<boolean> {
     const state = this.state(name);
     if (Date.now() - state.checkedAt < LIVENESS_TTL_MS) return state.alive;
     state.alive = await checkAri({ ...state.node, connectTimeoutMs: LIVENESS_TIMEOUT_MS }).then(

@@ -37,6 +37,7 @@ import webUi from './plugins/web-ui';
 import rateLimitPlugin from './plugins/rate-limit';
 import noNul from './plugins/no-nul';
 import siteHeartbeat from './plugins/site-heartbeat';
+import metrics from './plugins/metrics';
 
 export interface GatewayOptions {
   config: Config;
@@ -56,6 +57,7 @@ export async function buildGateway({ config, logger }: GatewayOptions): Promise<
   await app.register(errorHandler);
   await app.register(noNul);
   await app.register(external, { config });
+  await app.register(metrics);
   await app.register(siteHeartbeat);
   await app.register(openapi);
   await app.register(asyncapi);

@@ -132,6 +132,17 @@ const ConfigSchema = z
      * delay, not in a worker (lib/callbacks.ts). @default 60
      */
     CALLBACK_START_DELAY_FROM_SEC: z.coerce.number().int().min(1).default(60),
+    /**
+     * Where the gateway's and the worker's Prometheus metrics are served (`/metrics`), apart from the API so
+     * that no tenant's key or request reaches them. @default '127.0.0.1'
+     */
+    METRICS_HOST: z.string().default('127.0.0.1'),
+    /** The gateway's metrics port; 0 serves none. @default 9464 */
+    GATEWAY_METRICS_PORT: z.coerce.number().int().min(0).max(65535).default(9464),
+    /** The worker's own metrics port; 0 serves none. @default 9465 */
+    WORKER_METRICS_PORT: z.coerce.number().int().min(0).max(65535).default(9465),
+    /** The Temporal SDK's metrics of the worker (task slots, schedule-to-start, polls); 0: none. @default 9466 */
+    TEMPORAL_SDK_METRICS_PORT: z.coerce.number().int().min(0).max(65535).default(9466),
     /** API requests per minute per key before 429. @default 6000 */
     RATE_LIMIT_PER_MINUTE: z.coerce.number().int().positive().default(6000),
     /** NATS's monitoring port: one of the services no tenant request may reach. @default 8222 */

@@ -4,7 +4,7 @@
 source "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
 
 debian_packages() {
-  local want=(postgresql nats-server sip-tester debootstrap espeak-ng sox curl chromium chromium-driver python3-venv)
+  local want=(postgresql nats-server sip-tester debootstrap espeak-ng sox curl chromium chromium-driver python3-venv prometheus)
   local missing=()
   for p in "${want[@]}"; do dpkg -s "$p" >/dev/null 2>&1 || missing+=("$p"); done
   ((${#missing[@]})) || return 0

@@ -152,8 +152,12 @@ start_asterisk() {
     if [ "$(sync_asterisk_config)" = changed ]; then
       log "asterisk/conf changed: reloading Asterisk"
       asterisk_cli "core reload" >/dev/null
-      # A module that declined to load for want of its config (app_amd) is not retried by a reload.
-      asterisk_cli "module load app_amd.so" >/dev/null 2>&1 || true
+      # A module that declined to load for want of its config (app_amd), or was not loaded before (res_prometheus),
+      # is not loaded by a reload.
+      for module in app_amd.so res_prometheus.so; do
+        asterisk_cli "module show like ${module%.so}" 2>/dev/null | grep -q Running ||
+          asterisk_cli "module load $module" >/dev/null 2>&1 || true
+      done
     fi
     return 0
   fi

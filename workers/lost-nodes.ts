@@ -34,6 +34,8 @@ export interface LostNodesDeps {
 export interface LostNodeWorkers {
   /** Whether `node` is declared lost and answered here (for local activities, which reach no node queue). */
   isLost(node: string): boolean;
+  /** The nodes answered as lost now. */
+  answered(): readonly string[];
   stop(): Promise<void>;
 }
 
@@ -94,6 +96,7 @@ export function serveLostNodes(deps: LostNodesDeps): LostNodeWorkers {
   })();
   return {
     isLost: (node) => running.has(node),
+    answered: () => [...running.keys()],
     async stop() {
       stopped = true;
       await loop;

@@ -37,11 +37,14 @@ import { CallRouter } from './router';
 import { WebhookDispatcher } from './webhook-dispatcher';
 import { untilActiveHere, watchActiveHere, watchPeerForTakeover } from './takeover';
 import { serveLostNodes } from './lost-nodes';
+import { installSdkMetrics, serveWorkerMetrics } from './worker-metrics';
 
 /** The call worker: runs CallWorkflow and its activities, and routes new ARI channels to it. */
 async function main(config: Config, log: Logger): Promise<void> {
   // A takeover worker runs the other site's workflows; the site's own worker routes, delivers and watches.
   const ownSite = config.WORKER_ROLE === 'site';
+  // Before any connection, as the SDK requires.
+  await installSdkMetrics(config.METRICS_HOST, config.TEMPORAL_SDK_METRICS_PORT, log);
   // This site's frontend, or another cluster's while it is gone: the workers and the client move together.
   const frontends = await WorkerFrontends.connect(config, log);
   const nc = await connectNats(config.NATS_URL, 'cticloud-worker');
@@ -144,6 +147,17 @@ async function main(config: Config, log: Logger): Promise<void> {
 
   /** The namespace's workflows and the activities not bound to one Asterisk; at its own site, routing too. */
   let serving: Worker | undefined;
+  let lostNow: () => readonly string[] = () => [];
+  const metrics = await serveWorkerMetrics({
+    host: config.METRICS_HOST,
+    port: config.WORKER_METRICS_PORT,
+    namespace: config.TEMPORAL_NAMESPACE,
+    nodes: nodes.nodes.map((n) => n.name),
+    isAlive: (node) => nodes.isAlive(node),
+    serving: () => serving?.getState() === 'RUNNING',
+    lostNodes: () => lostNow(),
+    log,
+  });
   const serveNamespace = async (): Promise<void> => {
     // A site gone for good: its nodes' queues are answered here, once the operator declares them lost.
     const lost = serveLostNodes({
@@ -157,6 +171,7 @@ async function main(config: Config, log: Logger): Promise<void> {
       client,
       log,
     });
+    lostNow = lost.answered;
     const worker = frontends.adopt(
       await Worker.create({
         connection: frontends.connection,
@@ -262,6 +277,7 @@ async function main(config: Config, log: Logger): Promise<void> {
       await worker.run();
     } finally {
       serving = undefined;
+      lostNow = () => [];
       await lost.stop();
       await activeWatch?.stop();
       stopStats();
@@ -299,6 +315,7 @@ async function main(config: Config, log: Logger): Promise<void> {
     await nc.drain().catch(() => undefined);
     await pool.end();
     await frontends.close();
+    await metrics?.close();
   }
 }
 
