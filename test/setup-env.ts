@@ -8,9 +8,9 @@ const defaults: Record<string, string> = {
   API_PORT: '3100',
   // Metrics of the suite's gateway and worker (the sites and benches' processes find theirs taken and run
   // without: lib/metrics/serve.ts).
-  GATEWAY_METRICS_PORT: '9564',
-  WORKER_METRICS_PORT: '9565',
-  TEMPORAL_SDK_METRICS_PORT: '9566',
+  GATEWAY_METRICS_PORT: '9664',
+  WORKER_METRICS_PORT: '9665',
+  TEMPORAL_SDK_METRICS_PORT: '9666',
   ADMIN_API_KEY: 'cti_test_admin_key_0123456789abcdef',
   OPERATOR_API_KEY: 'cti_test_operator_key_0123456789abcdef',
   DEFAULT_TENANT: 'default',

@@ -3,6 +3,7 @@ import fastifyMetrics from 'fastify-metrics';
 import promClient from 'prom-client';
 import { registerBusinessMetrics } from '../../lib/metrics/business';
 import { serveMetrics } from '../../lib/metrics/serve';
+import { durableConsumerLags } from '../../lib/metrics/jetstream';
 
 /**
  * The gateway's Prometheus metrics (fastify-metrics on prom-client): request rate, latency and errors by
@@ -24,6 +25,7 @@ export default fp(
       pool: app.pg,
       countRunning: async (query) => (await app.temporal.workflow.count(query)).count,
       peerSite: app.config.PEER_SITE,
+      consumers: () => durableConsumerLags(app.nats),
     });
     if (!app.config.GATEWAY_METRICS_PORT) return;
     const server = await serveMetrics(registry, {

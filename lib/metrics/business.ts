@@ -24,6 +24,17 @@ export interface BusinessMetricsDeps {
   countRunning?: (query: string) => Promise<number>;
   /** The other site, when two run: its heartbeat's lag is the replication lag. */
   peerSite?: string;
+  /** JetStream's durable consumers and how far behind each is (router, webhook dispatcher, mirrors). */
+  consumers?: () => Promise<ConsumerLag[]>;
+}
+
+export interface ConsumerLag {
+  stream: string;
+  consumer: string;
+  /** Messages not yet delivered to it. */
+  pending: number;
+  /** Delivered, not yet acknowledged. */
+  ackPending: number;
 }
 
 interface Snapshot {
@@ -36,6 +47,7 @@ interface Snapshot {
   peer?: { lagSec: number | null; ageSec: number | null };
   callsActive?: number;
   callbacksPending?: number;
+  consumers: ConsumerLag[];
 }
 
 export function registerBusinessMetrics(registry: Registry, deps: BusinessMetricsDeps): void {
@@ -159,6 +171,18 @@ export function registerBusinessMetrics(registry: Registry, deps: BusinessMetric
     },
   );
   gauge(
+    'cticloud_jetstream_consumer_pending',
+    'Messages of a stream not yet delivered to a durable consumer (ARI events to the router, events to the webhook dispatcher)',
+    ['stream', 'consumer'],
+    (s, set) => s.consumers.forEach((c) => set({ stream: c.stream, consumer: c.consumer }, c.pending)),
+  );
+  gauge(
+    'cticloud_jetstream_consumer_ack_pending',
+    'Messages delivered to a durable consumer and not yet acknowledged',
+    ['stream', 'consumer'],
+    (s, set) => s.consumers.forEach((c) => set({ stream: c.stream, consumer: c.consumer }, c.ackPending)),
+  );
+  gauge(
     'cticloud_site_replication_lag_seconds',
     "How late the other site's last heartbeat arrived here (configuration replication lag)",
     ['peer'],
@@ -176,50 +200,72 @@ export function registerBusinessMetrics(registry: Registry, deps: BusinessMetric
   );
 }
 
-async function read({ pool, countRunning, peerSite }: BusinessMetricsDeps): Promise<Snapshot> {
+async function read({ pool, countRunning, peerSite, consumers }: BusinessMetricsDeps): Promise<Snapshot> {
   const count = (query: string) => countRunning?.(query).catch(() => undefined) ?? Promise.resolve(undefined);
-  const [queues, agents, calls15m, webhooks15m, campaigns, tickets, peer, callsActive, callbacksPending] =
-    await Promise.all([
-      readQueueStats(pool, 'all'),
-      rows<Snapshot['agents'][number]>(
-        pool,
-        `select tenant_id, state, count(*)::int as n from acd_agents group by tenant_id, state`,
-      ),
-      rows<Snapshot['calls15m'][number]>(
-        pool,
-        `select tenant_id, disposition, ended_by, count(*)::int as n from cdrs
+  const [
+    queues,
+    agents,
+    calls15m,
+    webhooks15m,
+    campaigns,
+    tickets,
+    peer,
+    callsActive,
+    callbacksPending,
+    lags,
+  ] = await Promise.all([
+    readQueueStats(pool, 'all'),
+    rows<Snapshot['agents'][number]>(
+      pool,
+      `select tenant_id, state, count(*)::int as n from acd_agents group by tenant_id, state`,
+    ),
+    rows<Snapshot['calls15m'][number]>(
+      pool,
+      `select tenant_id, disposition, ended_by, count(*)::int as n from cdrs
           where ended_at >= now() - interval '15 minutes' group by tenant_id, disposition, ended_by`,
-      ),
-      rows<Snapshot['webhooks15m'][number]>(
-        pool,
-        `select status, count(*)::int as n from webhook_deliveries
+    ),
+    rows<Snapshot['webhooks15m'][number]>(
+      pool,
+      `select status, count(*)::int as n from webhook_deliveries
           where attempted_at >= now() - interval '15 minutes' group by status`,
-      ),
-      rows<Snapshot['campaigns'][number]>(
-        pool,
-        `select c.id::text, c.tenant_id, (c.config->'pacing'->>'callsPerSecond')::float8 as rate,
+    ),
+    rows<Snapshot['campaigns'][number]>(
+      pool,
+      `select c.id::text, c.tenant_id, (c.config->'pacing'->>'callsPerSecond')::float8 as rate,
                 (select count(*)::int from campaign_attempts a
                   where a.campaign_id = c.id and a.started_at >= now() - interval '1 minute') as last_minute
            from campaigns c where c.state = 'running'`,
-      ),
-      rows<Snapshot['tickets'][number]>(
-        pool,
-        `select tenant_id, count(*)::int as open, (count(*) filter (where sla_breached))::int as breached
+    ),
+    rows<Snapshot['tickets'][number]>(
+      pool,
+      `select tenant_id, count(*)::int as open, (count(*) filter (where sla_breached))::int as breached
            from tickets where status not in ('solved', 'closed') group by tenant_id`,
-      ),
-      peerSite
-        ? rows<{ lag: number | null; age: number | null }>(
-            pool,
-            `select extract(epoch from applied_at - beat_at)::float8 as lag,
+    ),
+    peerSite
+      ? rows<{ lag: number | null; age: number | null }>(
+          pool,
+          `select extract(epoch from applied_at - beat_at)::float8 as lag,
                     extract(epoch from now() - applied_at)::float8 as age
                from site_heartbeats where site = $1`,
-            [peerSite],
-          ).then((r) => r[0] && { lagSec: r[0].lag, ageSec: r[0].age })
-        : Promise.resolve(undefined),
-      count(`WorkflowType IN ('CallWorkflow', 'FlowCallWorkflow') AND ExecutionStatus = 'Running'`),
-      count(`WorkflowType = 'CallbackWorkflow' AND ExecutionStatus = 'Running'`),
-    ]);
-  return { queues, agents, calls15m, webhooks15m, campaigns, tickets, peer, callsActive, callbacksPending };
+          [peerSite],
+        ).then((r) => r[0] && { lagSec: r[0].lag, ageSec: r[0].age })
+      : Promise.resolve(undefined),
+    count(`WorkflowType IN ('CallWorkflow', 'FlowCallWorkflow') AND ExecutionStatus = 'Running'`),
+    count(`WorkflowType = 'CallbackWorkflow' AND ExecutionStatus = 'Running'`),
+    consumers?.().catch(() => []) ?? Promise.resolve([]),
+  ]);
+  return {
+    queues,
+    agents,
+    calls15m,
+    webhooks15m,
+    campaigns,
+    tickets,
+    peer,
+    callsActive,
+    callbacksPending,
+    consumers: lags,
+  };
 }
 
 async function rows<T extends object>(pool: Pool, sql: string, args: unknown[] = []): Promise<T[]> {

@@ -109,9 +109,25 @@ export async function pairSites(
 }
 
 /** The environment of a site's own processes: its settings, and the peer's frontend to fall back on. */
+/**
+ * Each site's metrics ports, apart from every other site's on this box: 6500 above its API port (site a on
+ * 3010: gateway 9510, worker 9511 and its SDK 9512, takeover worker 9513 and its SDK 9514).
+ */
+export function siteMetricsPorts(env: SiteEnv, role: 'site' | 'takeover'): Record<string, string> {
+  const base = Number(env.API_PORT) + 6500;
+  return role === 'site'
+    ? {
+        GATEWAY_METRICS_PORT: String(base),
+        WORKER_METRICS_PORT: String(base + 1),
+        TEMPORAL_SDK_METRICS_PORT: String(base + 2),
+      }
+    : { WORKER_METRICS_PORT: String(base + 3), TEMPORAL_SDK_METRICS_PORT: String(base + 4) };
+}
+
 export function siteProcessEnv(env: SiteEnv, peer: SiteEnv): Record<string, string> {
   return {
     ...(env as unknown as Record<string, string>),
+    ...siteMetricsPorts(env, 'site'),
     TEMPORAL_FALLBACK_ADDRESSES: peer.TEMPORAL_ADDRESS,
     TEMPORAL_PEER_NAMESPACE: peer.TEMPORAL_NAMESPACE,
     PEER_SITE: peer.SITE,
@@ -127,6 +143,7 @@ export function siteProcessEnv(env: SiteEnv, peer: SiteEnv): Record<string, stri
 export function takeoverProcessEnv(env: SiteEnv, peer: SiteEnv): Record<string, string> {
   return {
     ...(env as unknown as Record<string, string>),
+    ...siteMetricsPorts(env, 'takeover'),
     TEMPORAL_NAMESPACE: peer.TEMPORAL_NAMESPACE,
     // Routing at this site may offer its agents to this site's own callers too (lib/acd/dispatch.ts).
     TEMPORAL_PEER_NAMESPACE: env.TEMPORAL_NAMESPACE,

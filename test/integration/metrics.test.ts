@@ -4,6 +4,11 @@
  * own listener as Prometheus would. A caller waits in a queue with nobody to answer (waiting 1), an agent
  * signs in and takes the call (waiting 0, one answered within the service level, one CDR).
  */
+import { spawn } from 'node:child_process';
+import { mkdtemp, rm, writeFile } from 'node:fs/promises';
+import os from 'node:os';
+import path from 'node:path';
+import { prometheusConfig, scrapeTargets } from '../../lib/metrics/prometheus-config';
 import { acdKit } from '../support/acd';
 import { startStack, type TestStack } from '../support/stack';
 
@@ -71,6 +76,8 @@ test('the gateway counts requests by route pattern and status, and tells waiting
   const waiting = await until(port, (t) => value(t, 'cticloud_queue_waiting', labels) === 1);
   expect(value(waiting, 'cticloud_queue_waiting', labels)).toBe(1);
   expect(value(waiting, 'cticloud_calls_active')).toBeGreaterThanOrEqual(1);
+  // The router's durable consumer of Asterisk's events, caught up.
+  expect(waiting).toMatch(/^cticloud_jetstream_consumer_pending\{stream="ARI",consumer="[^"]+"\} \d+$/m);
 
   // An agent signs in and takes the call (rings a second, talks two).
   const agent = await kit.agent('102', [queue.id]);
@@ -108,3 +115,67 @@ test("the worker tells its Asterisk is up and that it serves its namespace; the 
   // Not on the API: no tenant's request reaches them.
   expect((await stack.api('/metrics')).status).toBe(404);
 });
+
+test("a real Prometheus (npm run observe's configuration) scrapes every target up, with the alert rules loaded", async () => {
+  const dir = await mkdtemp(path.join(os.tmpdir(), 'cticloud-prometheus-'));
+  const port = 9690;
+  const targets = scrapeTargets(stack.config);
+  expect(targets.map((t) => t.job).sort()).toEqual([
+    'asterisk',
+    'cticloud-gateway',
+    'cticloud-worker',
+    'temporal-sdk',
+    'temporal-server',
+  ]);
+  await writeFile(
+    path.join(dir, 'prometheus.yml'),
+    prometheusConfig(targets, {
+      rulesFile: path.resolve(__dirname, '../../ops/prometheus/alerts.yml'),
+      scrapeIntervalSec: 1,
+    }),
+  );
+  const prometheus = spawn(
+    'prometheus',
+    [
+      `--config.file=${path.join(dir, 'prometheus.yml')}`,
+      `--storage.tsdb.path=${path.join(dir, 'data')}`,
+      `--web.listen-address=127.0.0.1:${port}`,
+    ],
+    { stdio: 'ignore' },
+  );
+  const api = async (p: string) => {
+    const res = await fetch(`http://127.0.0.1:${port}/api/v1/${p}`).catch(() => undefined);
+    return res?.ok ? ((await res.json()) as { data: any }).data : undefined;
+  };
+  try {
+    let health: Record<string, string> = {};
+    for (let i = 0; i < 120; i++) {
+      const active = (await api('targets'))?.activeTargets as
+        { labels: { job: string }; health: string }[] | undefined;
+      health = Object.fromEntries((active ?? []).map((t) => [t.labels.job, t.health]));
+      if (Object.keys(health).length === targets.length && Object.values(health).every((h) => h === 'up'))
+        break;
+      await new Promise((r) => setTimeout(r, 500));
+    }
+    expect(health).toEqual({
+      asterisk: 'up',
+      'cticloud-gateway': 'up',
+      'cticloud-worker': 'up',
+      'temporal-sdk': 'up',
+      'temporal-server': 'up',
+    });
+    const groups = (await api('rules')).groups as { rules: { name: string; health: string }[] }[];
+    const rules = groups.flatMap((g) => g.rules);
+    expect(rules.length).toBeGreaterThanOrEqual(16);
+    expect(rules.filter((r) => r.health === 'err')).toEqual([]);
+    // Asterisk's own count and CTICloud's worker, through Prometheus's query API.
+    const ari = await api(`query?query=${encodeURIComponent('cticloud_ari_up')}`);
+    expect(ari.result.map((r: { value: [number, string] }) => r.value[1])).toContain('1');
+    const channels = await api(`query?query=${encodeURIComponent('asterisk_channels_count')}`);
+    expect(channels.result.length).toBeGreaterThanOrEqual(1);
+  } finally {
+    prometheus.kill('SIGTERM');
+    await new Promise((r) => prometheus.once('exit', r));
+    await rm(dir, { recursive: true, force: true });
+  }
+}, 120_000);
