@@ -38,6 +38,8 @@ import rateLimitPlugin from './plugins/rate-limit';
 import noNul from './plugins/no-nul';
 import siteHeartbeat from './plugins/site-heartbeat';
 import metrics from './plugins/metrics';
+import audit from './plugins/audit';
+import auditRoutes from './routes/audit';
 
 export interface GatewayOptions {
   config: Config;
@@ -54,6 +56,7 @@ export async function buildGateway({ config, logger }: GatewayOptions): Promise<
   app.setValidatorCompiler(validatorCompiler);
   app.setSerializerCompiler(serializerCompiler);
 
+  app.decorate('mutatingRoutes', [] as string[]);
   await app.register(errorHandler);
   await app.register(noNul);
   await app.register(external, { config });
@@ -66,6 +69,8 @@ export async function buildGateway({ config, logger }: GatewayOptions): Promise<
     async (v1) => {
       await v1.register(auth);
       await v1.register(rateLimitPlugin, { perMinute: config.RATE_LIMIT_PER_MINUTE });
+      await v1.register(audit, { routes: app.mutatingRoutes });
+      await v1.register(auditRoutes, { prefix: '/audit' });
       await v1.register(me, { prefix: '/me' });
       await v1.register(webhooks, { prefix: '/webhooks' });
       await v1.register(events, { prefix: '/events' });

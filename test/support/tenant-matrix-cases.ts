@@ -72,6 +72,8 @@ const campaignSettings = (f: Fixtures) => ({
 
 export const matrixCases: Record<string, MatrixCase> = {
   'GET /v1/me/': { cross: 'own' },
+  // B's log holds B's own changes (the matrix's among them), never A's.
+  'GET /v1/audit/': { cross: 'absent' },
 
   'POST /v1/webhooks/': { cross: 'own', body: () => ({ url: 'http://127.0.0.1:9/matrix-b' }) },
   'GET /v1/webhooks/': { cross: 'absent' },
@@ -163,6 +165,7 @@ export const matrixCases: Record<string, MatrixCase> = {
   'GET /v1/platform/temporal/': { cross: 'platform' },
   'GET /v1/platform/sites/': { cross: 'platform' },
   'GET /v1/platform/sites/local': { cross: 'platform' },
+  'PUT /v1/platform/temporal/lost-nodes': { cross: 'platform', body: () => ({ nodes: [] }) },
   'POST /v1/platform/temporal/failover': {
     cross: 'platform',
     body: () => ({ cluster: 'cluster-a', mode: 'graceful' }),

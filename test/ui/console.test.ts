@@ -205,6 +205,16 @@ test('agents, callbacks, tickets and an agent’s own state work from the consol
   await agentRow.getByRole('button', { name: 'Set' }).click();
   await expectText(agentRow, /available/);
 
+  // The audit log shows both: the agent made through the API, its state set from this page.
+  await page.goto('/#/audit');
+  await page.getByLabel('Resource').fill('agent');
+  await page.getByRole('button', { name: 'Filter' }).click();
+  await expectText(page.getByRole('row', { name: /agent\.state_set/ }).first(), /"available"/);
+  await expectText(
+    page.getByRole('row', { name: /agent\.created/ }).first(),
+    new RegExp(String(agent.name).replace(/[.*+?^${}()|[\]\\]/g, '\\$&')),
+  );
+
   await page.goto('/#/callbacks');
   const callbackRow = page.getByRole('row', { name: new RegExp(`\\${callbackNumber}`) });
   await expectText(callbackRow, /scheduled|queued/);

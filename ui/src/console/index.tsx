@@ -1,6 +1,7 @@
 import { canSupervise } from '../api/me';
 import type { PageSpec } from '../pages';
 import { Agents, MyState } from './Agents';
+import { AuditPage } from './Audit';
 import { CallDetail } from './CallDetail';
 import { Callbacks } from './Callbacks';
 import { Campaigns } from './Campaigns';
@@ -34,5 +35,6 @@ export const consolePages: PageSpec[] = [
     visible: (me) => me.role !== 'operator',
     render: ([id]) => <Tickets key={id} id={id} />,
   },
+  { section: 'audit', title: 'Audit log', visible: canSupervise, render: () => <AuditPage /> },
   { section: 'sites', title: 'Sites', visible: (me) => me.role === 'operator', render: () => <SitesPage /> },
 ];
