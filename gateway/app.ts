@@ -40,6 +40,7 @@ import siteHeartbeat from './plugins/site-heartbeat';
 import metrics from './plugins/metrics';
 import audit from './plugins/audit';
 import auditRoutes from './routes/audit';
+import reports from './routes/reports';
 
 export interface GatewayOptions {
   config: Config;
@@ -71,6 +72,7 @@ export async function buildGateway({ config, logger }: GatewayOptions): Promise<
       await v1.register(rateLimitPlugin, { perMinute: config.RATE_LIMIT_PER_MINUTE });
       await v1.register(audit, { routes: app.mutatingRoutes });
       await v1.register(auditRoutes, { prefix: '/audit' });
+      await v1.register(reports, { prefix: '/reports' });
       await v1.register(me, { prefix: '/me' });
       await v1.register(webhooks, { prefix: '/webhooks' });
       await v1.register(events, { prefix: '/events' });

@@ -195,8 +195,8 @@ export async function leaveQueue(
     if (!entry) return [];
     if (reason !== 'cancelled') {
       await c.query(
-        `insert into acd_outcomes (id, tenant_id, entry_id, queue_id, kind, enqueued_at, wait_sec)
-         values ($1, $2, $3, $4, 'abandoned', $5, extract(epoch from now() - $5::timestamptz))
+        `insert into acd_outcomes (id, tenant_id, entry_id, queue_id, kind, reason, enqueued_at, wait_sec)
+         values ($1, $2, $3, $4, 'abandoned', $6, $5, extract(epoch from now() - $5::timestamptz))
          on conflict do nothing`,
         [
           `${entryId}/${entry.queue_id}/${entry.enqueued_at.toISOString()}/abandoned`,
@@ -204,6 +204,7 @@ export async function leaveQueue(
           entryId,
           entry.queue_id,
           entry.enqueued_at,
+          reason,
         ],
       );
     }

@@ -70,10 +70,19 @@ const campaignSettings = (f: Fixtures) => ({
   window: weekly,
 });
 
+/** The last day and the next hour. */
+const reportRange = () =>
+  `from=${new Date(Date.now() - 86_400_000).toISOString()}&to=${new Date(Date.now() + 3_600_000).toISOString()}`;
+
 export const matrixCases: Record<string, MatrixCase> = {
   'GET /v1/me/': { cross: 'own' },
   // B's log holds B's own changes (the matrix's among them), never A's.
   'GET /v1/audit/': { cross: 'absent' },
+  // B's reports over the whole time A's objects were made: none of A's queues, agents or campaigns.
+  'GET /v1/reports/queues': { cross: 'absent', query: reportRange },
+  'GET /v1/reports/agents': { cross: 'absent', query: reportRange },
+  'GET /v1/reports/campaigns': { cross: 'absent', query: reportRange },
+  'GET /v1/reports/queue-log': { cross: 'absent', query: reportRange },
 
   'POST /v1/webhooks/': { cross: 'own', body: () => ({ url: 'http://127.0.0.1:9/matrix-b' }) },
   'GET /v1/webhooks/': { cross: 'absent' },
