@@ -139,6 +139,19 @@ const ConfigSchema = z
     METRICS_HOST: z.string().default('127.0.0.1'),
     /** The gateway's metrics port; 0 serves none. @default 9464 */
     GATEWAY_METRICS_PORT: z.coerce.number().int().min(0).max(65535).default(9464),
+    /**
+     * This worker's build in Temporal's worker deployments (gradual rollout, lib/rollout.ts): calls stay on
+     * the build that started them; `npm run rollout` moves new ones. @default none: unversioned, as before
+     */
+    WORKER_BUILD_ID: z
+      .string()
+      .regex(/^[A-Za-z0-9._-]{1,64}$/, 'WORKER_BUILD_ID is letters, digits, ., _ and -')
+      .optional(),
+    /** The worker deployment the builds belong to. @default 'cticloud' */
+    WORKER_DEPLOYMENT: z
+      .string()
+      .regex(/^[A-Za-z0-9._-]{1,64}$/, 'WORKER_DEPLOYMENT is letters, digits, ., _ and -')
+      .default('cticloud'),
     /** The worker's own metrics port; 0 serves none. @default 9465 */
     WORKER_METRICS_PORT: z.coerce.number().int().min(0).max(65535).default(9465),
     /** The Temporal SDK's metrics of the worker (task slots, schedule-to-start, polls); 0: none. @default 9466 */

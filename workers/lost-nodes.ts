@@ -24,6 +24,8 @@ export interface LostNodesDeps {
   /** The activity names a live node's worker registers. */
   activityNames: readonly string[];
   interceptors: WorkerOptions['interceptors'];
+  /** This process's worker deployment version, if any. */
+  versioning: Pick<WorkerOptions, 'workerDeploymentOptions'>;
   /** The namespace's client: calls on a lost node are told to end. */
   client: Client;
   log: Logger;
@@ -58,6 +60,7 @@ export function serveLostNodes(deps: LostNodesDeps): LostNodeWorkers {
         taskQueue,
         interceptors: deps.interceptors,
         activities: createLostNodeActivities(node, deps.activityNames),
+        ...deps.versioning,
       }),
     );
     const done = worker

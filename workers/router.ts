@@ -1,5 +1,5 @@
 import { WorkflowExecutionAlreadyStartedError, WorkflowNotFoundError, type Client } from '@temporalio/client';
-import { TypedSearchAttributes } from '@temporalio/common';
+import { TypedSearchAttributes, type VersioningOverride } from '@temporalio/common';
 import {
   AckPolicy,
   DeliverPolicy,
@@ -41,6 +41,11 @@ export interface CallRouterOptions {
   answer?: (node: string, channelId: string) => Promise<boolean>;
   /** Events handled at once per consumer; calls arrive in bursts and each start is a round trip. @default 64 */
   concurrency?: number;
+  /**
+   * The build a tenant's new calls are pinned to during a rollout (lib/rollout.ts), if that tenant was
+   * chosen; undefined: Temporal's routing (the current build, or the ramping one for its share).
+   */
+  pinFor?: (tenantId: string) => VersioningOverride | undefined;
 }
 
 /** `ari.<node>.<resource>.<Event>` → node */
@@ -159,6 +164,7 @@ export class CallRouter {
         taskQueue: this.options.taskQueue,
         args: [callInput],
         requestEagerStart: this.options.eagerStart ?? true,
+        versioningOverride: this.options.pinFor?.(callInput.tenantId),
         // A StasisStart redelivered after the call ended must not start a second run (which would find the
         // channel gone and overwrite the real CDR): one channel, one run, ever.
         workflowIdReusePolicy: 'REJECT_DUPLICATE',

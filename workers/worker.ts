@@ -38,6 +38,8 @@ import { WebhookDispatcher } from './webhook-dispatcher';
 import { untilActiveHere, watchActiveHere, watchPeerForTakeover } from './takeover';
 import { serveLostNodes } from './lost-nodes';
 import { installSdkMetrics, serveWorkerMetrics } from './worker-metrics';
+import { watchRollout } from './rollout-watch';
+import { ensureCurrentVersion } from '../lib/rollout';
 
 /** The call worker: runs CallWorkflow and its activities, and routes new ARI channels to it. */
 async function main(config: Config, log: Logger): Promise<void> {
@@ -107,6 +109,19 @@ async function main(config: Config, log: Logger): Promise<void> {
   const carried = new CarriedEventsPublisher(nc.jetstream(), log);
   const interceptors = { activity: [carriedEventsInterceptor((events) => carried.publish(events))] };
   const perNode = new Map(nodes.nodes.map((node) => [node.name, nodeActivities(node)] as const));
+  // A build of a worker deployment when WORKER_BUILD_ID is set (gradual rollout, lib/rollout.ts); every worker
+  // of the process is of the same build, so a pinned call's activities run on the build that runs the call.
+  const versioning = config.WORKER_BUILD_ID
+    ? {
+        workerDeploymentOptions: {
+          useWorkerVersioning: true as const,
+          version: { deploymentName: config.WORKER_DEPLOYMENT, buildId: config.WORKER_BUILD_ID },
+          // Long-lived workflows move to the current build (patches keep them replay-safe); calls pin
+          // themselves (setWorkflowOptions in their modules).
+          defaultVersioningBehavior: 'AUTO_UPGRADE' as const,
+        },
+      }
+    : {};
   // The primary's connection first: the calls already running on it need it before anything else.
   await nodes.connected(nodes.primary.name);
   const campaignActivities = createCampaignActivities(pool);
@@ -130,6 +145,7 @@ async function main(config: Config, log: Logger): Promise<void> {
         taskQueue: ariTaskQueue(config.TEMPORAL_TASK_QUEUE, node.name),
         interceptors,
         activities: perNode.get(node.name)!,
+        ...versioning,
       }),
     );
     log.info(
@@ -168,6 +184,7 @@ async function main(config: Config, log: Logger): Promise<void> {
       ownNodes: () => nodes.nodes.map((n) => n.name),
       activityNames: Object.keys(perNode.get(nodes.primary.name)!),
       interceptors,
+      versioning,
       client,
       log,
     });
@@ -180,6 +197,7 @@ async function main(config: Config, log: Logger): Promise<void> {
         workflowBundle: await loadWorkflowBundle(),
         workflowThreadPoolSize: config.WORKER_WORKFLOW_THREADS,
         interceptors,
+        ...versioning,
         activities: {
           // Local activities and workflows from before node queues reach these; each goes to its node.
           ...routeByNode(perNode, nodes.primary.name, lost.isLost),
@@ -205,6 +223,25 @@ async function main(config: Config, log: Logger): Promise<void> {
       }),
     );
     serving = worker;
+    // A deployment's first build makes itself current; a rollout's chosen tenants are pinned by the router.
+    const rolloutWatch = config.WORKER_BUILD_ID
+      ? watchRollout({
+          connection: frontends.clientConnection,
+          namespace: config.TEMPORAL_NAMESPACE,
+          deployment: config.WORKER_DEPLOYMENT,
+          log,
+        })
+      : undefined;
+    if (config.WORKER_BUILD_ID) {
+      const version = { deployment: config.WORKER_DEPLOYMENT, buildId: config.WORKER_BUILD_ID };
+      ensureCurrentVersion(
+        frontends.clientConnection,
+        { namespace: config.TEMPORAL_NAMESPACE, ...version },
+        halt.signal,
+      )
+        .then((done) => log.info({ ...version, done }, 'worker deployment version registered'))
+        .catch((err: unknown) => log.error({ err, ...version }, 'worker deployment has no current version'));
+    }
     // At two sites, this stops when the namespace becomes active on the other site's cluster.
     const activeWatch = !config.TEMPORAL_CLUSTER
       ? undefined
@@ -226,8 +263,11 @@ async function main(config: Config, log: Logger): Promise<void> {
       app: config.ARI_APP,
       tenantId: config.DEFAULT_TENANT,
       log,
-      eagerStart: config.WORKER_EAGER_START,
+      // An eager start runs the call on this worker, whatever build Temporal would route it to: measured, a
+      // build not yet rolled out took new calls. Versioned workers start calls through the server.
+      eagerStart: config.WORKER_EAGER_START && !config.WORKER_BUILD_ID,
       resolveFlow: (dialed, callId, caller) => resolveFlow(pool, dialed, callId, caller),
+      pinFor: rolloutWatch ? (tenantId) => rolloutWatch.pinFor(tenantId) : undefined,
       answer: async (node, channelId) => {
         try {
           await nodes.commands(node).answer(channelId);
@@ -277,6 +317,7 @@ async function main(config: Config, log: Logger): Promise<void> {
       await worker.run();
     } finally {
       serving = undefined;
+      rolloutWatch?.stop();
       lostNow = () => [];
       await lost.stop();
       await activeWatch?.stop();

@@ -156,6 +156,16 @@ test('a real call appears live with its node, opens to its timeline, is listened
   await screenshot(page, 'queues');
   await page.goto('/#/agents');
   await page.getByRole('row', { name: new RegExp(String(agent.name)) }).waitFor();
+
+  // The answered call in the historical report: its queue's row for this hour (offered 1, answered 1), charted.
+  await page.goto('/#/reports');
+  const reportRow = page
+    .getByRole('table', { name: 'Queue report' })
+    .getByRole('row', { name: new RegExp(String(queue.name)) });
+  await expectText(reportRow.locator('td').nth(1), /^1$/);
+  await expectText(reportRow.locator('td').nth(2), /^1$/);
+  await page.getByRole('img', { name: 'Contacts and service level per interval' }).waitFor();
+  await screenshot(page, 'reports');
   expectClean(ui);
   await page.context().close();
 }, 180_000);
@@ -205,13 +215,20 @@ test('agents, callbacks, tickets and an agent’s own state work from the consol
   await agentRow.getByRole('button', { name: 'Set' }).click();
   await expectText(agentRow, /available/);
 
-  // The audit log shows both: the agent made through the API, its state set from this page.
+  // The audit log shows both: the agent made through the API, its state set from this page (entries are
+  // written just after each answer: wait for them before loading the page).
+  for (let i = 0; i < 50; i++) {
+    const made = await api(`/v1/audit?resourceType=agent&resourceId=${agent.id}`);
+    if (made.body.entries.length >= 2) break;
+    await new Promise((r) => setTimeout(r, 100));
+  }
   await page.goto('/#/audit');
   await page.getByLabel('Resource').fill('agent');
   await page.getByRole('button', { name: 'Filter' }).click();
-  await expectText(page.getByRole('row', { name: /agent\.state_set/ }).first(), /"available"/);
+  const ours = page.getByRole('row', { name: new RegExp(String(agent.id)) });
+  await expectText(ours.filter({ hasText: 'agent.state_set' }).first(), /"available"/);
   await expectText(
-    page.getByRole('row', { name: /agent\.created/ }).first(),
+    ours.filter({ hasText: 'agent.created' }).first(),
     new RegExp(String(agent.name).replace(/[.*+?^${}()|[\]\\]/g, '\\$&')),
   );
 

@@ -1,4 +1,11 @@
-import { CancellationScope, setHandler, upsertSearchAttributes, workflowInfo } from '@temporalio/workflow';
+import {
+  CancellationScope,
+  setHandler,
+  upsertSearchAttributes,
+  workflowInfo,
+  setWorkflowOptions,
+} from '@temporalio/workflow';
+import { pinnedWhenVersioned } from '../shared/versioning';
 import { answerNow, ariCommand, mediaWait } from '../shared/activity-profiles';
 import { finishCall, noteEnding, scriptEnder } from '../shared/call-ending';
 import { publish } from '../shared/domain-events';
@@ -108,3 +115,6 @@ export async function CallWorkflow(input: CallInput): Promise<CallStatus> {
   });
   return status;
 }
+
+// Pinned to the build that started it when workers are versioned (workflows/shared/versioning.ts).
+setWorkflowOptions(pinnedWhenVersioned, CallWorkflow);

@@ -5,7 +5,9 @@ import {
   patched,
   setHandler,
   workflowInfo,
+  setWorkflowOptions,
 } from '@temporalio/workflow';
+import { pinnedWhenVersioned } from '../shared/versioning';
 import { waitInQueue } from '../acd/wait-in-queue';
 import {
   ariCommand,
@@ -180,3 +182,6 @@ export async function CampaignAttemptWorkflow({
   });
   return result;
 }
+
+// Pinned to the build that started it when workers are versioned (workflows/shared/versioning.ts).
+setWorkflowOptions(pinnedWhenVersioned, CampaignAttemptWorkflow);

@@ -4,7 +4,9 @@ import {
   setHandler,
   upsertSearchAttributes,
   workflowInfo,
+  setWorkflowOptions,
 } from '@temporalio/workflow';
+import { pinnedWhenVersioned } from '../shared/versioning';
 import { answerNow, ariCommand } from '../shared/activity-profiles';
 import {
   CallSearchAttributes,
@@ -158,3 +160,6 @@ export async function FlowCallWorkflow(input: FlowCallInput): Promise<FlowCallSt
   });
   return snapshot();
 }
+
+// Pinned to the build that started it when workers are versioned (workflows/shared/versioning.ts).
+setWorkflowOptions(pinnedWhenVersioned, FlowCallWorkflow);

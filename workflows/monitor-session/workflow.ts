@@ -5,7 +5,9 @@ import {
   allHandlersFinished,
   condition,
   setHandler,
+  setWorkflowOptions,
 } from '@temporalio/workflow';
+import { pinnedWhenVersioned } from '../shared/versioning';
 import type { MonitorResources } from '../../asterisk/monitor';
 import { callControl, monitorStart, monitorWatch } from '../shared/activity-profiles';
 import { MonitorEnd, monitorStartedUpdate, stopMonitorSignal, type MonitorSessionInput } from './contract';
@@ -68,3 +70,6 @@ export async function MonitorSessionWorkflow(input: MonitorSessionInput): Promis
   await condition(allHandlersFinished);
   return { ended: stopRequested ? MonitorEnd.Stopped : MonitorEnd.Hangup };
 }
+
+// Pinned to the build that started it when workers are versioned (workflows/shared/versioning.ts).
+setWorkflowOptions(pinnedWhenVersioned, MonitorSessionWorkflow);

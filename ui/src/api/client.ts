@@ -51,6 +51,11 @@ async function request(method: Method, path: string, body?: unknown, key = sessi
   return response;
 }
 
+/** The answer as text (a CSV or text export), with the same key and errors as `api`. */
+export async function apiText(method: Method, path: string): Promise<string> {
+  return (await request(method, path)).text();
+}
+
 /** JSON in, JSON out; 204 gives undefined. */
 export async function api<T>(method: Method, path: string, body?: unknown, key?: string): Promise<T> {
   const response = await request(method, path, body, key);

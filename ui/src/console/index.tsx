@@ -2,6 +2,7 @@ import { canSupervise } from '../api/me';
 import type { PageSpec } from '../pages';
 import { Agents, MyState } from './Agents';
 import { AuditPage } from './Audit';
+import { ReportsPage } from './Reports';
 import { CallDetail } from './CallDetail';
 import { Callbacks } from './Callbacks';
 import { Campaigns } from './Campaigns';
@@ -35,6 +36,7 @@ export const consolePages: PageSpec[] = [
     visible: (me) => me.role !== 'operator',
     render: ([id]) => <Tickets key={id} id={id} />,
   },
+  { section: 'reports', title: 'Reports', visible: canSupervise, render: () => <ReportsPage /> },
   { section: 'audit', title: 'Audit log', visible: canSupervise, render: () => <AuditPage /> },
   { section: 'sites', title: 'Sites', visible: (me) => me.role === 'operator', render: () => <SitesPage /> },
 ];
