@@ -5,6 +5,9 @@
  * docs/operations.md, "Reports", defines each figure.
  */
 import type { Pool } from '../db';
+import type { AgentReportRow, QueueReportRow } from '../../domain/reports/rows';
+
+export type { AgentReportRow, QueueReportRow };
 
 export const INTERVALS = { '15m': '15 minutes', '30m': '30 minutes', '1h': '1 hour', day: '1 day' } as const;
 export type Interval = keyof typeof INTERVALS;
@@ -29,31 +32,6 @@ export interface QueueReportOptions extends ReportRange {
   shortAbandonSec: number;
   /** Leave short abandons out of the Genesys-style service level's denominator. */
   excludeShortAbandons: boolean;
-}
-
-export interface QueueReportRow {
-  /** The interval's start, as an instant and as local time in the report's zone. */
-  start: string;
-  localStart: string;
-  queueId: string;
-  queueName: string;
-  offered: number;
-  answered: number;
-  abandoned: number;
-  shortAbandoned: number;
-  overflowed: number;
-  serviceLevelSec: number;
-  answeredWithinServiceLevel: number;
-  /** Amazon Connect's: removed from the queue (answered, abandoned or sent on) within X ÷ queued. */
-  serviceLevelConnect: number | null;
-  /** Genesys's: answered within X ÷ (answered + abandoned), short abandons optionally left out. */
-  serviceLevelGenesys: number | null;
-  /** Average speed of answer: the answered contacts' average wait. */
-  averageSpeedOfAnswerSec: number | null;
-  averageAbandonSec: number | null;
-  averageTalkSec: number | null;
-  /** Talk plus the queue's wrap-up time (agents spend exactly that in after-call work). */
-  averageHandleSec: number | null;
 }
 
 const round = (n: number | null, places = 1) =>
@@ -142,17 +120,6 @@ export async function queueReport(pool: Pool, o: QueueReportOptions): Promise<Qu
       averageHandleSec: r.avg_talk === null ? null : round(r.avg_talk + r.wrap_up),
     };
   });
-}
-
-export interface AgentReportRow {
-  start: string;
-  localStart: string;
-  agentId: string;
-  agentName: string;
-  answered: number;
-  talkSec: number;
-  averageTalkSec: number | null;
-  averageSpeedOfAnswerSec: number | null;
 }
 
 /** Per agent and interval: the contacts each answered, their talk time, how long those had waited. */

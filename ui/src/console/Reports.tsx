@@ -6,27 +6,10 @@ import { useEffect, useRef, useState } from 'react';
 import { api, apiText } from '../api/client';
 import { ErrorBanner } from '../components/ErrorBanner';
 import { percent } from './format';
+import type { QueueReportRow as QueueRow } from '../../../domain/reports/rows';
 
 // Only the parts drawn here: ECharts is tree-shaken to bars, a line, axes, tooltip and legend.
 echarts.use([BarChart, LineChart, GridComponent, LegendComponent, TooltipComponent, CanvasRenderer]);
-
-/** GET /v1/reports/queues (gateway/routes/reports). */
-interface QueueRow {
-  start: string;
-  localStart: string;
-  queueId: string;
-  queueName: string;
-  offered: number;
-  answered: number;
-  abandoned: number;
-  shortAbandoned: number;
-  overflowed: number;
-  serviceLevelConnect: number | null;
-  serviceLevelGenesys: number | null;
-  averageSpeedOfAnswerSec: number | null;
-  averageAbandonSec: number | null;
-  averageHandleSec: number | null;
-}
 
 const INTERVALS = { '15m': '15 minutes', '30m': '30 minutes', '1h': 'Hour', day: 'Day' } as const;
 const zone = Intl.DateTimeFormat().resolvedOptions().timeZone;
