@@ -88,6 +88,19 @@ export function masked(value: unknown): unknown {
   return value;
 }
 
+/**
+ * A changed value larger than this (JSON) is recorded by its size only: a flow's whole definition saved twice
+ * a minute would otherwise fill the log. @default 16384
+ */
+export const MAX_VALUE_CHARS = 16_384;
+
+const bounded = (v: unknown): unknown => {
+  const json = JSON.stringify(v);
+  return json !== undefined && json.length > MAX_VALUE_CHARS
+    ? { omitted: 'too large', chars: json.length }
+    : v;
+};
+
 /** The top-level fields that differ between two views of a resource, masked; `version` and timestamps aside. */
 export function changedFields(
   before: Record<string, unknown> | undefined,
@@ -104,8 +117,8 @@ export function changedFields(
     changes[k] = SECRET.test(k)
       ? { ...(b === undefined ? {} : { before: '***' }), ...(x === undefined ? {} : { after: '***' }) }
       : {
-          ...(b === undefined ? {} : { before: masked(b) }),
-          ...(x === undefined ? {} : { after: masked(x) }),
+          ...(b === undefined ? {} : { before: bounded(masked(b)) }),
+          ...(x === undefined ? {} : { after: bounded(masked(x)) }),
         };
   }
   return changes;
