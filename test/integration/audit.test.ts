@@ -121,6 +121,10 @@ test("a webhook's secret never reaches the log; bad filters are a 400 naming the
   expect(entries[1].changes.secret).toEqual({ after: '***' });
   expect(JSON.stringify(entries)).not.toContain(hook.body.secret);
 
+  // Schemathesis's find: an offset PostgreSQL refuses (beyond ±15:59) was a 500; it is read in UTC.
+  expect(
+    (await stack.api('/v1/audit?until=0224-10-09T04:25:38-17:42&since=2026-01-01T00:00:00Z')).status,
+  ).toBe(200);
   const bad = await stack.api('/v1/audit?since=yesterday');
   expect(bad.status).toBe(400);
   expect(JSON.stringify(bad.body)).toContain('since');

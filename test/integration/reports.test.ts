@@ -183,6 +183,9 @@ test('bad ranges and zones are a 400 naming the field; agents may not read repor
   expect([backwards.statusCode, backwards.body]).toEqual([400, expect.stringContaining('to')]);
   const zone = await get(`/v1/reports/queues?${range.replace('Europe/Paris', 'Mars/Olympus')}`);
   expect([zone.statusCode, zone.body]).toEqual([400, expect.stringContaining('timeZone')]);
+  // An offset ISO 8601 allows and PostgreSQL would refuse (beyond ±15:59) is read in UTC, not a 500.
+  const farOffset = await get(`/v1/reports/queues?from=2026-03-10T00:00:00-17:42&to=2026-03-11T00:00:00Z`);
+  expect(farOffset.statusCode).toBe(200);
   const long = await get(`/v1/reports/agents?from=2025-01-01T00:00:00Z&to=2026-01-01T00:00:00Z`);
   expect(long.statusCode).toBe(400);
   const agentKey = await createApiKey(pool, TENANT, Role.Agent);

@@ -2,6 +2,7 @@ import type { FastifyPluginAsyncZod } from 'fastify-type-provider-zod';
 import { z } from 'zod';
 import { Role } from '../../../lib/api-keys';
 import { IdCursor } from '../../cursors';
+import { Instant, utcOrUndefined } from '../../instants';
 import { ErrorBody } from '../../plugins/error-handler';
 import { listAudit } from './store';
 
@@ -45,8 +46,8 @@ const audit: FastifyPluginAsyncZod = async (app) => {
           resourceType: Name.optional(),
           resourceId: z.string().min(1).max(200).optional(),
           actorKeyId: z.string().min(1).max(100).optional(),
-          since: z.iso.datetime({ offset: true }).optional(),
-          until: z.iso.datetime({ offset: true }).optional(),
+          since: Instant.optional(),
+          until: Instant.optional(),
           /** nextCursor of the previous page. */
           cursor: IdCursor.optional(),
           /** @default 100 */
@@ -61,8 +62,13 @@ const audit: FastifyPluginAsyncZod = async (app) => {
       },
     },
     async (request) => {
-      const { cursor, ...filter } = request.query;
-      const rows = await listAudit(app.pg, request.principal.tenantId, { ...filter, before: cursor });
+      const { cursor, since, until, ...filter } = request.query;
+      const rows = await listAudit(app.pg, request.principal.tenantId, {
+        ...filter,
+        since: utcOrUndefined(since),
+        until: utcOrUndefined(until),
+        before: cursor,
+      });
       return {
         entries: rows.map((r) => ({
           id: r.id,

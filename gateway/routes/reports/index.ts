@@ -5,6 +5,7 @@ import { Role } from '../../../lib/api-keys';
 import { agentReport, INTERVALS, queueReport, type Interval } from '../../../lib/reports/queues';
 import { campaignReport, queueLog } from '../../../lib/reports/queue-log';
 import { InvalidFieldError } from '../../errors';
+import { Instant, utc } from '../../instants';
 import { ErrorBody } from '../../plugins/error-handler';
 
 /** A report covers at most this many days: one query, bounded. @default 93 */
@@ -21,8 +22,8 @@ const isZone = (tz: string) => {
   }
 };
 const Range = z.object({
-  from: z.iso.datetime({ offset: true }),
-  to: z.iso.datetime({ offset: true }),
+  from: Instant,
+  to: Instant,
 });
 const Bucketed = Range.extend({
   interval: z.enum(Object.keys(INTERVALS) as [Interval, ...Interval[]]).default('1h'),
@@ -32,6 +33,12 @@ const Bucketed = Range.extend({
   /** json, or csv (a download). @default 'json' */
   format: z.enum(['json', 'csv']).default('json'),
 });
+
+/** The query with `from` and `to` in UTC, once `to` is found after `from` and at most MAX_DAYS apart. */
+function inRange<Q extends { from: string; to: string }>(q: Q): Q {
+  checkRange(q);
+  return { ...q, from: utc(q.from), to: utc(q.to) };
+}
 
 /** `to` after `from`, at most MAX_DAYS apart: a 400 naming `to` otherwise. */
 function checkRange({ from, to }: { from: string; to: string }) {
@@ -118,8 +125,7 @@ const reports: FastifyPluginAsyncZod = async (app) => {
       },
     },
     async (request, reply) => {
-      const q = request.query;
-      checkRange(q);
+      const q = inRange(request.query);
       const rows = await queueReport(app.pg, {
         ...q,
         tenantId: request.principal.tenantId,
@@ -141,8 +147,7 @@ const reports: FastifyPluginAsyncZod = async (app) => {
       },
     },
     async (request, reply) => {
-      const q = request.query;
-      checkRange(q);
+      const q = inRange(request.query);
       const rows = await agentReport(app.pg, { ...q, tenantId: request.principal.tenantId });
       return q.format === 'csv' ? csv(reply, 'agents', rows as never) : { rows };
     },
@@ -172,8 +177,7 @@ const reports: FastifyPluginAsyncZod = async (app) => {
       },
     },
     async (request, reply) => {
-      const q = request.query;
-      checkRange(q);
+      const q = inRange(request.query);
       const rows = await campaignReport(app.pg, { ...q, tenantId: request.principal.tenantId });
       return q.format === 'csv' ? csv(reply, 'campaigns', rows as never) : { rows };
     },
@@ -194,8 +198,7 @@ const reports: FastifyPluginAsyncZod = async (app) => {
       },
     },
     async (request, reply) => {
-      const q = request.query;
-      checkRange(q);
+      const q = inRange(request.query);
       const lines = await queueLog(app.pg, { ...q, tenantId: request.principal.tenantId });
       return reply.type('text/plain; charset=utf-8').send(lines.map((l) => `${l}\n`).join(''));
     },
