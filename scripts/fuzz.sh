@@ -35,7 +35,13 @@ spawn fuzz-gateway node --import tsx gateway/server.ts
 spawn fuzz-worker node --import tsx workers/worker.ts
 # The whole stack, bridge included: /readyz checks that this stack's bridge holds its Stasis app.
 spawn fuzz-bridge node --import tsx asterisk/bridge.ts
-trap 'stop_pid fuzz-gateway; stop_pid fuzz-worker; stop_pid fuzz-bridge' EXIT
+# The fuzzer declares random Asterisk nodes lost in the test suite's namespace (PUT .../lost-nodes with the
+# operator's key): the declaration lives in the namespace and would outlast the run, so it is cleared after.
+clear_lost_nodes() {
+  curl -fs -X PUT -H "Authorization: Bearer ${OPERATOR_API_KEY:-}" -H 'content-type: application/json' \
+    -d '{"nodes":[]}' "http://127.0.0.1:$PORT/v1/platform/temporal/lost-nodes" >/dev/null 2>&1 || true
+}
+trap 'clear_lost_nodes; stop_pid fuzz-gateway; stop_pid fuzz-worker; stop_pid fuzz-bridge' EXIT
 wait_port 127.0.0.1 "$PORT" 60 "the fuzz gateway"
 for _ in $(seq 150); do
   curl -fs "http://127.0.0.1:$PORT/readyz" >/dev/null 2>&1 && break
