@@ -38,8 +38,7 @@ import { WebhookDispatcher } from './webhook-dispatcher';
 import { untilActiveHere, watchActiveHere, watchPeerForTakeover } from './takeover';
 import { serveLostNodes } from './lost-nodes';
 import { installSdkMetrics, serveWorkerMetrics } from './worker-metrics';
-import { watchRollout } from './rollout-watch';
-import { ensureCurrentVersion } from '../lib/rollout';
+import { deploymentOptions, followRollout } from './versioning';
 
 /** The call worker: runs CallWorkflow and its activities, and routes new ARI channels to it. */
 async function main(config: Config, log: Logger): Promise<void> {
@@ -109,19 +108,8 @@ async function main(config: Config, log: Logger): Promise<void> {
   const carried = new CarriedEventsPublisher(nc.jetstream(), log);
   const interceptors = { activity: [carriedEventsInterceptor((events) => carried.publish(events))] };
   const perNode = new Map(nodes.nodes.map((node) => [node.name, nodeActivities(node)] as const));
-  // A build of a worker deployment when WORKER_BUILD_ID is set (gradual rollout, lib/rollout.ts); every worker
-  // of the process is of the same build, so a pinned call's activities run on the build that runs the call.
-  const versioning = config.WORKER_BUILD_ID
-    ? {
-        workerDeploymentOptions: {
-          useWorkerVersioning: true as const,
-          version: { deploymentName: config.WORKER_DEPLOYMENT, buildId: config.WORKER_BUILD_ID },
-          // Long-lived workflows move to the current build (patches keep them replay-safe); calls pin
-          // themselves (setWorkflowOptions in their modules).
-          defaultVersioningBehavior: 'AUTO_UPGRADE' as const,
-        },
-      }
-    : {};
+  // One build of a worker deployment when WORKER_BUILD_ID is set (gradual rollout): workers/versioning.ts.
+  const versioning = deploymentOptions(config);
   // The primary's connection first: the calls already running on it need it before anything else.
   await nodes.connected(nodes.primary.name);
   const campaignActivities = createCampaignActivities(pool);
@@ -223,25 +211,7 @@ async function main(config: Config, log: Logger): Promise<void> {
       }),
     );
     serving = worker;
-    // A deployment's first build makes itself current; a rollout's chosen tenants are pinned by the router.
-    const rolloutWatch = config.WORKER_BUILD_ID
-      ? watchRollout({
-          connection: frontends.clientConnection,
-          namespace: config.TEMPORAL_NAMESPACE,
-          deployment: config.WORKER_DEPLOYMENT,
-          log,
-        })
-      : undefined;
-    if (config.WORKER_BUILD_ID) {
-      const version = { deployment: config.WORKER_DEPLOYMENT, buildId: config.WORKER_BUILD_ID };
-      ensureCurrentVersion(
-        frontends.clientConnection,
-        { namespace: config.TEMPORAL_NAMESPACE, ...version },
-        halt.signal,
-      )
-        .then((done) => log.info({ ...version, done }, 'worker deployment version registered'))
-        .catch((err: unknown) => log.error({ err, ...version }, 'worker deployment has no current version'));
-    }
+    const rollout = followRollout(config, frontends.clientConnection, log, halt.signal);
     // At two sites, this stops when the namespace becomes active on the other site's cluster.
     const activeWatch = !config.TEMPORAL_CLUSTER
       ? undefined
@@ -267,7 +237,7 @@ async function main(config: Config, log: Logger): Promise<void> {
       // build not yet rolled out took new calls. Versioned workers start calls through the server.
       eagerStart: config.WORKER_EAGER_START && !config.WORKER_BUILD_ID,
       resolveFlow: (dialed, callId, caller) => resolveFlow(pool, dialed, callId, caller),
-      pinFor: rolloutWatch ? (tenantId) => rolloutWatch.pinFor(tenantId) : undefined,
+      pinFor: rollout.pinFor,
       answer: async (node, channelId) => {
         try {
           await nodes.commands(node).answer(channelId);
@@ -317,7 +287,7 @@ async function main(config: Config, log: Logger): Promise<void> {
       await worker.run();
     } finally {
       serving = undefined;
-      rolloutWatch?.stop();
+      rollout.stop();
       lostNow = () => [];
       await lost.stop();
       await activeWatch?.stop();
